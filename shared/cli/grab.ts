@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { loadSettings, settingDefinitions, settingFlags } from '../config/settings.js';
+import { UsageError } from '../config/errors.js';
+import type { Command } from './command.js';
+import { packageVersion } from './package-info.js';
+import { commands } from './commands.js';
+
+function usage(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  const lines = [
+    'grab: hands out red packets from a queue-driven worker fleet without overspending a pool.',
+    '',
+    'Usage: grab <command> [flags]',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Settings (environment variable, or the flag on any command):',
+    ...Object.values(settingDefinitions).map((d) => `  ${d.env.padEnd(22)} --${d.flag.padEnd(22)} ${d.describe} (default ${d.default})`),
+    '',
+    'Run "grab <command> --help" for a command\'s flags.',
+  ];
+  return lines.join('\n');
+}
+
+function commandHelp(c: Command): string {
+  return [c.summary, '', `Usage: ${c.usage}`, '', `Example: ${c.example}`].join('\n');
+}
+
+function findCommand(argv: string[]): { command: Command; rest: string[] } | undefined {
+  const words = argv.slice(0, 2).filter((w) => !w.startsWith('-'));
+  for (let n = words.length; n > 0; n--) {
+    const name = words.slice(0, n).join(' ');
+    const command = commands.find((c) => c.name === name);
+    if (command) return { command, rest: argv.slice(n) };
+  }
+  return undefined;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return argv.length === 0 ? 2 : 0;
+  }
+  if (argv[0] === '--version' || argv[0] === '-v') {
+    process.stdout.write(`${packageVersion}\n`);
+    return 0;
+  }
+  const found = findCommand(argv);
+  if (!found) {
+    process.stderr.write(`grab: unknown command "${argv.slice(0, 2).join(' ')}"\n\n${usage()}\n`);
+    return 2;
+  }
+  const { command, rest } = found;
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${commandHelp(command)}\n`);
+    return 0;
+  }
+  try {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      options: { ...settingFlags, ...command.options },
+      allowPositionals: command.allowPositionals ?? false,
+      strict: true,
+    });
+    const settings = loadSettings(process.env, values);
+    return await command.run({ values, positionals, settings });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (err instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
+      process.stderr.write(`grab ${command.name}: ${(err as Error).message}\n\n${commandHelp(command)}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`grab: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

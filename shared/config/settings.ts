@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { UsageError } from './errors.js';
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const intIn = (min: number, max: number) =>
+  z.coerce.number().int(`must be a whole number from ${min} to ${max}`).min(min, `must be a whole number from ${min} to ${max}`).max(max, `must be a whole number from ${min} to ${max}`);
+
+/**
+ * Every setting the fleet reads. Each comes from its environment variable and can be
+ * overridden on the command line by its flag; both are validated before anything starts.
+ */
+export const settingDefinitions = {
+  redisUrl: {
+    env: 'REDIS_URL',
+    flag: 'redis-url',
+    default: 'redis://127.0.0.1:6379',
+    describe: 'Redis holding the queue and the ledger (redis:// or rediss:// for TLS; user and password may be in the URL)',
+    schema: z.string().regex(/^rediss?:\/\/[^\s]+$/, 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379'),
+  },
+  zkConnect: {
+    env: 'ZK_CONNECT',
+    flag: 'zk-connect',
+    default: '127.0.0.1:2181',
+    describe: 'ZooKeeper connect string: comma-separated host:port list, optional /chroot',
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9.\-\[\]:]+:\d+(,[A-Za-z0-9.\-\[\]:]+:\d+)*(\/[A-Za-z0-9_\-/]*)?$/, 'must be host:port[,host:port...][/chroot], e.g. 127.0.0.1:2181'),
+  },
+  zkSessionTimeoutMs: {
+    env: 'ZK_SESSION_TIMEOUT_MS',
+    flag: 'zk-session-timeout-ms',
+    default: '10000',
+    describe: 'ZooKeeper session timeout asked for, in milliseconds (the server may narrow it)',
+    schema: intIn(1000, 120000),
+  },
+  logLevel: {
+    env: 'LOG_LEVEL',
+    flag: 'log-level',
+    default: 'info',
+    describe: `pino log level: ${logLevels.join(', ')}`,
+    schema: z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }),
+  },
+} as const;
+
+export type SettingName = keyof typeof settingDefinitions;
+export type Settings = { [K in SettingName]: z.output<(typeof settingDefinitions)[K]['schema']> };
+
+/** The flags every command accepts, one per setting, for util.parseArgs. */
+export const settingFlags = Object.fromEntries(
+  Object.values(settingDefinitions).map((d) => [d.flag, { type: 'string' as const }]),
+);
+
+export function loadSettings(
+  env: NodeJS.ProcessEnv = process.env,
+  flags: Record<string, unknown> = {},
+): Settings {
+  const out: Record<string, unknown> = {};
+  for (const [name, def] of Object.entries(settingDefinitions)) {
+    const fromFlag = flags[def.flag];
+    const raw = typeof fromFlag === 'string' ? fromFlag : (env[def.env] ?? def.default);
+    const source = typeof fromFlag === 'string' ? `--${def.flag}` : def.env;
+    const parsed = def.schema.safeParse(raw);
+    if (!parsed.success) {
+      const why = parsed.error.issues.map((i) => i.message).join('; ');
+      throw new UsageError(`invalid setting ${source}=${JSON.stringify(raw)}: ${why}`);
+    }
+    out[name] = parsed.data;
+  }
+  return out as Settings;
+}
