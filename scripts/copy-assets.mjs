@@ -1,4 +1,4 @@
-// tsc copies no non-TypeScript files; the ledger's Lua scripts must ship beside the compiled loader.
+// tsc copies no non-TypeScript files; the Lua scripts must ship beside the compiled modules that load them.
 import { cpSync } from 'node:fs';
 
-cpSync('shared/ledger/lua', 'dist/shared/ledger/lua', { recursive: true });
+for (const dir of ['shared/ledger/lua', 'shared/lock/lua']) cpSync(dir, `dist/${dir}`, { recursive: true });

@@ -3,6 +3,7 @@ import { predecessorDriver, type LockDriver } from './lock-driver.js';
 import { LocalQueue } from './local-queue.js';
 import { once, type AcquireOptions, type DistributedLock, type LockHandle } from './lock-handle.js';
 import type { ZkConnection } from './zk-connection.js';
+import { LockLostError } from './zk-errors.js';
 
 export interface ZkLockOptions {
   /** Persistent parent of every lock: each lock key becomes a child path of it. */
@@ -12,6 +13,8 @@ export interface ZkLockOptions {
   /** Told after each release, for the herd-size denominator. */
   onRelease?: (driver: LockDriver['name']) => void;
 }
+
+export const LOCK_ROOT = '/grab/locks';
 
 export const lockKeyPattern = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/;
 
@@ -29,7 +32,7 @@ export class ZkLock implements DistributedLock {
     private readonly connection: ZkConnection,
     private readonly options: ZkLockOptions = {},
   ) {
-    this.root = options.root ?? '/grab/locks';
+    this.root = options.root ?? LOCK_ROOT;
     this.driver = options.driver ?? predecessorDriver;
     this.observer = options.observer ?? noObserver;
     this.strategy = this.driver.name;
@@ -45,8 +48,7 @@ export class ZkLock implements DistributedLock {
     const deadline = Date.now() + timeoutMs;
     await this.local.take(lockKey, deadline, signal);
     try {
-      const session = await this.connection.session();
-      const held = await attemptLock({ session, parentPath, driver: this.driver, deadline, signal, observer: this.observer });
+      const { session, held } = await this.attemptInLiveSession(parentPath, deadline, signal);
       const lost = new AbortController();
       const onLost = function (this: AbortSignal) {
         lost.abort(this.reason);
@@ -75,6 +77,19 @@ export class ZkLock implements DistributedLock {
     } catch (err) {
       this.local.pass(lockKey);
       throw err;
+    }
+  }
+
+  /** A waiter holds nothing, so when its session is lost it may start again in a fresh one. */
+  private async attemptInLiveSession(parentPath: string, deadline: number, signal: AbortSignal | undefined) {
+    for (;;) {
+      const session = await this.connection.session();
+      try {
+        const held = await attemptLock({ session, parentPath, driver: this.driver, deadline, signal, observer: this.observer });
+        return { session, held };
+      } catch (err) {
+        if (!(err instanceof LockLostError) || Date.now() >= deadline || signal?.aborted) throw err;
+      }
     }
   }
 

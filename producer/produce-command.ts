@@ -1,0 +1,78 @@
+import { Queue } from 'bullmq';
+import { z } from 'zod';
+import { UsageError } from '../shared/config/errors.js';
+import type { Command } from '../shared/cli/command.js';
+import { intFlag, option } from '../shared/cli/options.js';
+import { progressReporter } from '../shared/cli/progress.js';
+import { withServices } from '../shared/cli/services.js';
+import { idSchema } from '../shared/campaign/spec.js';
+import { raisePlannedGrabs } from '../shared/ledger/grab-plan.js';
+import { createLogger } from '../shared/logging/logger.js';
+import { GRAB_QUEUE, QUEUE_PREFIX } from '../shared/queue/queue-names.js';
+import { distributionNames } from './distribution.js';
+import { enqueueGrabs } from './enqueue.js';
+import { countUsers, generatedUsers, usersFromFile } from './user-source.js';
+
+export const produceCommand: Command = {
+  name: 'produce',
+  summary: 'Enqueue one grab job per user of a campaign (re-running it never duplicates a grab)',
+  usage:
+    'grab produce --campaign C (--users N | --users-file F) [--distribution uniform|hot|zipf] [--chunk N] [--in-flight N] [--max-backlog N] [--rate R]',
+  example: 'grab produce --campaign new-year --users 100000 --distribution hot',
+  options: {
+    campaign: { type: 'string' },
+    users: { type: 'string' },
+    'users-file': { type: 'string' },
+    distribution: { type: 'string' },
+    chunk: { type: 'string' },
+    'in-flight': { type: 'string' },
+    'max-backlog': { type: 'string' },
+    rate: { type: 'string' },
+    'metrics-port': { type: 'string' },
+    'metrics-host': { type: 'string' },
+  },
+  async run({ values, settings }) {
+    const campaignId = option(values, 'campaign', idSchema);
+    const usersFile = values['users-file'];
+    if ((values.users === undefined) === (usersFile === undefined)) throw new UsageError('give exactly one of --users N or --users-file F');
+    const userCount = values.users === undefined ? undefined : option(values, 'users', intFlag(1, 100_000_000));
+    const distribution = option(values, 'distribution', z.enum(distributionNames, { error: `must be one of ${distributionNames.join(', ')}` }).default('uniform'));
+    const chunkSize = option(values, 'chunk', intFlag(1, 10_000, 1000));
+    const inFlight = option(values, 'in-flight', intFlag(1, 64, 4));
+    const maxBacklog = values['max-backlog'] === undefined ? undefined : option(values, 'max-backlog', intFlag(1, 100_000_000));
+    const rate = values.rate === undefined ? undefined : option(values, 'rate', intFlag(1, 10_000_000));
+    const logger = createLogger('producer', settings.logLevel);
+    const users = () => (typeof usersFile === 'string' ? usersFromFile(usersFile) : generatedUsers(userCount!));
+
+    return withServices(settings, async ({ redis, ledger }) => {
+      const record = await ledger.getCampaign(campaignId);
+      if (!record) {
+        process.stderr.write(`grab produce: no campaign "${campaignId}"; create it with grab campaign create\n`);
+        return 1;
+      }
+      const total = userCount ?? (await countUsers(users()));
+      await raisePlannedGrabs(redis, campaignId, total);
+      const queue = new Queue(GRAB_QUEUE, { connection: redis, prefix: QUEUE_PREFIX });
+      queue.on('error', (err) => logger.error({ err }, 'queue error'));
+      const progress = progressReporter(`enqueue ${campaignId}`, total);
+      try {
+        const sent = await enqueueGrabs({
+          queue,
+          spec: record.spec,
+          users: users(),
+          distribution,
+          chunkSize,
+          inFlight,
+          maxBacklog,
+          rate,
+          onProgress: progress.update,
+        });
+        progress.finish(sent);
+        logger.info({ campaign: campaignId, grabs: sent, distribution }, 'grabs enqueued');
+      } finally {
+        await queue.close();
+      }
+      return 0;
+    });
+  },
+};

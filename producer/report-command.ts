@@ -1,0 +1,41 @@
+import type { Command } from '../shared/cli/command.js';
+import { option } from '../shared/cli/options.js';
+import { withServices } from '../shared/cli/services.js';
+import { idSchema } from '../shared/campaign/spec.js';
+import { buildReport, type CampaignReport } from './campaign-report.js';
+
+function formatReport(report: CampaignReport): string {
+  const { outcomes, jobs } = report;
+  const lines = [
+    `campaign ${report.campaign}: ${report.ok ? 'OK' : 'VIOLATED'}`,
+    `grabs: ${jobs.enqueued} enqueued, ${jobs.finished} finished, ${jobs.pending} pending`,
+    `outcomes: ${outcomes.granted} granted, ${outcomes.sold_out} sold out, ${outcomes.duplicate} duplicate, ${outcomes.rejected} rejected`,
+    'pool                 total cents   granted cents  remaining cents  packets granted',
+    ...report.pools.map(
+      (p) =>
+        `${p.pool.padEnd(20)} ${String(p.totalCents).padStart(11)} ${String(p.grantedCents).padStart(15)} ${String(p.remainingCents).padStart(16)} ${`${p.packetsGranted}/${p.packets}`.padStart(16)}`,
+    ),
+    ...report.violations.map((v) => `VIOLATION: ${v}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export const reportCommand: Command = {
+  name: 'report',
+  summary: 'Audit a campaign against its invariants (exit 1 naming each violation)',
+  usage: 'grab report --campaign C [--json]',
+  example: 'grab report --campaign new-year --json',
+  options: { campaign: { type: 'string' }, json: { type: 'boolean' } },
+  async run({ values, settings }) {
+    const campaignId = option(values, 'campaign', idSchema);
+    return withServices(settings, async (services) => {
+      const report = await buildReport(services, campaignId);
+      if (!report) {
+        process.stderr.write(`grab report: no campaign "${campaignId}"; see grab campaign list\n`);
+        return 1;
+      }
+      process.stdout.write(values.json === true ? `${JSON.stringify(report)}\n` : formatReport(report));
+      return report.ok ? 0 : 1;
+    });
+  },
+};

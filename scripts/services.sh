@@ -1,0 +1,300 @@
+#!/usr/bin/env bash
+# The Redis and ZooKeeper the fleet needs, on loopback, for development, the demo and CI.
+#
+#   services.sh install [--with-prometheus]   apt-get install what is missing (as root)
+#   services.sh start                         install what is missing, start both, wait until they answer
+#   services.sh stop                          stop what this script started
+#   services.sh status                        one line per service: up/down, address, pid
+#
+# Addresses come from REDIS_URL (default redis://127.0.0.1:6379) and ZK_CONNECT (default
+# 127.0.0.1:2181); only the first host:port of each counts. A server already answering there is
+# used as it is and never stopped by this script. Ours keep their data, logs and pid files in
+# .services/ at the repository root, or in GRAB_SERVICES_DIR.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+STATE_DIR=${GRAB_SERVICES_DIR:-$ROOT/.services}
+REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
+ZK_CONNECT=${ZK_CONNECT:-127.0.0.1:2181}
+START_TIMEOUT_S=30
+STOP_TIMEOUT_S=15
+
+ZK_JAR=/usr/share/java/zookeeper.jar
+ZK_CONF_DIR=/etc/zookeeper/conf
+# Debian's zookeeper.jar binds slf4j to nothing; these two (dependencies of the package) give it a log.
+ZK_LOG_JARS=(/usr/share/java/slf4j-log4j12.jar /usr/share/java/log4j-1.2.jar)
+
+REDIS_DIR=$STATE_DIR/redis
+REDIS_LOG=$REDIS_DIR/redis.log
+REDIS_PID=$REDIS_DIR/redis.pid
+ZK_DIR=$STATE_DIR/zookeeper
+ZK_LOG=$ZK_DIR/zookeeper.log
+ZK_PID=$ZK_DIR/zookeeper.pid
+
+say() { echo "services.sh: $*"; }
+die() {
+  echo "services.sh: $*" >&2
+  exit 1
+}
+have() { command -v "$1" >/dev/null 2>&1; }
+
+usage() {
+  cat <<'EOF'
+Usage: services.sh install [--with-prometheus] | start | stop | status
+  install   apt-get install redis-server and zookeeper (and prometheus) if missing; needs root
+  start     install what is missing, then start Redis and ZooKeeper on loopback unless they answer already
+  stop      stop the servers this script started
+  status    one line per service: up/down, address, pid
+Addresses: REDIS_URL (default redis://127.0.0.1:6379), ZK_CONNECT (default 127.0.0.1:2181).
+State (data, logs, pid files): GRAB_SERVICES_DIR (default .services/ at the repository root).
+EOF
+}
+
+# --- addresses ------------------------------------------------------------------------------
+
+# "host port" from a host:port, [v6]:port or bare host (then the default port).
+split_host_port() {
+  local hp=$1 default_port=$2
+  if [[ $hp =~ ^\[(.*)\]:([0-9]+)$ || $hp =~ ^([^:]*):([0-9]+)$ ]]; then
+    echo "${BASH_REMATCH[1]} ${BASH_REMATCH[2]}"
+  else
+    hp=${hp#[}
+    echo "${hp%]} $default_port"
+  fi
+}
+
+parse_addresses() {
+  [[ $REDIS_URL =~ ^rediss?:// ]] || die "REDIS_URL must start with redis:// (got $REDIS_URL)"
+  REDIS_TLS=no
+  [[ $REDIS_URL == rediss://* ]] && REDIS_TLS=yes
+  local rest=${REDIS_URL#*://}
+  rest=${rest##*@}   # drop user:password@
+  rest=${rest%%/*}   # drop /db
+  rest=${rest%%\?*}  # drop ?options
+  read -r REDIS_HOST REDIS_PORT < <(split_host_port "$rest" 6379)
+
+  local first=${ZK_CONNECT%%,*}
+  first=${first%%/*} # drop /chroot
+  read -r ZK_HOST ZK_PORT < <(split_host_port "$first" 2181)
+}
+
+is_loopback() { [[ $1 == localhost || $1 == 127.* || $1 == ::1 ]]; }
+
+# True if anything accepts a TCP connection there.
+port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null; }
+
+# True if a Redis answers there (NOAUTH counts: it is up, it just wants the password from the URL).
+redis_up() {
+  local reply
+  reply=$(timeout 3 redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping 2>/dev/null) || return 1
+  [[ $reply == PONG || $reply == NOAUTH* ]]
+}
+
+redis_port_open() { port_open "$REDIS_HOST" "$REDIS_PORT"; }
+
+# True if a ZooKeeper answers ruok with imok there.
+zk_up() {
+  local reply
+  reply=$(timeout 3 bash -c "exec 3<>/dev/tcp/$ZK_HOST/$ZK_PORT && printf ruok >&3 && cat <&3" 2>/dev/null) || return 1
+  [[ $reply == imok ]]
+}
+
+# --- pid files ------------------------------------------------------------------------------
+
+# The pid in a pid file if that process is alive and still is what we started (pid reuse), else nothing.
+live_pid() {
+  local file=$1 pattern=$2 pid cmdline
+  [[ -f $file ]] || return 0
+  pid=$(<"$file")
+  [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 0
+  cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 0
+  [[ $cmdline != *"$pattern"* ]] || echo "$pid"
+}
+
+# --- install --------------------------------------------------------------------------------
+
+missing_packages() {
+  local with_prometheus=$1
+  { have redis-server && have redis-cli; } || echo redis-server
+  { [[ -f $ZK_JAR ]] && have java; } || echo zookeeper
+  if [[ $with_prometheus == yes ]] && ! have prometheus; then echo prometheus; fi
+}
+
+cmd_install() {
+  local with_prometheus=no
+  for arg in "$@"; do
+    case $arg in
+      --with-prometheus) with_prometheus=yes ;;
+      *) die "install: unknown option $arg (only --with-prometheus)" ;;
+    esac
+  done
+  local missing
+  mapfile -t missing < <(missing_packages "$with_prometheus")
+  if [[ ${#missing[@]} -eq 0 ]]; then
+    say "already installed: redis-server zookeeper$([[ $with_prometheus == no ]] || echo ' prometheus')"
+    return
+  fi
+  [[ $(id -u) -eq 0 ]] ||
+    die "missing Debian packages: ${missing[*]}; install them as root: sudo bash scripts/services.sh install $*"
+  have apt-get || die "missing packages ${missing[*]} and no apt-get to install them with"
+  say "installing ${missing[*]}"
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+}
+
+# --- start ----------------------------------------------------------------------------------
+
+# wait_until NAME CHECK PIDFILE PATTERN LOG: polls CHECK until it succeeds; fails early if our process dies.
+wait_until() {
+  local name=$1 check=$2 pidfile=$3 pattern=$4 log=$5 started=$SECONDS
+  until $check; do
+    # Give a daemonizing server a moment to write its pid file before taking its absence as a death.
+    if ((SECONDS - started >= 2)) && [[ -z $(live_pid "$pidfile" "$pattern") ]]; then
+      tail -n 20 "$log" >&2 2>/dev/null || true
+      die "$name exited before it answered; see $log"
+    fi
+    if ((SECONDS - started >= START_TIMEOUT_S)); then
+      tail -n 20 "$log" >&2 2>/dev/null || true
+      die "$name did not answer within ${START_TIMEOUT_S}s; see $log"
+    fi
+    sleep 0.2
+  done
+}
+
+start_redis() {
+  local addr=$REDIS_HOST:$REDIS_PORT pid
+  if redis_up; then
+    say "redis already up at $addr"
+    return
+  fi
+  [[ $REDIS_TLS == no ]] || die "nothing answers at $REDIS_URL, and this script only starts plain redis:// servers"
+  is_loopback "$REDIS_HOST" || die "nothing answers at $REDIS_URL, and this script only starts servers on loopback"
+  ! port_open "$REDIS_HOST" "$REDIS_PORT" || die "something on $addr accepts connections but does not answer PING like Redis"
+  pid=$(live_pid "$REDIS_PID" redis-server)
+  [[ -z $pid ]] || die "our redis (pid $pid) runs but does not answer at $addr; run: bash scripts/services.sh stop"
+
+  mkdir -p "$REDIS_DIR"
+  redis-server --daemonize yes --bind "$REDIS_HOST" --port "$REDIS_PORT" --dir "$REDIS_DIR" \
+    --appendonly yes --appendfsync everysec --maxmemory-policy noeviction \
+    --logfile "$REDIS_LOG" --pidfile "$REDIS_PID" ||
+    die "redis-server did not start; see $REDIS_LOG"
+  wait_until redis redis_up "$REDIS_PID" redis-server "$REDIS_LOG"
+  say "redis up at $addr (pid $(live_pid "$REDIS_PID" redis-server), log $REDIS_LOG)"
+}
+
+start_zookeeper() {
+  local addr=$ZK_HOST:$ZK_PORT pid
+  if zk_up; then
+    say "zookeeper already up at $addr"
+    return
+  fi
+  is_loopback "$ZK_HOST" || die "nothing answers at $addr (ZK_CONNECT), and this script only starts servers on loopback"
+  ! port_open "$ZK_HOST" "$ZK_PORT" ||
+    die "something on $addr accepts connections but does not answer ruok with imok (a ZooKeeper without ruok in 4lw.commands.whitelist?)"
+  pid=$(live_pid "$ZK_PID" QuorumPeerMain)
+  [[ -z $pid ]] || die "our zookeeper (pid $pid) runs but does not answer at $addr; run: bash scripts/services.sh stop"
+
+  mkdir -p "$ZK_DIR/data"
+  cat >"$ZK_DIR/zoo.cfg" <<EOF
+tickTime=500
+dataDir=$ZK_DIR/data
+clientPort=$ZK_PORT
+clientPortAddress=$ZK_HOST
+minSessionTimeout=1000
+maxSessionTimeout=60000
+admin.enableServer=false
+4lw.commands.whitelist=ruok,srvr,stat,mntr
+EOF
+  local classpath=$ZK_CONF_DIR:$ZK_JAR jar
+  for jar in "${ZK_LOG_JARS[@]}"; do
+    [[ ! -f $jar ]] || classpath+=:$jar
+  done
+  nohup java -Xmx256m -cp "$classpath" \
+    -Dzookeeper.log.dir="$ZK_DIR" -Dzookeeper.root.logger=INFO,CONSOLE \
+    org.apache.zookeeper.server.quorum.QuorumPeerMain "$ZK_DIR/zoo.cfg" \
+    </dev/null >>"$ZK_LOG" 2>&1 &
+  echo $! >"$ZK_PID"
+  wait_until zookeeper zk_up "$ZK_PID" QuorumPeerMain "$ZK_LOG"
+  say "zookeeper up at $addr (pid $(live_pid "$ZK_PID" QuorumPeerMain), log $ZK_LOG)"
+}
+
+cmd_start() {
+  [[ -z $(missing_packages no) ]] || cmd_install
+  mkdir -p "$STATE_DIR"
+  start_redis
+  start_zookeeper
+}
+
+# --- stop -----------------------------------------------------------------------------------
+
+stop_one() {
+  local name=$1 pidfile=$2 pattern=$3 pid deadline
+  pid=$(live_pid "$pidfile" "$pattern")
+  if [[ -z $pid ]]; then
+    rm -f "$pidfile"
+    say "$name: not started by this script, nothing to stop"
+    return
+  fi
+  kill -TERM "$pid"
+  deadline=$((SECONDS + STOP_TIMEOUT_S))
+  while kill -0 "$pid" 2>/dev/null; do
+    if ((SECONDS >= deadline)); then
+      say "$name (pid $pid) ignored SIGTERM for ${STOP_TIMEOUT_S}s; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+      break
+    fi
+    sleep 0.2
+  done
+  rm -f "$pidfile"
+  say "$name stopped (pid $pid)"
+}
+
+cmd_stop() {
+  stop_one zookeeper "$ZK_PID" QuorumPeerMain
+  stop_one redis "$REDIS_PID" redis-server
+}
+
+# --- status ---------------------------------------------------------------------------------
+
+status_line() {
+  local name=$1 check=$2 addr=$3 pidfile=$4 pattern=$5 state=down pid
+  $check && state=up
+  pid=$(live_pid "$pidfile" "$pattern")
+  if [[ -n $pid ]]; then
+    pid="pid $pid"
+  elif [[ $state == up ]]; then
+    pid="pid - (not started by services.sh)"
+  else
+    pid="pid -"
+  fi
+  printf '%-10s %-5s %-22s %s\n' "$name" "$state" "$addr" "$pid"
+}
+
+cmd_status() {
+  local redis_check=redis_up
+  have redis-cli || redis_check=redis_port_open # a bare machine: at least say whether something listens
+  status_line redis "$redis_check" "$REDIS_HOST:$REDIS_PORT" "$REDIS_PID" redis-server
+  status_line zookeeper zk_up "$ZK_HOST:$ZK_PORT" "$ZK_PID" QuorumPeerMain
+}
+
+# --- main -----------------------------------------------------------------------------------
+
+main() {
+  local cmd=${1:-}
+  [[ $# -eq 0 ]] || shift
+  case $cmd in
+    install) cmd_install "$@" ;;
+    start | stop | status)
+      [[ $# -eq 0 ]] || die "$cmd takes no arguments"
+      parse_addresses
+      "cmd_$cmd"
+      ;;
+    -h | --help | help) usage ;;
+    *)
+      usage >&2
+      exit 2
+      ;;
+  esac
+}
+
+main "$@"

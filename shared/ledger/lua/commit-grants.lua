@@ -1,0 +1,80 @@
+-- KEYS: 2
+-- The fenced, versioned batch commit of a lock holder's grants to one pool.
+--
+-- KEYS[1] pool hash, KEYS[2] grants hash
+-- ARGV[1] the holder's fencing token (20 zero-padded digits), ARGV[2] the pool version the
+--   grants were computed from, ARGV[3] now (ms), then one triple per grant: user, cents, job id.
+-- Returns one of
+--   {'no_pool'}
+--   {'fenced', stored token}     a holder with a higher token has written: this one lost the lock
+--   {'stale', stored version}    the pool changed since the holder read it: read again, recompute
+--   {'ok', version, then per grant: 'granted' or 'duplicate', grant record}
+-- An invalid grant is an error reply. Nothing changes unless the reply is 'ok' with a grant.
+--
+-- The fence alone is not enough: an old holder's write can land after a new holder's read but
+-- before its write, with a token the pool has not seen yet. The version check refuses the new
+-- holder's commit then, so it recomputes from the balance the old holder left.
+
+local token, expectedVersion, nowMs = ARGV[1], ARGV[2], ARGV[3]
+if not string.match(token, '^%d+$') or #token ~= 20 then
+  return redis.error_reply('ERR fencing token must be 20 decimal digits, got "' .. token .. '"')
+end
+if (#ARGV - 3) % 3 ~= 0 then
+  return redis.error_reply('ERR grants must come as user, cents, job id triples')
+end
+
+local pool = redis.call('HMGET', KEYS[1], 'remaining_cents', 'remaining_packets', 'version', 'token')
+if not pool[1] then
+  return {'no_pool'}
+end
+-- Tokens are uint64: compared as equal-width digit strings, never as Lua numbers (doubles).
+if token < pool[4] then
+  return {'fenced', pool[4]}
+end
+if expectedVersion ~= pool[3] then
+  return {'stale', pool[3]}
+end
+
+-- Validate every grant before writing anything.
+local remainingCents, remainingPackets = tonumber(pool[1]), tonumber(pool[2])
+local results = {'ok', pool[3]}
+local newRecords, newUsers = {}, {}
+local spentCents = 0
+for i = 4, #ARGV, 3 do
+  local user, centsText, jobId = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local existing = newRecords[user] or redis.call('HGET', KEYS[2], user)
+  if existing then
+    table.insert(results, 'duplicate')
+    table.insert(results, existing)
+  else
+    -- Canonical digits only: the text is stored as given, and cents below 2^53 are exact doubles.
+    if not string.match(centsText, '^[1-9]%d*$') then
+      return redis.error_reply('ERR grant to user "' .. user .. '": cents must be a whole number >= 1, got "' .. centsText .. '"')
+    end
+    spentCents = spentCents + tonumber(centsText)
+    table.insert(newUsers, user)
+    local packetsLeft = remainingPackets - #newUsers
+    if packetsLeft < 0 then
+      return redis.error_reply('ERR more grants than the ' .. remainingPackets .. ' packets left')
+    end
+    -- Every packet still unclaimed needs at least 1 cent of what is left.
+    if remainingCents - spentCents < packetsLeft then
+      return redis.error_reply('ERR grants overspend: ' .. string.format('%.0f', spentCents) .. ' cents granted of '
+        .. pool[1] .. ' left would leave less than 1 cent for each of the ' .. packetsLeft .. ' packets after them')
+    end
+    newRecords[user] = centsText .. '|' .. token .. '|' .. nowMs .. '|' .. jobId
+    table.insert(results, 'granted')
+    table.insert(results, newRecords[user])
+  end
+end
+
+if #newUsers > 0 then
+  for _, user in ipairs(newUsers) do
+    redis.call('HSET', KEYS[2], user, newRecords[user])
+  end
+  redis.call('HINCRBY', KEYS[1], 'remaining_cents', string.format('%.0f', -spentCents))
+  redis.call('HINCRBY', KEYS[1], 'remaining_packets', -#newUsers)
+  results[2] = redis.call('HINCRBY', KEYS[1], 'version', 1)
+  redis.call('HSET', KEYS[1], 'token', token)
+end
+return results

@@ -1,0 +1,91 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Redis } from 'ioredis';
+
+/**
+ * Loads a directory of Lua scripts as ioredis custom commands (EVALSHA, falling back to EVAL).
+ *
+ * Conventions for each file:
+ * - The command is named after the file in camelCase: `commit-grants.lua` becomes `commitGrants`.
+ * - The leading comment block declares how many KEYS the script takes, on a line of its own:
+ *     -- KEYS: 2          a fixed count
+ *     -- KEYS: variable   the count differs per call (sent along with each call)
+ *   Document the keys themselves as `KEYS[1] ...`, which this header line never matches.
+ *
+ * Every key a script touches must be passed in KEYS, never built inside the script from ARGV,
+ * so Redis Cluster can route it and check that the keys share a slot.
+ */
+
+export type LuaArg = string | number;
+/** Runs one script. Keys and arguments are separate, so the key count can be checked before sending. */
+export type LuaCommand = (keys: readonly string[], args?: readonly LuaArg[]) => Promise<unknown>;
+
+interface LuaScript {
+  name: string;
+  lua: string;
+  /** undefined when the count varies per call. */
+  numberOfKeys: number | undefined;
+}
+
+const KEYS_HEADER = /^--\s*KEYS:\s*(.*?)\s*$/;
+
+/**
+ * Defines every `.lua` file of `dir` on `redis` and returns the named ones as typed functions.
+ * Throws if a named script is missing or a header is malformed, so a bad install fails at startup.
+ */
+export function loadLuaCommands<const Name extends string>(redis: Redis, dir: URL | string, names: readonly Name[]): Record<Name, LuaCommand> {
+  const scripts = readLuaDir(typeof dir === 'string' ? dir : fileURLToPath(dir));
+  const builtins = new Set(redis.getBuiltinCommands());
+  for (const script of scripts.values()) {
+    if (builtins.has(script.name.toLowerCase())) throw new Error(`Lua script ${script.name} would shadow the Redis command of that name`);
+    redis.defineCommand(script.name, { lua: script.lua, numberOfKeys: script.numberOfKeys });
+  }
+  const commands = {} as Record<Name, LuaCommand>;
+  for (const name of names) {
+    const script = scripts.get(name);
+    if (!script) throw new Error(`no Lua script ${name} (${kebabCase(name)}.lua) in ${String(dir)}`);
+    commands[name] = bindCommand(redis, script);
+  }
+  return commands;
+}
+
+function bindCommand(redis: Redis, { name, numberOfKeys }: LuaScript): LuaCommand {
+  const defined = (redis as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[name]!.bind(redis);
+  // Arrays go in whole (ioredis flattens array arguments): spreading a campaign's 400,000 keys and
+  // arguments into a call would overflow the stack.
+  return (keys, args = []) => {
+    if (numberOfKeys === undefined) return defined(keys.length, keys, args);
+    if (keys.length !== numberOfKeys) throw new Error(`Lua script ${name} takes ${numberOfKeys} keys, got ${keys.length}`);
+    return defined(keys, args);
+  };
+}
+
+function readLuaDir(dir: string): Map<string, LuaScript> {
+  const scripts = new Map<string, LuaScript>();
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.lua'))) {
+    const path = join(dir, file);
+    const lua = readFileSync(path, 'utf8');
+    const name = camelCase(basename(file, '.lua'));
+    scripts.set(name, { name, lua, numberOfKeys: parseKeysHeader(lua, path) });
+  }
+  return scripts;
+}
+
+/** The key count declared in the leading comment block; see the conventions above. */
+export function parseKeysHeader(lua: string, path: string): number | undefined {
+  for (const line of lua.split('\n')) {
+    const trimmed = line.trim();
+    if (trimmed === '') continue;
+    if (!trimmed.startsWith('--')) break;
+    const declared = KEYS_HEADER.exec(trimmed)?.[1];
+    if (declared === undefined) continue;
+    if (declared === 'variable') return undefined;
+    if (/^\d+$/.test(declared)) return Number(declared);
+    throw new Error(`${path}: "-- KEYS: ${declared}" must be a whole number or "variable"`);
+  }
+  throw new Error(`${path}: the leading comment block must declare the key count, e.g. "-- KEYS: 2" or "-- KEYS: variable"`);
+}
+
+const camelCase = (kebab: string): string => kebab.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+const kebabCase = (camel: string): string => camel.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);

@@ -1,0 +1,56 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from '../shared/logging/logger.js';
+
+const grabCli = fileURLToPath(new URL('../shared/cli/grab.js', import.meta.url));
+const RESTART_DELAY_MS = 500;
+
+export interface FleetOptions {
+  workers: number;
+  /** Flags for each `grab work`, by worker index (so each can get its own metrics port). */
+  argsFor: (index: number) => string[];
+  logger: Logger;
+}
+
+/**
+ * N local `grab work` processes. A worker that dies is restarted; SIGTERM/SIGINT is passed on,
+ * and the fleet exits once every worker has stopped.
+ */
+export function runFleet({ workers, argsFor, logger }: FleetOptions): Promise<number> {
+  const children = new Map<number, ChildProcess>();
+  let stopping = false;
+
+  const start = (index: number) => {
+    const child = spawn(process.execPath, [grabCli, 'work', ...argsFor(index)], { stdio: ['ignore', 'inherit', 'inherit'] });
+    children.set(index, child);
+    logger.info({ worker: index, pid: child.pid }, 'worker started');
+    child.once('exit', (code, signal) => {
+      children.delete(index);
+      if (stopping) {
+        if (children.size === 0) finish();
+        return;
+      }
+      logger.warn({ worker: index, code, signal }, 'worker died; restarting');
+      setTimeout(() => {
+        if (!stopping) start(index);
+      }, RESTART_DELAY_MS);
+    });
+  };
+
+  let finish: () => void = () => undefined;
+  const done = new Promise<number>((resolve) => {
+    finish = () => resolve(0);
+  });
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, workers: children.size }, 'stopping fleet');
+    if (children.size === 0) finish();
+    for (const child of children.values()) child.kill(signal);
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  for (let i = 0; i < workers; i++) start(i);
+  process.stdout.write(`fleet: ${workers} workers, pids ${[...children.values()].map((c) => c.pid).join(' ')}\n`);
+  return done;
+}

@@ -1,0 +1,17 @@
+import type { SplitName } from '../shared/ledger/split.js';
+import type { GrabResult } from '../shared/queue/grab-job.js';
+
+/** A validated grab waiting for its pool's turn, with the job id its outcome is recorded under. */
+export interface GrabRequest {
+  user: string;
+  jobId: string;
+}
+
+export interface PoolRef {
+  campaignId: string;
+  poolId: string;
+  split: SplitName;
+}
+
+/** Settles the grabs of one pool, in order, returning one result per grab. */
+export type Deduction = (pool: PoolRef, grabs: readonly GrabRequest[]) => Promise<GrabResult[]>;

@@ -1,0 +1,74 @@
+import { Worker } from 'bullmq';
+import type { Settings } from '../shared/config/settings.js';
+import { Ledger } from '../shared/ledger/ledger.js';
+import { OutcomeLog } from '../shared/ledger/outcome-log.js';
+import { cryptoSeededRng, seededRng } from '../shared/ledger/prng.js';
+import type { Logger } from '../shared/logging/logger.js';
+import { GRAB_QUEUE, QUEUE_PREFIX } from '../shared/queue/queue-names.js';
+import { createRedis } from '../shared/redis/connection.js';
+import { CampaignDirectory } from './campaign-directory.js';
+import { createGrabProcessor } from './grab-processor.js';
+import { PoolBatcher } from './pool-batcher.js';
+import { recordingDeduction } from './recording-deduction.js';
+import { createStrategy, type StrategyName } from './strategies.js';
+
+export interface WorkerOptions {
+  settings: Settings;
+  logger: Logger;
+  strategy: StrategyName;
+  concurrency: number;
+  maxBatch: number;
+  lockTimeoutMs: number;
+  /** Seeds the split's PRNG, for reproducible runs; crypto-seeded when absent. */
+  seed?: number | undefined;
+}
+
+export interface RunningWorker {
+  /** Stops taking jobs, waits up to `graceMs` for those in flight, then closes everything. */
+  stop(graceMs: number): Promise<void>;
+  readonly worker: Worker;
+}
+
+export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
+  const { settings, logger } = options;
+  const redis = createRedis(settings.redisUrl, 'command');
+  const queueConnection = createRedis(settings.redisUrl, 'worker');
+  const rng = options.seed === undefined ? cryptoSeededRng() : seededRng(options.seed);
+  const ledger = new Ledger(redis, rng);
+  const outcomes = new OutcomeLog(redis);
+  const strategy = createStrategy(options.strategy, { settings, redis, ledger, rng, logger, lockTimeoutMs: options.lockTimeoutMs });
+  if (strategy.zookeeper) await strategy.zookeeper.session();
+  const batcher = new PoolBatcher(recordingDeduction(strategy.deduction, outcomes), options.maxBatch);
+  const processor = createGrabProcessor({ campaigns: new CampaignDirectory(ledger), batcher, outcomes });
+
+  const worker = new Worker(GRAB_QUEUE, processor, {
+    connection: queueConnection,
+    prefix: QUEUE_PREFIX,
+    concurrency: options.concurrency,
+    removeOnComplete: { count: 1000 },
+    removeOnFail: { count: 10_000 },
+    maxStalledCount: 5,
+  });
+  worker.on('error', (err) => logger.error({ err }, 'worker error'));
+  worker.on('failed', (job, err) => {
+    if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) logger.warn({ jobId: job.id, reason: err.message }, 'grab failed for good');
+  });
+  await worker.waitUntilReady();
+  logger.info({ strategy: options.strategy, concurrency: options.concurrency, maxBatch: options.maxBatch }, 'worker started');
+
+  return {
+    worker,
+    async stop(graceMs) {
+      const closing = worker.close();
+      const timedOut = await Promise.race([closing.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), graceMs).unref())]);
+      if (timedOut) {
+        logger.warn({ graceMs }, 'in-flight grabs did not finish in time; they will be redelivered');
+        await worker.close(true);
+      }
+      await strategy.close();
+      redis.disconnect();
+      queueConnection.disconnect();
+      logger.info('worker stopped');
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../shared/logging/logger.js';
+import type { Ledger } from '../shared/ledger/ledger.js';
+import type { Rng } from '../shared/ledger/prng.js';
+import { herdDriver, predecessorDriver } from '../shared/lock/lock-driver.js';
+import type { LockObserver } from '../shared/lock/lock-internals.js';
+import { RedisLock } from '../shared/lock/redis-lock.js';
+import { ZkConnection } from '../shared/lock/zk-connection.js';
+import { ZkLock } from '../shared/lock/zk-lock.js';
+import type { Settings } from '../shared/config/settings.js';
+import { atomicDeduction, lockedDeduction, unlockedDeduction } from './deductions.js';
+import type { Deduction } from './grab-request.js';
+
+export const strategyNames = ['zk', 'zk-herd', 'redis', 'none', 'atomic'] as const;
+export type StrategyName = (typeof strategyNames)[number];
+
+export interface Strategy {
+  deduction: Deduction;
+  /** Whether this strategy needs ZooKeeper, for readiness. */
+  zookeeper?: ZkConnection;
+  close(): Promise<void>;
+}
+
+export interface StrategyDeps {
+  settings: Settings;
+  redis: Redis;
+  ledger: Ledger;
+  rng: Rng;
+  logger: Logger;
+  lockTimeoutMs: number;
+  lockObserver?: LockObserver;
+  onRelease?: (strategy: 'zk' | 'zk-herd') => void;
+}
+
+export function createStrategy(name: StrategyName, deps: StrategyDeps): Strategy {
+  const { settings, redis, ledger, rng, logger, lockTimeoutMs } = deps;
+  switch (name) {
+    case 'zk':
+    case 'zk-herd': {
+      const zookeeper = new ZkConnection({ connect: settings.zkConnect, sessionTimeoutMs: settings.zkSessionTimeoutMs, logger });
+      const lock = new ZkLock(zookeeper, {
+        driver: name === 'zk' ? predecessorDriver : herdDriver,
+        ...(deps.lockObserver ? { observer: deps.lockObserver } : {}),
+        ...(deps.onRelease ? { onRelease: deps.onRelease } : {}),
+      });
+      return { deduction: lockedDeduction(lock, ledger, rng, lockTimeoutMs, logger), zookeeper, close: () => lock.close() };
+    }
+    case 'redis': {
+      const lock = new RedisLock(redis);
+      return { deduction: lockedDeduction(lock, ledger, rng, lockTimeoutMs, logger), close: () => lock.close() };
+    }
+    case 'none':
+      return { deduction: unlockedDeduction(ledger, rng), close: async () => undefined };
+    case 'atomic':
+      return { deduction: atomicDeduction(ledger), close: async () => undefined };
+  }
+}

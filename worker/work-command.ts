@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import type { Command } from '../shared/cli/command.js';
+import { intFlag, option } from '../shared/cli/options.js';
+import { createLogger } from '../shared/logging/logger.js';
+import { startWorker } from './run-worker.js';
+import { strategyNames } from './strategies.js';
+
+export const DEFAULT_MAX_BATCH = 64;
+
+export const workOptions = {
+  concurrency: { type: 'string' },
+  lock: { type: 'string' },
+  'max-batch': { type: 'string' },
+  'lock-timeout-ms': { type: 'string' },
+  'grace-ms': { type: 'string' },
+  seed: { type: 'string' },
+  'metrics-port': { type: 'string' },
+  'metrics-host': { type: 'string' },
+} as const;
+
+export const workCommand: Command = {
+  name: 'work',
+  summary: 'Run one worker process: consume grab jobs and pay out packets under a lock',
+  usage:
+    'grab work [--concurrency N] [--lock zk|zk-herd|redis|none|atomic] [--max-batch N] [--lock-timeout-ms MS] [--grace-ms MS] [--seed N] [--metrics-port P] [--metrics-host H]',
+  example: 'grab work --concurrency 200 --lock zk',
+  options: workOptions,
+  async run({ values, settings }) {
+    const strategy = option(values, 'lock', z.enum(strategyNames, { error: `must be one of ${strategyNames.join(', ')}` }).default('zk'));
+    const concurrency = option(values, 'concurrency', intFlag(1, 10_000, 200));
+    const maxBatch = option(values, 'max-batch', intFlag(1, 10_000, DEFAULT_MAX_BATCH));
+    const lockTimeoutMs = option(values, 'lock-timeout-ms', intFlag(100, 600_000, 30_000));
+    const graceMs = option(values, 'grace-ms', intFlag(0, 600_000, 10_000));
+    const seed = values.seed === undefined ? undefined : option(values, 'seed', intFlag(0, 2 ** 32 - 1));
+    option(values, 'metrics-port', intFlag(0, 65_535).optional());
+    const logger = createLogger('worker', settings.logLevel);
+    const running = await startWorker({ settings, logger, strategy, concurrency, maxBatch, lockTimeoutMs, seed });
+    await new Promise<void>((resolve) => {
+      const onSignal = (signal: NodeJS.Signals) => {
+        logger.info({ signal }, 'stopping');
+        resolve();
+      };
+      process.once('SIGTERM', onSignal);
+      process.once('SIGINT', onSignal);
+    });
+    await running.stop(graceMs);
+    return 0;
+  },
+};
