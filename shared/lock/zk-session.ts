@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import zookeeper, { type Client, type Event, type Stat } from 'node-zookeeper-client';
 import type { Logger } from '../logging/logger.js';
 import { LockLostError, type LostReason, ZkTimeoutError } from './zk-errors.js';
@@ -43,7 +43,10 @@ export class ZkSession extends EventEmitter {
 
   constructor(private readonly options: ZkSessionOptions) {
     super();
+    // Every lock waiter in the process listens for reconnects on its session.
+    this.setMaxListeners(0);
     this.lostSignal = this.lostController.signal;
+    setMaxListeners(0, this.lostSignal);
     this.negotiatedTimeoutMs = options.sessionTimeoutMs;
     this.marginMs = options.safetyMarginMs ?? Math.max(200, Math.floor(options.sessionTimeoutMs / 5));
     this.heartbeatMs = options.heartbeatMs ?? Math.max(100, Math.floor(options.sessionTimeoutMs / 6));
@@ -253,7 +256,8 @@ export class ZkSession extends EventEmitter {
     clearInterval(this.heartbeatTimer);
     clearTimeout(this.deadlineTimer);
     this.lostController.abort(reason);
-    this.options.logger?.warn({ reason, session: this.sessionIdHex }, 'zookeeper session lost');
+    const level = reason === 'session_closed' ? 'info' : 'warn';
+    this.options.logger?.[level]({ reason, session: this.sessionIdHex }, 'zookeeper session ended');
     this.emit('lost', reason);
     // Closing ends the session on the server too, so our ephemeral nodes go at once if it still lives.
     this.client.close();

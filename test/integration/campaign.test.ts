@@ -1,0 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Ledger } from '../../shared/ledger/ledger.js';
+import { GRAB_QUEUE, QUEUE_PREFIX } from '../../shared/queue/queue-names.js';
+import { testRedisUrl } from '../support/env.js';
+import { grab, startGrab } from '../support/cli.js';
+import type { CampaignReport } from '../../producer/campaign-report.js';
+
+const newId = (tag: string) => `${tag}-${randomUUID().slice(0, 8)}`;
+
+let redis: Redis;
+let queue: Queue;
+beforeAll(() => {
+  redis = new Redis(testRedisUrl());
+  queue = new Queue(GRAB_QUEUE, { connection: redis, prefix: QUEUE_PREFIX });
+});
+afterAll(async () => {
+  await queue.close();
+  redis.disconnect();
+});
+
+async function report(campaign: string): Promise<{ code: number | null; report: CampaignReport }> {
+  const result = await grab(['report', '--campaign', campaign, '--json']);
+  return { code: result.code, report: JSON.parse(result.stdout) as CampaignReport };
+}
+
+/** A hot pool: far more grabs than packets, all at once, two worker processes racing for it. */
+async function runHotPool(lock: string) {
+  const id = newId(`hot-${lock}`);
+  expect((await grab(['campaign', 'create', '--id', id, '--pools', '1', '--packets', '500', '--amount', '50.00'])).code).toBe(0);
+  expect((await grab(['produce', '--campaign', id, '--users', '3000'])).code).toBe(0);
+  const fleet = startGrab(['fleet', '--workers', '2', '--lock', lock, '--concurrency', '50', '--max-batch', '1']);
+  try {
+    const waited = await grab(['wait', '--campaign', id, '--timeout', '120']);
+    expect(waited.code, fleet.output()).toBe(0);
+  } finally {
+    expect(await fleet.stop()).toBe(0);
+  }
+  return report(id);
+}
+
+describe('a hot pool under each strategy', () => {
+  it('with no lock, two workers overspend and the report fails, naming the violation', async () => {
+    const { code, report: r } = await runHotPool('none');
+    expect(code).toBe(1);
+    expect(r.ok).toBe(false);
+    expect(r.violations.join('\n')).toMatch(/overspent|grants/);
+  });
+
+  for (const lock of ['zk', 'zk-herd', 'redis', 'atomic']) {
+    it(`with ${lock}, the same race keeps every invariant`, async () => {
+      const { code, report: r } = await runHotPool(lock);
+      expect(r.violations).toEqual([]);
+      expect(code).toBe(0);
+      expect(r.outcomes).toEqual({ granted: 500, sold_out: 2500, duplicate: 0, rejected: 0 });
+      expect(r.pools[0]).toMatchObject({ totalCents: 5000, grantedCents: 5000, remainingCents: 0, packetsGranted: 500 });
+    });
+  }
+});
+
+describe('delivery faults and bad input', () => {
+  it('one grab delivered twice leaves one grant, and the other job is a duplicate', async () => {
+    const id = newId('twice');
+    await grab(['campaign', 'create', '--id', id, '--pools', '1', '--packets', '10', '--amount-cents', '1000']);
+    await queue.add('grab', { campaign: id, pool: 'p1', user: 'alice' }, { jobId: `${id}.p1.alice` });
+    await queue.add('grab', { campaign: id, pool: 'p1', user: 'alice' }, { jobId: `${id}.p1.alice.again` });
+    await redis.hset(`grab:campaign:{${id}}`, 'grabs_planned', 2);
+    const worker = startGrab(['work', '--concurrency', '4']);
+    try {
+      expect((await grab(['wait', '--campaign', id, '--timeout', '60'])).code).toBe(0);
+    } finally {
+      await worker.stop();
+    }
+    const ledger = new Ledger(redis);
+    const grants = [];
+    for await (const g of ledger.scanGrants(id, 'p1')) grants.push(g);
+    expect(grants).toHaveLength(1);
+    const { report: r } = await report(id);
+    expect(r.outcomes).toMatchObject({ granted: 1, duplicate: 1 });
+    expect(r.ok).toBe(true);
+  });
+
+  it('malformed and unknown grabs end rejected with a reason and change no balance', async () => {
+    const id = newId('bad');
+    await grab(['campaign', 'create', '--id', id, '--pools', '1', '--packets', '10', '--amount-cents', '1000']);
+    const bad = [
+      { campaign: id, pool: 'p1' },
+      { campaign: id, pool: 'p1', user: 42 },
+      { campaign: id, pool: 'nope', user: 'bob' },
+      { campaign: id, pool: 'p1', user: 'x'.repeat(500) },
+      { campaign: id, pool: 'p1', user: '../../etc' },
+      { campaign: id, pool: 'p1', user: 'eve', extra: true },
+    ];
+    const jobs = await queue.addBulk(bad.map((data, i) => ({ name: 'grab', data, opts: { jobId: `${id}-bad-${i}` } })));
+    await redis.hset(`grab:campaign:{${id}}`, 'grabs_planned', bad.length);
+    const worker = startGrab(['work', '--concurrency', '4']);
+    try {
+      expect((await grab(['wait', '--campaign', id, '--timeout', '60'])).code).toBe(0);
+    } finally {
+      await worker.stop();
+    }
+    for (const job of jobs) {
+      const state = await queue.getJobState(job.id!);
+      expect(state).toBe('failed');
+      const failed = await queue.getJob(job.id!);
+      expect(failed!.failedReason).toMatch(/^rejected: /);
+      expect(failed!.attemptsMade).toBe(1);
+    }
+    const { report: r } = await report(id);
+    expect(r.outcomes.rejected).toBe(bad.length);
+    expect(r.pools[0]).toMatchObject({ grantedCents: 0, remainingCents: 1000, packetsGranted: 0 });
+  });
+
+  it.each([
+    [['--id', 'x', '--pools', '1', '--packets', '0', '--amount', '1'], /packets/],
+    [['--id', 'x', '--pools', '1', '--packets', '1', '--amount', '1.234'], /more than two decimals/],
+    [['--id', 'x', '--pools', '1', '--packets', '500', '--amount', '1.00'], /at least 500 cents/],
+    [['--id', 'a:b', '--pools', '1', '--packets', '1', '--amount', '1'], /--id/],
+    [['--id', '123', '--pools', '1', '--packets', '1', '--amount', '1'], /--id/],
+    [['--id', 'x', '--pools', '-1', '--packets', '1', '--amount', '1'], /--pools/],
+  ])('refuses an invalid campaign spec %j with exit 2 and a clear message', async (args, message) => {
+    const result = await grab(['campaign', 'create', ...args]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+  });
+
+  it('refuses to create an existing campaign and changes nothing', async () => {
+    const id = newId('dup');
+    expect((await grab(['campaign', 'create', '--id', id, '--pools', '2', '--packets', '5', '--amount', '1'])).code).toBe(0);
+    const again = await grab(['campaign', 'create', '--id', id, '--pools', '3', '--packets', '9', '--amount', '2']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('already exists');
+    const shown = JSON.parse((await grab(['campaign', 'show', '--id', id])).stdout) as { pools: unknown[] };
+    expect(shown.pools).toHaveLength(2);
+  });
+});
+
+describe('a campaign end to end', () => {
+  it('30,000 grabs over 10 pools of 2,000 packets settle under a 2-worker fleet, pass the report and export exactly', async () => {
+    const id = newId('e2e');
+    expect((await grab(['campaign', 'create', '--id', id, '--pools', '10', '--packets', '2000', '--amount', '888.88'])).code).toBe(0);
+    expect((await grab(['produce', '--campaign', id, '--users', '30000'])).code).toBe(0);
+    const fleet = startGrab(['fleet', '--workers', '2']);
+    try {
+      expect((await grab(['wait', '--campaign', id, '--timeout', '180'])).code).toBe(0);
+    } finally {
+      expect(await fleet.stop()).toBe(0);
+    }
+    const { code, report: r } = await report(id);
+    expect(r.violations).toEqual([]);
+    expect(code).toBe(0);
+    expect(r.jobs).toEqual({ enqueued: 30000, finished: 30000, pending: 0 });
+    const exported = await grab(['export', '--campaign', id]);
+    const perPool = new Map<string, number>();
+    const lines = exported.stdout.trim().split('\n');
+    for (const line of lines) {
+      const g = JSON.parse(line) as { pool: string; cents: number };
+      perPool.set(g.pool, (perPool.get(g.pool) ?? 0) + g.cents);
+    }
+    expect(lines).toHaveLength(r.outcomes.granted);
+    for (const p of r.pools) expect(perPool.get(p.pool) ?? 0).toBe(p.grantedCents);
+    expect(await grab(['campaign', 'delete', '--id', id])).toMatchObject({ code: 0 });
+  });
+});
