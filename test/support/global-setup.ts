@@ -14,15 +14,12 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  try {
-    const [redis, zk] = await Promise.all([startRedis(), startZooKeeper()]);
-    project.provide('redisUrl', redis.url);
-    project.provide('zkConnect', zk.connect);
-  } catch (err) {
+  const [redis, zk] = await Promise.allSettled([startRedis(), startZooKeeper()]);
+  if (redis.status === 'rejected' || zk.status === 'rejected') {
     await stopAll();
-    throw err;
+    throw redis.status === 'rejected' ? redis.reason : (zk as PromiseRejectedResult).reason;
   }
-  return async () => {
-    await stopAll();
-  };
+  project.provide('redisUrl', redis.value.url);
+  project.provide('zkConnect', zk.value.connect);
+  return stopAll;
 }
