@@ -8,7 +8,7 @@ import { withServices } from '../shared/cli/services.js';
 import { idSchema } from '../shared/campaign/spec.js';
 import { raisePlannedGrabs } from '../shared/ledger/grab-plan.js';
 import { createLogger } from '../shared/logging/logger.js';
-import { GRAB_QUEUE, QUEUE_PREFIX } from '../shared/queue/queue-names.js';
+import { QUEUE_PREFIX } from '../shared/queue/queue-names.js';
 import { distributionNames } from './distribution.js';
 import { enqueueGrabs } from './enqueue.js';
 import { countUsers, generatedUsers, usersFromFile } from './user-source.js';
@@ -52,7 +52,7 @@ export const produceCommand: Command = {
       }
       const total = userCount ?? (await countUsers(users()));
       await raisePlannedGrabs(redis, campaignId, total);
-      const queue = new Queue(GRAB_QUEUE, { connection: redis, prefix: QUEUE_PREFIX });
+      const queue = new Queue(settings.queue, { connection: redis, prefix: QUEUE_PREFIX });
       queue.on('error', (err) => logger.error({ err }, 'queue error'));
       const progress = progressReporter(`enqueue ${campaignId}`, total);
       try {

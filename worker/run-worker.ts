@@ -4,7 +4,7 @@ import { Ledger } from '../shared/ledger/ledger.js';
 import { OutcomeLog } from '../shared/ledger/outcome-log.js';
 import { cryptoSeededRng, seededRng } from '../shared/ledger/prng.js';
 import type { Logger } from '../shared/logging/logger.js';
-import { GRAB_QUEUE, QUEUE_PREFIX } from '../shared/queue/queue-names.js';
+import { QUEUE_PREFIX } from '../shared/queue/queue-names.js';
 import { createRedis } from '../shared/redis/connection.js';
 import { CampaignDirectory } from './campaign-directory.js';
 import { createGrabProcessor } from './grab-processor.js';
@@ -41,7 +41,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const batcher = new PoolBatcher(recordingDeduction(strategy.deduction, outcomes), options.maxBatch);
   const processor = createGrabProcessor({ campaigns: new CampaignDirectory(ledger), batcher, outcomes });
 
-  const worker = new Worker(GRAB_QUEUE, processor, {
+  const worker = new Worker(settings.queue, processor, {
     connection: queueConnection,
     prefix: QUEUE_PREFIX,
     concurrency: options.concurrency,

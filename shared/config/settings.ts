@@ -3,8 +3,10 @@ import { UsageError } from './errors.js';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-const intIn = (min: number, max: number) =>
-  z.coerce.number().int(`must be a whole number from ${min} to ${max}`).min(min, `must be a whole number from ${min} to ${max}`).max(max, `must be a whole number from ${min} to ${max}`);
+const intIn = (min: number, max: number) => {
+  const rule = `must be a whole number from ${min} to ${max}`;
+  return z.coerce.number({ error: rule }).int(rule).min(min, rule).max(max, rule);
+};
 
 /**
  * Every setting the fleet reads. Each comes from its environment variable and can be
@@ -33,6 +35,13 @@ export const settingDefinitions = {
     default: '10000',
     describe: 'ZooKeeper session timeout asked for, in milliseconds (the server may narrow it)',
     schema: intIn(1000, 120000),
+  },
+  queue: {
+    env: 'GRAB_QUEUE',
+    flag: 'queue',
+    default: 'grab',
+    describe: 'BullMQ queue the grabs go through (separate fleets, or benchmarks, use their own)',
+    schema: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, "_" or "-", e.g. grab'),
   },
   logLevel: {
     env: 'LOG_LEVEL',

@@ -1,3 +1,5 @@
-/** The one grab queue. The prefix is a Redis Cluster hash tag, so all of the queue's keys share a slot. */
-export const GRAB_QUEUE = 'grab';
+/**
+ * The queue's key prefix is a Redis Cluster hash tag, so all of one queue's keys share a slot.
+ * The queue name itself comes from the GRAB_QUEUE setting (default "grab").
+ */
 export const QUEUE_PREFIX = '{grab}';

@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ledger } from '../../shared/ledger/ledger.js';
-import { GRAB_QUEUE, QUEUE_PREFIX } from '../../shared/queue/queue-names.js';
+import { QUEUE_PREFIX } from '../../shared/queue/queue-names.js';
 import { testRedisUrl } from '../support/env.js';
 import { grab, startGrab } from '../support/cli.js';
 import type { CampaignReport } from '../../producer/campaign-report.js';
@@ -14,7 +14,7 @@ let redis: Redis;
 let queue: Queue;
 beforeAll(() => {
   redis = new Redis(testRedisUrl());
-  queue = new Queue(GRAB_QUEUE, { connection: redis, prefix: QUEUE_PREFIX });
+  queue = new Queue('grab', { connection: redis, prefix: QUEUE_PREFIX });
 });
 afterAll(async () => {
   await queue.close();

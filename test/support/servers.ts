@@ -182,6 +182,7 @@ class ManagedServer {
 
   async start(): Promise<void> {
     if (this.running) throw new Error(`${this.name} on port ${this.port} is already running (pid ${this.lastPid})`);
+    let spawnError: Error | undefined;
     const log = openSync(this.logFile, 'a');
     let child: ChildProcess;
     try {
@@ -202,7 +203,7 @@ class ManagedServer {
       child.once('error', (err) => {
         // Only spawn failures land here (ENOENT and the like); kill() errors are not emitted for live children.
         this.alive = false;
-        writeFileSync(this.logFile, `\n[servers.ts] cannot run ${this.command}: ${err.message}\n`, { flag: 'a' });
+        spawnError = err;
         resolve();
       });
     });
@@ -215,7 +216,10 @@ class ManagedServer {
     for (;;) {
       if (!this.running) {
         await this.exited;
-        const how = child.signalCode ?? (child.exitCode === null ? 'did not start' : `code ${child.exitCode}`);
+        if (spawnError) {
+          throw new Error(`cannot run ${this.command} (${spawnError.message}); install it with: sudo bash scripts/services.sh install`);
+        }
+        const how = child.signalCode ?? `code ${child.exitCode}`;
         throw new Error(`${this.name} on port ${this.port} exited (${how}) before it was ready. ${this.logTail()}`);
       }
       if (await this.ready()) return;
