@@ -12,6 +12,7 @@ import { reportCommand } from '../../producer/report-command.js';
 import { exportCommand } from '../../producer/export-command.js';
 import { workCommand } from '../../worker/work-command.js';
 import { fleetCommand } from '../../worker/fleet-command.js';
+import { benchCommand } from '../../producer/bench/bench-command.js';
 
 /** Every `grab` command, in the order `grab --help` lists them. */
 export const commands: Command[] = [
@@ -25,5 +26,6 @@ export const commands: Command[] = [
   waitCommand,
   reportCommand,
   exportCommand,
+  benchCommand,
   lockBenchCommand,
 ];

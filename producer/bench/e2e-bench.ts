@@ -1,0 +1,180 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
+import type { Settings } from '../../shared/config/settings.js';
+import type { CampaignSpec } from '../../shared/campaign/spec.js';
+import type { CommandServices } from '../../shared/cli/services.js';
+import { raisePlannedGrabs } from '../../shared/ledger/grab-plan.js';
+import { quantile } from '../../shared/metrics/quantile.js';
+import { QUEUE_PREFIX } from '../../shared/queue/queue-names.js';
+import { buildReport } from '../campaign-report.js';
+import { enqueueGrabs } from '../enqueue.js';
+import { generatedUsers } from '../user-source.js';
+import { histogramQuantile, parsePrometheusText, sumOf, type Sample } from './prometheus-text.js';
+
+const grabCli = fileURLToPath(new URL('../../shared/cli/grab.js', import.meta.url));
+const noopWorker = fileURLToPath(new URL('../../worker/noop-worker.js', import.meta.url));
+
+export interface Scenario {
+  name: string;
+  pools: number;
+  grabs: number;
+}
+
+export interface BenchVariant {
+  name: string;
+  /** `grab work` flags, or undefined for the no-op ceiling. */
+  workArgs?: string[];
+}
+
+export const scenarios: Scenario[] = [
+  { name: 'hot', pools: 1, grabs: 100_000 },
+  { name: 'spread', pools: 1_000, grabs: 200_000 },
+];
+
+export const variants: BenchVariant[] = [
+  { name: 'ceiling' },
+  { name: 'atomic', workArgs: ['--lock', 'atomic'] },
+  { name: 'zk', workArgs: ['--lock', 'zk'] },
+  { name: 'zk --max-batch 1', workArgs: ['--lock', 'zk', '--max-batch', '1'] },
+  { name: 'zk-herd', workArgs: ['--lock', 'zk-herd'] },
+  { name: 'redis', workArgs: ['--lock', 'redis'] },
+  { name: 'none', workArgs: ['--lock', 'none'] },
+];
+
+export interface BenchRow {
+  scenario: string;
+  strategy: string;
+  grabsPerSec: number;
+  ratioToCeiling: number;
+  p99JobMs: number;
+  lockWaitP99Ms: number;
+  meanBatch: number;
+  invariantsOk: boolean | null;
+}
+
+export interface E2eBenchOptions {
+  settings: Settings;
+  services: CommandServices;
+  workers: number;
+  concurrency: number;
+  /** Multiplies every scenario's grab count (a smoke run uses a small fraction). */
+  scale: number;
+  metricsPortBase: number;
+  scenarioNames?: string[] | undefined;
+  variantNames?: string[] | undefined;
+  onRow?: (row: BenchRow) => void;
+  onProgress?: (line: string) => void;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/**
+ * Every variant on the same fleet shape, one scenario at a time. Grabs are enqueued into a
+ * paused queue first, so the clock measures settling alone, not enqueuing or process start-up.
+ * Every packet can be granted, so each grab goes through the whole lock-read-compute-commit path.
+ */
+export async function runE2eBench(options: E2eBenchOptions): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const queueName = `${options.settings.queue}-bench`;
+  const queue = new Queue(queueName, { connection: options.services.redis, prefix: QUEUE_PREFIX });
+  try {
+    for (const scenario of scenarios.filter((s) => !options.scenarioNames || options.scenarioNames.includes(s.name))) {
+      let ceiling = 0;
+      for (const variant of variants.filter((v) => !options.variantNames || options.variantNames.includes(v.name))) {
+        const row = await runOne(options, queue, { ...scenario, grabs: Math.max(scenario.pools, Math.round(scenario.grabs * options.scale)) }, variant);
+        if (variant.name === 'ceiling') ceiling = row.grabsPerSec;
+        row.ratioToCeiling = ceiling > 0 ? round(row.grabsPerSec / ceiling) : 0;
+        rows.push(row);
+        options.onRow?.(row);
+      }
+    }
+  } finally {
+    await queue.close();
+  }
+  return rows;
+}
+
+async function runOne(options: E2eBenchOptions, queue: Queue, scenario: Scenario, variant: BenchVariant): Promise<BenchRow> {
+  const { services, settings } = options;
+  await queue.obliterate({ force: true });
+  await queue.pause();
+  const spec: CampaignSpec = {
+    id: `bench-${scenario.name}-${variant.name.replace(/[^a-z0-9]+/g, '-')}-${Date.now()}`,
+    split: 'random',
+    pools: Array.from({ length: scenario.pools }, (_, i) => {
+      const packets = Math.ceil(scenario.grabs / scenario.pools);
+      return { id: `p${i + 1}`, amountCents: packets * 100, packets };
+    }),
+  };
+  await services.ledger.createCampaign(spec);
+  await raisePlannedGrabs(services.redis, spec.id, scenario.grabs);
+  await enqueueGrabs({ queue, spec, users: generatedUsers(scenario.grabs), distribution: 'uniform', chunkSize: 1000, inFlight: 4 });
+  options.onProgress?.(`${scenario.name} / ${variant.name}: ${scenario.grabs} grabs enqueued, starting ${options.workers} workers`);
+
+  const ports = Array.from({ length: options.workers }, (_, i) => options.metricsPortBase + i);
+  const workers = ports.map((port) => startWorker(settings, queue.name, options.concurrency, variant, port));
+  try {
+    await sleep(variant.workArgs ? 2000 : 1000);
+    const startedAt = performance.now();
+    await queue.resume();
+    const poolIds = spec.pools.map((p) => p.id);
+    for (;;) {
+      const done = variant.workArgs
+        ? (await services.outcomes.finished(spec.id, poolIds)) >= scenario.grabs
+        : (await queue.getJobCountByTypes('waiting', 'active', 'delayed', 'prioritized')) === 0;
+      if (done) break;
+      if (workers.some((w) => w.exitCode !== null)) throw new Error(`a ${variant.name} worker exited early`);
+      await sleep(50);
+    }
+    const seconds = (performance.now() - startedAt) / 1000;
+    const samples = variant.workArgs ? await scrape(ports) : [];
+    const recent = await queue.getCompleted(0, 999);
+    const report = variant.workArgs ? await buildReport(services, spec.id) : undefined;
+    const batches = sumOf(samples, 'grab_batch_size_count');
+    return {
+      scenario: scenario.name,
+      strategy: variant.name,
+      grabsPerSec: Math.round(scenario.grabs / seconds),
+      ratioToCeiling: 0,
+      p99JobMs: round(quantile(recent.map((j) => (j.finishedOn ?? 0) - (j.processedOn ?? 0)), 0.99)),
+      lockWaitP99Ms: round(histogramQuantile(samples, 'grab_lock_wait_seconds', 0.99) * 1000),
+      meanBatch: batches > 0 ? round(sumOf(samples, 'grab_batch_size_sum') / batches) : 0,
+      invariantsOk: report ? report.ok : null,
+    };
+  } finally {
+    await Promise.all(workers.map(stopWorker));
+    await services.ledger.deleteCampaign(spec.id);
+    await services.redis.del(...services.outcomes.keysOf(spec.id, spec.pools.map((p) => p.id)));
+  }
+}
+
+function startWorker(settings: Settings, queueName: string, concurrency: number, variant: BenchVariant, metricsPort: number): ChildProcess {
+  const args = variant.workArgs
+    ? [grabCli, 'work', '--queue', queueName, '--concurrency', String(concurrency), '--metrics-port', String(metricsPort), ...variant.workArgs]
+    : [noopWorker, queueName, String(concurrency), settings.redisUrl];
+  return spawn(process.execPath, args, {
+    env: { ...process.env, REDIS_URL: settings.redisUrl, ZK_CONNECT: settings.zkConnect, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+function stopWorker(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  return exited;
+}
+
+async function scrape(ports: number[]): Promise<Sample[]> {
+  const texts = await Promise.all(
+    ports.map((port) =>
+      fetch(`http://127.0.0.1:${port}/metrics`).then(
+        (r) => r.text(),
+        () => '',
+      ),
+    ),
+  );
+  return texts.flatMap(parsePrometheusText);
+}
