@@ -8,6 +8,9 @@ import { withServices } from '../shared/cli/services.js';
 import { idSchema } from '../shared/campaign/spec.js';
 import { raisePlannedGrabs } from '../shared/ledger/grab-plan.js';
 import { createLogger } from '../shared/logging/logger.js';
+import { createRegistry, producerMetrics } from '../shared/metrics/metrics.js';
+import { scrapeSample } from '../shared/metrics/scrape-sample.js';
+import { serveMetrics } from '../shared/metrics/serve-metrics.js';
 import { QUEUE_PREFIX } from '../shared/queue/queue-names.js';
 import { distributionNames } from './distribution.js';
 import { enqueueGrabs } from './enqueue.js';
@@ -17,7 +20,7 @@ export const produceCommand: Command = {
   name: 'produce',
   summary: 'Enqueue one grab job per user of a campaign (re-running it never duplicates a grab)',
   usage:
-    'grab produce --campaign C (--users N | --users-file F) [--distribution uniform|hot|zipf] [--chunk N] [--in-flight N] [--max-backlog N] [--rate R]',
+    'grab produce --campaign C (--users N | --users-file F) [--distribution uniform|hot|zipf] [--chunk N] [--in-flight N] [--max-backlog N] [--rate R] [--metrics-port P] [--metrics-host H]',
   example: 'grab produce --campaign new-year --users 100000 --distribution hot',
   options: {
     campaign: { type: 'string' },
@@ -28,8 +31,6 @@ export const produceCommand: Command = {
     'in-flight': { type: 'string' },
     'max-backlog': { type: 'string' },
     rate: { type: 'string' },
-    'metrics-port': { type: 'string' },
-    'metrics-host': { type: 'string' },
   },
   async run({ values, settings }) {
     const campaignId = option(values, 'campaign', idSchema);
@@ -54,7 +55,11 @@ export const produceCommand: Command = {
       await raisePlannedGrabs(redis, campaignId, total);
       const queue = new Queue(settings.queue, { connection: redis, prefix: QUEUE_PREFIX });
       queue.on('error', (err) => logger.error({ err }, 'queue error'));
+      const registry = createRegistry();
+      const { producedJobs } = producerMetrics(registry, () => scrapeSample(queue.getWaitingCount()));
+      const metricsServer = await serveMetrics(settings, queue, { registry, logger, readiness: () => ({ redis: redis.status === 'ready' }) });
       const progress = progressReporter(`enqueue ${campaignId}`, total);
+      let counted = 0;
       try {
         const sent = await enqueueGrabs({
           queue,
@@ -65,11 +70,16 @@ export const produceCommand: Command = {
           inFlight,
           maxBacklog,
           rate,
-          onProgress: progress.update,
+          onProgress: (sent) => {
+            progress.update(sent);
+            producedJobs.inc(sent - counted);
+            counted = sent;
+          },
         });
         progress.finish(sent);
         logger.info({ campaign: campaignId, grabs: sent, distribution }, 'grabs enqueued');
       } finally {
+        await metricsServer?.close();
         await queue.close();
       }
       return 0;

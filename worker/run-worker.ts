@@ -1,13 +1,18 @@
-import { Worker } from 'bullmq';
+import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Settings } from '../shared/config/settings.js';
 import { Ledger } from '../shared/ledger/ledger.js';
 import { OutcomeLog } from '../shared/ledger/outcome-log.js';
 import { cryptoSeededRng, seededRng } from '../shared/ledger/prng.js';
 import type { Logger } from '../shared/logging/logger.js';
+import { createRegistry, grabMetrics, lockMetrics, poolMetrics } from '../shared/metrics/metrics.js';
+import { PoolGauges } from '../shared/metrics/pool-gauges.js';
+import { serveMetrics } from '../shared/metrics/serve-metrics.js';
+import { watchZooKeeper, zooKeeperConnected } from '../shared/metrics/watch-zookeeper.js';
 import { QUEUE_PREFIX } from '../shared/queue/queue-names.js';
 import { createRedis } from '../shared/redis/connection.js';
 import { CampaignDirectory } from './campaign-directory.js';
 import { createGrabProcessor } from './grab-processor.js';
+import { measuredDeduction } from './measured-deduction.js';
 import { PoolBatcher } from './pool-batcher.js';
 import { recordingDeduction } from './recording-deduction.js';
 import { createStrategy, type StrategyName } from './strategies.js';
@@ -36,9 +41,32 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const rng = options.seed === undefined ? cryptoSeededRng() : seededRng(options.seed);
   const ledger = new Ledger(redis, rng);
   const outcomes = new OutcomeLog(redis);
-  const strategy = createStrategy(options.strategy, { settings, redis, ledger, rng, logger, lockTimeoutMs: options.lockTimeoutMs });
-  if (strategy.zookeeper) await strategy.zookeeper.session();
-  const batcher = new PoolBatcher(recordingDeduction(strategy.deduction, outcomes), options.maxBatch);
+  const registry = createRegistry();
+  const grabs = grabMetrics(registry);
+  const pools = new PoolGauges(poolMetrics(registry), (campaignId, poolId) => ledger.poolState(campaignId, poolId), logger);
+  const strategy = createStrategy(options.strategy, {
+    settings,
+    redis,
+    ledger,
+    rng,
+    logger,
+    lockTimeoutMs: options.lockTimeoutMs,
+    lockMetrics: lockMetrics(registry),
+    onLockAcquired: (lockKey, contenders) => pools.contenders(lockKey, contenders),
+  });
+  const { zookeeper } = strategy;
+  if (zookeeper) watchZooKeeper(zookeeper, registry);
+  const metricsQueue = new Queue(settings.queue, { connection: redis, prefix: QUEUE_PREFIX });
+  const metricsServer = await serveMetrics(settings, metricsQueue, {
+    registry,
+    logger,
+    readiness: () => ({
+      redis: redis.status === 'ready' && queueConnection.status === 'ready',
+      ...(zookeeper ? { zookeeper: zooKeeperConnected(zookeeper) } : {}),
+    }),
+  });
+  if (zookeeper) await zookeeper.session();
+  const batcher = new PoolBatcher(measuredDeduction(recordingDeduction(strategy.deduction, outcomes), grabs, pools), options.maxBatch);
   const processor = createGrabProcessor({ campaigns: new CampaignDirectory(ledger), batcher, outcomes });
 
   const worker = new Worker(settings.queue, processor, {
@@ -51,9 +79,11 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   });
   worker.on('error', (err) => logger.error({ err }, 'worker error'));
   worker.on('failed', (job, err) => {
+    if (err instanceof UnrecoverableError) grabs.grabs.inc({ outcome: 'rejected' });
     if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) logger.warn({ jobId: job.id, reason: err.message }, 'grab failed for good');
   });
   await worker.waitUntilReady();
+  pools.start();
   logger.info({ strategy: options.strategy, concurrency: options.concurrency, maxBatch: options.maxBatch }, 'worker started');
 
   return {
@@ -66,6 +96,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         await worker.close(true);
       }
       await strategy.close();
+      await pools.stop();
+      await metricsServer?.close();
+      await metricsQueue.close();
       redis.disconnect();
       queueConnection.disconnect();
       logger.info('worker stopped');

@@ -3,11 +3,14 @@ import type { Logger } from '../shared/logging/logger.js';
 import type { Ledger } from '../shared/ledger/ledger.js';
 import type { Rng } from '../shared/ledger/prng.js';
 import { herdDriver, predecessorDriver } from '../shared/lock/lock-driver.js';
-import type { LockObserver } from '../shared/lock/lock-internals.js';
+import type { DistributedLock } from '../shared/lock/lock-handle.js';
 import { RedisLock } from '../shared/lock/redis-lock.js';
 import { ZkConnection } from '../shared/lock/zk-connection.js';
 import { ZkLock } from '../shared/lock/zk-lock.js';
 import type { Settings } from '../shared/config/settings.js';
+import { MeasuredLock } from '../shared/metrics/measured-lock.js';
+import type { LockMetrics } from '../shared/metrics/metrics.js';
+import { zkLockHooks } from '../shared/metrics/zk-lock-hooks.js';
 import { atomicDeduction, lockedDeduction, unlockedDeduction } from './deductions.js';
 import type { Deduction } from './grab-request.js';
 
@@ -28,26 +31,26 @@ export interface StrategyDeps {
   rng: Rng;
   logger: Logger;
   lockTimeoutMs: number;
-  lockObserver?: LockObserver;
-  onRelease?: (strategy: 'zk' | 'zk-herd') => void;
+  lockMetrics: LockMetrics;
+  /** Hears each lock acquisition's queue length, for the per-pool contenders gauge. */
+  onLockAcquired: (lockKey: string, contenders: number) => void;
 }
 
 export function createStrategy(name: StrategyName, deps: StrategyDeps): Strategy {
-  const { settings, redis, ledger, rng, logger, lockTimeoutMs } = deps;
+  const { settings, redis, ledger, rng, logger, lockTimeoutMs, lockMetrics } = deps;
+  const locked = (lock: DistributedLock) =>
+    lockedDeduction(new MeasuredLock(lock, lockMetrics, deps.onLockAcquired), ledger, rng, lockTimeoutMs, logger);
   switch (name) {
     case 'zk':
     case 'zk-herd': {
       const zookeeper = new ZkConnection({ connect: settings.zkConnect, sessionTimeoutMs: settings.zkSessionTimeoutMs, logger });
-      const lock = new ZkLock(zookeeper, {
-        driver: name === 'zk' ? predecessorDriver : herdDriver,
-        ...(deps.lockObserver ? { observer: deps.lockObserver } : {}),
-        ...(deps.onRelease ? { onRelease: deps.onRelease } : {}),
-      });
-      return { deduction: lockedDeduction(lock, ledger, rng, lockTimeoutMs, logger), zookeeper, close: () => lock.close() };
+      const driver = name === 'zk' ? predecessorDriver : herdDriver;
+      const lock = new ZkLock(zookeeper, { driver, ...zkLockHooks(lockMetrics, driver.name) });
+      return { deduction: locked(lock), zookeeper, close: () => lock.close() };
     }
     case 'redis': {
       const lock = new RedisLock(redis);
-      return { deduction: lockedDeduction(lock, ledger, rng, lockTimeoutMs, logger), close: () => lock.close() };
+      return { deduction: locked(lock), close: () => lock.close() };
     }
     case 'none':
       return { deduction: unlockedDeduction(ledger, rng), close: async () => undefined };

@@ -14,8 +14,6 @@ export const workOptions = {
   'lock-timeout-ms': { type: 'string' },
   'grace-ms': { type: 'string' },
   seed: { type: 'string' },
-  'metrics-port': { type: 'string' },
-  'metrics-host': { type: 'string' },
 } as const;
 
 export const workCommand: Command = {
@@ -32,7 +30,6 @@ export const workCommand: Command = {
     const lockTimeoutMs = option(values, 'lock-timeout-ms', intFlag(100, 600_000, 30_000));
     const graceMs = option(values, 'grace-ms', intFlag(0, 600_000, 10_000));
     const seed = values.seed === undefined ? undefined : option(values, 'seed', intFlag(0, 2 ** 32 - 1));
-    option(values, 'metrics-port', intFlag(0, 65_535).optional());
     const logger = createLogger('worker', settings.logLevel);
     const running = await startWorker({ settings, logger, strategy, concurrency, maxBatch, lockTimeoutMs, seed });
     await new Promise<void>((resolve) => {

@@ -50,6 +50,23 @@ export const settingDefinitions = {
     describe: `pino log level: ${logLevels.join(', ')}`,
     schema: z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }),
   },
+  metricsPort: {
+    env: 'METRICS_PORT',
+    flag: 'metrics-port',
+    default: 'off',
+    describe: 'port of /metrics, /healthz and /readyz for grab work and grab produce (grab fleet: worker i gets port + i; 0: any free port)',
+    schema: z
+      .string()
+      .refine((v) => v === 'off' || (/^\d{1,5}$/.test(v) && Number(v) <= 65535), 'must be off or a port number from 0 to 65535')
+      .transform((v) => (v === 'off' ? undefined : Number(v))),
+  },
+  metricsHost: {
+    env: 'METRICS_HOST',
+    flag: 'metrics-host',
+    default: '127.0.0.1',
+    describe: 'address the metrics port binds to (0.0.0.0 in a container)',
+    schema: z.string().regex(/^[A-Za-z0-9.:\-]+$/, 'must be a host name or IP address, e.g. 127.0.0.1 or 0.0.0.0'),
+  },
 } as const;
 
 export type SettingName = keyof typeof settingDefinitions;

@@ -1,0 +1,168 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * Every metric the fleet exports, each defined once. A process builds one registry and takes
+ * the groups it needs. Per-pool labels appear only on the gauges of poolMetrics, which
+ * PoolGauges keeps bounded; no histogram carries one.
+ */
+
+/** From a free hand-off to a wait that runs out a session timeout (10 s default) or the lock timeout. */
+const LOCK_SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60];
+/** Grabs per batch: 1 up to past the largest --max-batch anyone runs. */
+const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096];
+
+/** A registry with prom-client's process metrics (CPU, memory, event-loop lag) already in it. */
+export function createRegistry(): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+export function lockMetrics(registry: Registry) {
+  const registers = [registry];
+  return {
+    waitSeconds: new Histogram({
+      name: 'grab_lock_wait_seconds',
+      help: 'Time from asking for a pool lock to holding it',
+      labelNames: ['strategy'] as const,
+      buckets: LOCK_SECONDS_BUCKETS,
+      registers,
+    }),
+    holdSeconds: new Histogram({
+      name: 'grab_lock_hold_seconds',
+      help: 'Time a pool lock was held, from acquisition to release',
+      labelNames: ['strategy'] as const,
+      buckets: LOCK_SECONDS_BUCKETS,
+      registers,
+    }),
+    wakeups: new Counter({
+      name: 'grab_lock_wakeups_total',
+      help: 'Lock waiters woken by a ZooKeeper watch: acquired if the waiter then held the lock, spurious if not',
+      labelNames: ['strategy', 'result'] as const,
+      registers,
+    }),
+    releases: new Counter({
+      name: 'grab_lock_releases_total',
+      help: 'ZooKeeper locks released (herd size = wakeups / releases)',
+      labelNames: ['strategy'] as const,
+      registers,
+    }),
+    lost: new Counter({
+      name: 'grab_lock_lost_total',
+      help: 'Held locks that reported themselves lost, by reason',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+  };
+}
+
+/** A grab's outcome as counted: the ledger's outcomes, and error for a batch that failed (its grabs are retried). */
+const grabOutcomes = ['granted', 'sold_out', 'duplicate', 'rejected', 'error'] as const;
+
+export function grabMetrics(registry: Registry) {
+  const registers = [registry];
+  const grabs = new Counter({
+    name: 'grab_grabs_total',
+    help: 'Grabs settled, by outcome; error: the batch failed and its grabs go back to the queue',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  // Every outcome starts at 0, so rate() and increase() see the first grab of each.
+  for (const outcome of grabOutcomes) grabs.inc({ outcome }, 0);
+  return {
+    grabs,
+    grantedCents: new Counter({
+      name: 'grab_granted_cents_total',
+      help: 'Cents in the packets granted (a redelivered grab replaying its own grant counts again)',
+      registers,
+    }),
+    fencingRejections: new Counter({
+      name: 'grab_fencing_rejections_total',
+      help: 'Commits the ledger refused because a newer lock holder had committed (fenced out)',
+      registers,
+    }),
+    batchSize: new Histogram({
+      name: 'grab_batch_size',
+      help: 'Grabs of one pool settled together under one lock acquisition',
+      buckets: BATCH_SIZE_BUCKETS,
+      registers,
+    }),
+  };
+}
+
+export function poolMetrics(registry: Registry) {
+  const registers = [registry];
+  return {
+    remainingCents: new Gauge({
+      name: 'grab_pool_remaining_cents',
+      help: 'Cents left in a pool, as last read from the ledger by this process',
+      labelNames: ['campaign', 'pool'] as const,
+      registers,
+    }),
+    remainingPackets: new Gauge({
+      name: 'grab_pool_remaining_packets',
+      help: 'Packets left in a pool, as last read from the ledger by this process',
+      labelNames: ['campaign', 'pool'] as const,
+      registers,
+    }),
+    contenders: new Gauge({
+      name: 'grab_lock_contenders',
+      help: 'Contenders queued on a pool lock, the holder included, at its last acquisition in this process',
+      labelNames: ['campaign', 'pool'] as const,
+      registers,
+    }),
+  };
+}
+
+/**
+ * Registered only by processes that use ZooKeeper, so a Redis-locked worker never reads as
+ * disconnected. `connected` is sampled at each scrape: the state itself, not a replay of events.
+ */
+export function zooKeeperMetrics(registry: Registry, connected: () => boolean) {
+  const registers = [registry];
+  return {
+    connected: new Gauge({
+      name: 'grab_zk_connected',
+      help: '1 while this process has a connected ZooKeeper session',
+      registers,
+      collect() {
+        this.set(connected() ? 1 : 0);
+      },
+    }),
+    disconnects: new Counter({
+      name: 'grab_zk_disconnects_total',
+      help: 'Times the ZooKeeper connection dropped (the session may survive it)',
+      registers,
+    }),
+    sessionExpirations: new Counter({
+      name: 'grab_zk_session_expirations_total',
+      help: 'ZooKeeper sessions the server expired',
+      registers,
+    }),
+  };
+}
+
+/** `backlog` is sampled at each scrape; undefined (Redis unreachable) keeps the last value. */
+export function producerMetrics(registry: Registry, backlog: () => Promise<number | undefined>) {
+  const registers = [registry];
+  return {
+    producedJobs: new Counter({
+      name: 'grab_produced_jobs_total',
+      help: 'Grab jobs this producer has enqueued',
+      registers,
+    }),
+    backlog: new Gauge({
+      name: 'grab_producer_backlog',
+      help: 'Grab jobs waiting in the queue, as the producer last saw it',
+      registers,
+      async collect() {
+        const waiting = await backlog();
+        if (waiting !== undefined) this.set(waiting);
+      },
+    }),
+  };
+}
+
+export type LockMetrics = ReturnType<typeof lockMetrics>;
+export type GrabMetrics = ReturnType<typeof grabMetrics>;
+export type PoolMetrics = ReturnType<typeof poolMetrics>;

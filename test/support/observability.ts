@@ -1,0 +1,104 @@
+/** The shipped Grafana dashboards and Prometheus rules, read as data, and their PromQL taken apart. */
+import { readdirSync, readFileSync } from 'node:fs';
+import { parser } from '@prometheus-io/lezer-promql';
+import { parse as parseYaml } from 'yaml';
+
+export const repoFile = (path: string): string => new URL(`../../${path}`, import.meta.url).pathname;
+
+export interface Dashboard {
+  uid: string;
+  title: string;
+  templating: { list: { name: string; query: { query: string } }[] };
+  panels: {
+    title: string;
+    datasource?: { uid?: string };
+    fieldConfig: { defaults: { unit?: string } };
+    targets: { expr: string; datasource?: { uid?: string } }[];
+  }[];
+}
+
+export interface Rule {
+  alert: string;
+  expr: string;
+}
+
+export interface NamedQuery {
+  /** "dashboard / panel" or "dashboard / $variable" or "rule name". */
+  where: string;
+  expr: string;
+}
+
+export const dashboardFiles = (): string[] =>
+  readdirSync(repoFile('grafana/dashboards'))
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => repoFile(`grafana/dashboards/${f}`));
+
+export const readDashboards = (): Dashboard[] => dashboardFiles().map((f) => JSON.parse(readFileSync(f, 'utf8')) as Dashboard);
+
+export function readRules(): Rule[] {
+  const doc = parseYaml(readFileSync(repoFile('prometheus/rules.yml'), 'utf8')) as { groups: { rules: Rule[] }[] };
+  return doc.groups.flatMap((g) => g.rules);
+}
+
+/** The uid of the provisioned Prometheus data source, which every panel must name. */
+export function datasourceUid(): string {
+  const doc = parseYaml(readFileSync(repoFile('grafana/provisioning/datasources/prometheus.yaml'), 'utf8')) as { datasources: { uid: string }[] };
+  return doc.datasources[0]!.uid;
+}
+
+/** Replaces Grafana's variables as Grafana would; throws on one it was not told about. */
+export function substitute(expr: string, values: Record<string, string>): string {
+  return expr.replace(/\$(\w+)/g, (whole, name: string) => {
+    const value = values[name];
+    if (value === undefined) throw new Error(`no value for ${whole} in ${expr}`);
+    return value;
+  });
+}
+
+/**
+ * Every query the dashboards run: each panel target, and for each label_values() variable a
+ * query for the same series (`group by (label) (selector)`), with the variables substituted.
+ */
+export function dashboardQueries(values: Record<string, string>): NamedQuery[] {
+  return readDashboards().flatMap((d) => [
+    ...d.templating.list.map((v) => {
+      const labelValues = /^label_values\((.+),\s*(\w+)\)$/.exec(v.query.query);
+      if (!labelValues) throw new Error(`${d.title}: variable $${v.name} is not a label_values() query`);
+      return { where: `${d.title} / $${v.name}`, expr: substitute(`group by (${labelValues[2]}) (${labelValues[1]})`, values) };
+    }),
+    ...d.panels.flatMap((p) => p.targets.map((t) => ({ where: `${d.title} / ${p.title}`, expr: substitute(t.expr, values) }))),
+  ]);
+}
+
+/** Where lezer-promql found a syntax error, as the text there; empty when the expression parses. */
+export function promqlErrors(expr: string): string[] {
+  const errors: string[] = [];
+  parser.parse(expr).iterate({
+    enter(node) {
+      if (node.type.isError) errors.push(`at ${node.from}: "${expr.slice(Math.max(0, node.from - 10), node.to + 10)}"`);
+    },
+  });
+  return errors;
+}
+
+/** The metric names an expression selects. */
+export function metricNames(expr: string): string[] {
+  const names = new Set<string>();
+  parser.parse(expr).iterate({
+    enter(node) {
+      if (node.name === 'Identifier' && node.node.parent?.name === 'VectorSelector') names.add(expr.slice(node.from, node.to));
+    },
+  });
+  return [...names];
+}
+
+/** The series names a text exposition defines: a histogram's _bucket, _sum and _count, a summary's quantiles, _sum and _count. */
+export function exposedSeriesNames(exposition: string): Set<string> {
+  const names = new Set<string>();
+  for (const [, name, type] of exposition.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+    if (type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(`${name}${suffix}`);
+    else if (type === 'summary') for (const suffix of ['', '_sum', '_count']) names.add(`${name}${suffix}`);
+    else names.add(name!);
+  }
+  return names;
+}
