@@ -24,6 +24,7 @@ export interface WorkerOptions {
   concurrency: number;
   maxBatch: number;
   lockTimeoutMs: number;
+  lockRetainMs: number;
   /** Seeds the split's PRNG, for reproducible runs; crypto-seeded when absent. */
   seed?: number | undefined;
 }
@@ -51,6 +52,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     rng,
     logger,
     lockTimeoutMs: options.lockTimeoutMs,
+    lockRetainMs: options.lockRetainMs,
     lockMetrics: lockMetrics(registry),
     onLockAcquired: (lockKey, contenders) => pools.contenders(lockKey, contenders),
   });

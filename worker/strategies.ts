@@ -31,6 +31,8 @@ export interface StrategyDeps {
   rng: Rng;
   logger: Logger;
   lockTimeoutMs: number;
+  /** How long `zk` keeps a released lock for this process's next batch of the same pool. */
+  lockRetainMs: number;
   lockMetrics: LockMetrics;
   /** Hears each lock acquisition's queue length, for the per-pool contenders gauge. */
   onLockAcquired: (lockKey: string, contenders: number) => void;
@@ -45,7 +47,8 @@ export function createStrategy(name: StrategyName, deps: StrategyDeps): Strategy
     case 'zk-herd': {
       const zookeeper = new ZkConnection({ connect: settings.zkConnect, sessionTimeoutMs: settings.zkSessionTimeoutMs, logger });
       const driver = name === 'zk' ? predecessorDriver : herdDriver;
-      const lock = new ZkLock(zookeeper, { driver, ...zkLockHooks(lockMetrics, driver.name) });
+      const retainMs = name === 'zk' ? deps.lockRetainMs : 0;
+      const lock = new ZkLock(zookeeper, { driver, retainMs, ...zkLockHooks(lockMetrics, driver.name) });
       return { deduction: locked(lock), zookeeper, close: () => lock.close() };
     }
     case 'redis': {

@@ -6,12 +6,14 @@ import { startWorker } from './run-worker.js';
 import { strategyNames } from './strategies.js';
 
 export const DEFAULT_MAX_BATCH = 64;
+export const DEFAULT_LOCK_RETAIN_MS = 200;
 
 export const workOptions = {
   concurrency: { type: 'string' },
   lock: { type: 'string' },
   'max-batch': { type: 'string' },
   'lock-timeout-ms': { type: 'string' },
+  'lock-retain-ms': { type: 'string' },
   'grace-ms': { type: 'string' },
   seed: { type: 'string' },
 } as const;
@@ -20,7 +22,7 @@ export const workCommand: Command = {
   name: 'work',
   summary: 'Run one worker process: consume grab jobs and pay out packets under a lock',
   usage:
-    'grab work [--concurrency N] [--lock zk|zk-herd|redis|none|atomic] [--max-batch N] [--lock-timeout-ms MS] [--grace-ms MS] [--seed N] [--metrics-port P] [--metrics-host H]',
+    'grab work [--concurrency N] [--lock zk|zk-herd|redis|none|atomic] [--max-batch N] [--lock-timeout-ms MS] [--lock-retain-ms MS] [--grace-ms MS] [--seed N] [--metrics-port P] [--metrics-host H]',
   example: 'grab work --concurrency 200 --lock zk',
   options: workOptions,
   async run({ values, settings }) {
@@ -28,10 +30,11 @@ export const workCommand: Command = {
     const concurrency = option(values, 'concurrency', intFlag(1, 10_000, 200));
     const maxBatch = option(values, 'max-batch', intFlag(1, 10_000, DEFAULT_MAX_BATCH));
     const lockTimeoutMs = option(values, 'lock-timeout-ms', intFlag(100, 600_000, 30_000));
+    const lockRetainMs = option(values, 'lock-retain-ms', intFlag(0, 60_000, DEFAULT_LOCK_RETAIN_MS));
     const graceMs = option(values, 'grace-ms', intFlag(0, 600_000, 10_000));
     const seed = values.seed === undefined ? undefined : option(values, 'seed', intFlag(0, 2 ** 32 - 1));
     const logger = createLogger('worker', settings.logLevel);
-    const running = await startWorker({ settings, logger, strategy, concurrency, maxBatch, lockTimeoutMs, seed });
+    const running = await startWorker({ settings, logger, strategy, concurrency, maxBatch, lockTimeoutMs, lockRetainMs, seed });
     await new Promise<void>((resolve) => {
       const onSignal = (signal: NodeJS.Signals) => {
         logger.info({ signal }, 'stopping');

@@ -1,8 +1,9 @@
-import { deleteGuaranteed, attemptLock, type LockObserver } from './lock-internals.js';
-import { predecessorDriver, type LockDriver } from './lock-driver.js';
+import { deleteGuaranteed, attemptLock, type HeldNode, type LockObserver } from './lock-internals.js';
+import { isLockNode, predecessorDriver, sequenceOf, type LockDriver } from './lock-driver.js';
 import { LocalQueue } from './local-queue.js';
 import { once, type AcquireOptions, type DistributedLock, type LockHandle } from './lock-handle.js';
 import type { ZkConnection } from './zk-connection.js';
+import type { ZkSession } from './zk-session.js';
 import { LockLostError } from './zk-errors.js';
 
 export interface ZkLockOptions {
@@ -10,6 +11,11 @@ export interface ZkLockOptions {
   root?: string;
   driver?: LockDriver;
   observer?: LockObserver;
+  /**
+   * How long a released node may be kept for this process's next acquisition of the same lock,
+   * while no other contender waits. 0 (the default) deletes it at once.
+   */
+  retainMs?: number;
   /** Told after each release, for the herd-size denominator. */
   onRelease?: (driver: LockDriver['name']) => void;
 }
@@ -17,6 +23,12 @@ export interface ZkLockOptions {
 export const LOCK_ROOT = '/grab/locks';
 
 export const lockKeyPattern = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/;
+
+interface KeptNode {
+  session: ZkSession;
+  held: HeldNode;
+  timer: NodeJS.Timeout;
+}
 
 const noObserver: LockObserver = { wakeup: () => undefined };
 
@@ -27,6 +39,8 @@ export class ZkLock implements DistributedLock {
   private readonly driver: LockDriver;
   private readonly observer: LockObserver;
   private readonly local = new LocalQueue();
+  private readonly kept = new Map<string, KeptNode>();
+  private readonly retainMs: number;
 
   constructor(
     private readonly connection: ZkConnection,
@@ -36,6 +50,7 @@ export class ZkLock implements DistributedLock {
     this.driver = options.driver ?? predecessorDriver;
     this.observer = options.observer ?? noObserver;
     this.strategy = this.driver.name;
+    this.retainMs = options.retainMs ?? 0;
   }
 
   parentPath(lockKey: string): string {
@@ -48,35 +63,86 @@ export class ZkLock implements DistributedLock {
     const deadline = Date.now() + timeoutMs;
     await this.local.take(lockKey, deadline, signal);
     try {
-      const { session, held } = await this.attemptInLiveSession(parentPath, deadline, signal);
-      const lost = new AbortController();
-      const onLost = function (this: AbortSignal) {
-        lost.abort(this.reason);
-      };
-      const sources = [session.lostSignal, held.vanished];
-      for (const source of sources) {
-        if (source.aborted) lost.abort(source.reason);
-        else source.addEventListener('abort', onLost, { once: true });
-      }
-      const release = once(async () => {
-        for (const source of sources) source.removeEventListener('abort', onLost);
-        try {
-          await deleteGuaranteed(session, held.path);
-        } finally {
-          this.options.onRelease?.(this.driver.name);
-          this.local.pass(lockKey);
-        }
-      });
-      return {
-        fencingToken: held.token,
-        contenders: held.contenders,
-        lost: lost.signal,
-        isSafe: () => !lost.signal.aborted && session.isSafe(),
-        release,
-      };
+      const kept = this.reclaim(lockKey);
+      const { session, held } = kept ?? (await this.attemptInLiveSession(parentPath, deadline, signal));
+      return this.handle(lockKey, parentPath, session, held);
     } catch (err) {
       this.local.pass(lockKey);
       throw err;
+    }
+  }
+
+  private handle(lockKey: string, parentPath: string, session: ZkSession, held: HeldNode): LockHandle {
+    const lost = new AbortController();
+    const onLost = function (this: AbortSignal) {
+      lost.abort(this.reason);
+    };
+    const sources = [session.lostSignal, held.vanished];
+    for (const source of sources) {
+      if (source.aborted) lost.abort(source.reason);
+      else source.addEventListener('abort', onLost, { once: true });
+    }
+    const release = once(async () => {
+      for (const source of sources) source.removeEventListener('abort', onLost);
+      try {
+        if (this.retainMs > 0 && !lost.signal.aborted && session.isSafe()) this.keep(lockKey, parentPath, session, held);
+        else await this.deleteNode(session, held);
+      } finally {
+        this.local.pass(lockKey);
+      }
+    });
+    return {
+      fencingToken: held.token,
+      contenders: held.contenders,
+      lost: lost.signal,
+      isSafe: () => !lost.signal.aborted && session.isSafe(),
+      release,
+    };
+  }
+
+  /** Takes back a node kept after its last release, if it is still certainly ours. */
+  private reclaim(lockKey: string): { session: ZkSession; held: HeldNode } | undefined {
+    const kept = this.kept.get(lockKey);
+    if (!kept) return undefined;
+    this.kept.delete(lockKey);
+    clearTimeout(kept.timer);
+    if (kept.session.isSafe() && !kept.held.vanished.aborted) return kept;
+    void this.deleteNode(kept.session, kept.held);
+    return undefined;
+  }
+
+  /**
+   * Keeps the node after a release while nobody else waits: the next batch of this process for
+   * the same lock then needs no ZooKeeper round trip. A watch on the parent gives it up as soon
+   * as another contender appears, and a timer after `retainMs` in any case.
+   */
+  private keep(lockKey: string, parentPath: string, session: ZkSession, held: HeldNode): void {
+    const kept: KeptNode = { session, held, timer: setTimeout(() => this.giveUp(lockKey, kept), this.retainMs) };
+    kept.timer.unref();
+    this.kept.set(lockKey, kept);
+    const ownSequence = sequenceOf(held.path);
+    session
+      .getChildren(parentPath, Date.now() + session.sessionTimeoutMs, () => this.giveUp(lockKey, kept))
+      .then(
+        (children) => {
+          if (children.some((name) => isLockNode(name) && sequenceOf(name) > ownSequence)) this.giveUp(lockKey, kept);
+        },
+        () => this.giveUp(lockKey, kept),
+      );
+  }
+
+  private giveUp(lockKey: string, kept: KeptNode): void {
+    if (this.kept.get(lockKey) !== kept) return;
+    this.kept.delete(lockKey);
+    clearTimeout(kept.timer);
+    void this.deleteNode(kept.session, kept.held);
+  }
+
+  private async deleteNode(session: ZkSession, held: HeldNode): Promise<void> {
+    try {
+      await deleteGuaranteed(session, held.path);
+    } finally {
+      this.options.onRelease?.(this.driver.name);
     }
   }
 
@@ -94,6 +160,7 @@ export class ZkLock implements DistributedLock {
   }
 
   async close(): Promise<void> {
+    for (const [key, kept] of [...this.kept]) this.giveUp(key, kept);
     this.connection.close();
   }
 }

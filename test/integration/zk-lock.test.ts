@@ -160,6 +160,36 @@ describe('ZooKeeper lock', () => {
   });
 });
 
+describe('keeping a released lock for the next batch', () => {
+  it('reuses the node while nobody else waits, and gives it up as soon as a contender appears', async () => {
+    fixture();
+    const keeper = zk.lock({ retainMs: 5000 });
+    const first = await keeper.acquire('keep', { timeoutMs: 5000 });
+    await first.release();
+    expect(await zk.children('keep')).toHaveLength(1);
+    const second = await keeper.acquire('keep', { timeoutMs: 5000 });
+    expect(second.fencingToken).toBe(first.fencingToken);
+    await second.release();
+    const t0 = Date.now();
+    const other = await zk.lock().acquire('keep', { timeoutMs: 5000 });
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(other.fencingToken).toBeGreaterThan(first.fencingToken);
+    const third = keeper.acquire('keep', { timeoutMs: 5000 });
+    await other.release();
+    expect((await third).fencingToken).toBeGreaterThan(other.fencingToken);
+    await (await third).release();
+    await keeper.close();
+    await eventually(async () => (await zk.children('keep')).length === 0, 5000, 'kept node deleted on close');
+  });
+
+  it('lets a kept node go after the retain time', async () => {
+    fixture();
+    const keeper = zk.lock({ retainMs: 100 });
+    await (await keeper.acquire('expire', { timeoutMs: 5000 })).release();
+    await eventually(async () => (await zk.children('expire')).length === 0, 3000, 'kept node given up');
+  });
+});
+
 describe('herd measurement', () => {
   async function wakeupsPerRelease(driver: LockDriver, contenders: number): Promise<number> {
     let wakeups = 0;
