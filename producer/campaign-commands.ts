@@ -7,6 +7,7 @@ import { idSchema, parseSpecFile, specFromFlags } from '../shared/campaign/spec.
 import { plannedGrabs } from '../shared/ledger/grab-plan.js';
 import { ZkConnection } from '../shared/lock/zk-connection.js';
 import { LOCK_ROOT } from '../shared/lock/zk-lock.js';
+import { zkSessionOptions } from '../shared/lock/zk-settings.js';
 import { deleteTree } from '../shared/lock/delete-tree.js';
 
 const campaignId = (values: OptionValues) => option(values, 'id', idSchema);
@@ -123,7 +124,7 @@ export const campaignDeleteCommand: Command = {
       }
       await ledger.deleteCampaign(id);
       await redis.del(...outcomes.keysOf(id, poolIds));
-      const zookeeper = new ZkConnection({ connect: settings.zkConnect, sessionTimeoutMs: settings.zkSessionTimeoutMs });
+      const zookeeper = new ZkConnection(zkSessionOptions(settings));
       try {
         await deleteTree(await zookeeper.session(), `${LOCK_ROOT}/${id}`);
       } finally {

@@ -7,6 +7,7 @@ import type { DistributedLock } from '../shared/lock/lock-handle.js';
 import { RedisLock } from '../shared/lock/redis-lock.js';
 import { ZkConnection } from '../shared/lock/zk-connection.js';
 import { ZkLock } from '../shared/lock/zk-lock.js';
+import { zkSessionOptions } from '../shared/lock/zk-settings.js';
 import type { Settings } from '../shared/config/settings.js';
 import { MeasuredLock } from '../shared/metrics/measured-lock.js';
 import type { LockMetrics } from '../shared/metrics/metrics.js';
@@ -45,7 +46,7 @@ export function createStrategy(name: StrategyName, deps: StrategyDeps): Strategy
   switch (name) {
     case 'zk':
     case 'zk-herd': {
-      const zookeeper = new ZkConnection({ connect: settings.zkConnect, sessionTimeoutMs: settings.zkSessionTimeoutMs, logger });
+      const zookeeper = new ZkConnection(zkSessionOptions(settings, logger));
       const driver = name === 'zk' ? predecessorDriver : herdDriver;
       const retainMs = name === 'zk' ? deps.lockRetainMs : 0;
       const lock = new ZkLock(zookeeper, { driver, retainMs, ...zkLockHooks(lockMetrics, driver.name) });

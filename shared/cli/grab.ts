@@ -17,7 +17,7 @@ function usage(): string {
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'Settings (environment variable, or the flag on any command):',
-    ...Object.values(settingDefinitions).map((d) => `  ${d.env.padEnd(22)} --${d.flag.padEnd(22)} ${d.describe} (default ${d.default})`),
+    ...Object.values(settingDefinitions).map((d) => `  ${d.env.padEnd(22)} --${d.flag.padEnd(22)} ${d.describe} (default ${d.default || 'none'})`),
     '',
     'Run "grab <command> --help" for a command\'s flags.',
   ];

@@ -18,6 +18,7 @@ export const settingDefinitions = {
     flag: 'redis-url',
     default: 'redis://127.0.0.1:6379',
     describe: 'Redis holding the queue and the ledger (redis:// or rediss:// for TLS; user and password may be in the URL)',
+    secret: true,
     schema: z.string().regex(/^rediss?:\/\/[^\s]+$/, 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379'),
   },
   zkConnect: {
@@ -28,6 +29,17 @@ export const settingDefinitions = {
     schema: z
       .string()
       .regex(/^[A-Za-z0-9.\-\[\]:]+:\d+(,[A-Za-z0-9.\-\[\]:]+:\d+)*(\/[A-Za-z0-9_\-/]*)?$/, 'must be host:port[,host:port...][/chroot], e.g. 127.0.0.1:2181'),
+  },
+  zkAuth: {
+    env: 'ZK_AUTH',
+    flag: 'zk-auth',
+    default: '',
+    describe: 'ZooKeeper digest credentials user:password; when set, lock nodes get an ACL only these credentials can change (never logged; prefer the variable to the flag)',
+    secret: true,
+    schema: z
+      .string()
+      .regex(/^$|^[^:\s]+:\S+$/, 'must be user:password (no spaces), or empty for no authentication')
+      .transform((v) => (v === '' ? undefined : v)),
   },
   zkSessionTimeoutMs: {
     env: 'ZK_SESSION_TIMEOUT_MS',
@@ -89,7 +101,8 @@ export function loadSettings(
     const parsed = def.schema.safeParse(raw);
     if (!parsed.success) {
       const why = parsed.error.issues.map((i) => i.message).join('; ');
-      throw new UsageError(`invalid setting ${source}=${JSON.stringify(raw)}: ${why}`);
+      const shown = 'secret' in def ? ' (value not shown: it may hold a password)' : `=${JSON.stringify(raw)}`;
+      throw new UsageError(`invalid setting ${source}${shown}: ${why}`);
     }
     out[name] = parsed.data;
   }

@@ -3,11 +3,11 @@ import { quantile } from '../metrics/quantile.js';
 import { ZkConnection } from './zk-connection.js';
 import { ZkLock } from './zk-lock.js';
 import type { LockDriver } from './lock-driver.js';
+import type { ZkSessionOptions } from './zk-session.js';
 import { deleteGuaranteed } from './lock-internals.js';
 
 export interface LockBenchOptions {
-  connect: string;
-  sessionTimeoutMs: number;
+  zookeeper: ZkSessionOptions;
   contenders: number;
   locks: number;
   seconds: number;
@@ -27,7 +27,7 @@ export interface LockBenchResult {
 export async function runLockBench(options: LockBenchOptions): Promise<LockBenchResult> {
   const root = `/grab/bench/${randomUUID()}`;
   const connections = Array.from({ length: options.contenders }, () =>
-    new ZkConnection({ connect: options.connect, sessionTimeoutMs: options.sessionTimeoutMs }),
+    new ZkConnection(options.zookeeper),
   );
   const locks = connections.map((c) => new ZkLock(c, { root, ...(options.driver ? { driver: options.driver } : {}) }));
   await Promise.all(connections.map((c) => c.session()));

@@ -3,11 +3,13 @@ import zookeeper, { type Client, type Event, type Stat } from 'node-zookeeper-cl
 import type { Logger } from '../logging/logger.js';
 import { LockLostError, type LostReason, ZkTimeoutError } from './zk-errors.js';
 
-const { CreateMode, State } = zookeeper;
+const { ACL, CreateMode, Id, Permission, State } = zookeeper;
 
 export interface ZkSessionOptions {
   connect: string;
   sessionTimeoutMs: number;
+  /** Digest credentials `user:password`; when set, every node this session creates is theirs alone to change. */
+  auth?: string | undefined;
   /** How often to prove the link is alive when nothing else talks to the server. */
   heartbeatMs?: number;
   /** Subtracted from the session timeout when computing the safe deadline (clock drift, scheduling). */
@@ -16,6 +18,16 @@ export interface ZkSessionOptions {
 }
 
 type Callback<T> = (error: unknown, result: T) => void;
+
+/**
+ * With credentials, only sessions authenticated as the same user may create or delete under a
+ * node (the "auth" scheme stands for the creator's identities); anyone may still read, so an
+ * operator can inspect the queues. Without, the nodes are open, as ZooKeeper's default.
+ */
+function aclFor(auth: string | undefined): zookeeper.ACL[] {
+  if (!auth) return [new ACL(Permission.ALL, new Id('world', 'anyone'))];
+  return [new ACL(Permission.ALL, new Id('auth', '')), new ACL(Permission.READ, new Id('world', 'anyone'))];
+}
 
 /**
  * One ZooKeeper session, from connect to loss. It never outlives its session: once lost it
@@ -30,6 +42,8 @@ type Callback<T> = (error: unknown, result: T) => void;
  */
 export class ZkSession extends EventEmitter {
   readonly client: Client;
+  /** The ACL of every node this session creates. */
+  readonly acl: zookeeper.ACL[];
   readonly lostSignal: AbortSignal;
   private readonly lostController = new AbortController();
   private lastContactSentAt = 0;
@@ -56,6 +70,8 @@ export class ZkSession extends EventEmitter {
       spinDelay: 200,
       retries: 0,
     });
+    if (options.auth) this.client.addAuthInfo('digest', Buffer.from(options.auth));
+    this.acl = aclFor(options.auth);
     this.client.on('state', (state) => this.onState(state));
   }
 
@@ -135,11 +151,11 @@ export class ZkSession extends EventEmitter {
 
   /** onLateReply receives a path created after the deadline passed, so the caller can remove it. */
   create(path: string, mode: number, deadline: number, onLateReply?: (path: string) => void): Promise<string> {
-    return this.call<string>((cb) => this.client.create(path, Buffer.alloc(0), mode, cb), deadline, onLateReply);
+    return this.call<string>((cb) => this.client.create(path, Buffer.alloc(0), this.acl, mode, cb), deadline, onLateReply);
   }
 
   ensurePath(path: string, deadline: number): Promise<string> {
-    return this.call<string>((cb) => this.client.mkdirp(path, Buffer.alloc(0), CreateMode.PERSISTENT, cb), deadline);
+    return this.call<string>((cb) => this.client.mkdirp(path, Buffer.alloc(0), this.acl, CreateMode.PERSISTENT, cb), deadline);
   }
 
   exists(path: string, deadline: number, watcher?: (event: Event) => void): Promise<Stat | null> {

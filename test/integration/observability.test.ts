@@ -204,6 +204,11 @@ describe('observability against a real Prometheus', () => {
       const queries = dashboardQueries({ campaign, pool: '.*', __rate_interval: RATE_INTERVAL });
       const replies = await Promise.all(queries.map(async (q) => ({ ...q, reply: await queryWithData(q.expr, 15_000) })));
       const empty = replies.filter((r) => r.reply.status !== 'success' || r.reply.data.result.length === 0);
+      if (empty.length > 0) {
+        for (const e of [`min by (pool) (grab_pool_remaining_packets{campaign="${campaign}"})[30s:1s]`, 'up{job="grab-worker"}[30s]', 'scrape_duration_seconds{job="grab-worker"}[30s]', `grab_pool_remaining_packets{campaign="${campaign}"}[30s]`]) {
+          console.log(e, JSON.stringify((await query(e)).data.result.map((r: any) => [r.metric.instance ?? r.metric.pool, r.values.map((v: any) => `${Math.round(v[0]) % 1000}:${v[1]}`).join(' ')])));
+        }
+      }
       expect(empty.map((r) => `${r.where}: ${r.expr} -> ${r.reply.error ?? 'no data'}`)).toEqual([]);
 
       for (const rule of readRules()) {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { herdDriver, predecessorDriver } from '../../lock/lock-driver.js';
 import { runLockBench } from '../../lock/lock-bench.js';
+import { zkSessionOptions } from '../../lock/zk-settings.js';
 import type { Command } from '../command.js';
 import { intFlag, option } from '../options.js';
 
@@ -23,8 +24,7 @@ export const lockBenchCommand: Command = {
     const driver = option(values, 'driver', z.enum(['zk', 'zk-herd'], { error: 'must be zk or zk-herd' }).default('zk'));
     const json = values.json === true;
     const result = await runLockBench({
-      connect: settings.zkConnect,
-      sessionTimeoutMs: settings.zkSessionTimeoutMs,
+      zookeeper: zkSessionOptions(settings),
       contenders,
       locks,
       seconds,

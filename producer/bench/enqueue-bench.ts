@@ -1,0 +1,90 @@
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Settings } from '../../shared/config/settings.js';
+import type { CommandServices } from '../../shared/cli/services.js';
+import { grabJobId, type GrabJob } from '../../shared/queue/grab-job.js';
+import { QUEUE_PREFIX } from '../../shared/queue/queue-names.js';
+import { grabJobOptions } from '../enqueue.js';
+import { generatedUsers } from '../user-source.js';
+
+const grabCli = fileURLToPath(new URL('../../shared/cli/grab.js', import.meta.url));
+
+export interface EnqueueBenchResult {
+  jobs: number;
+  producerJobsPerSec: number;
+  baselineJobsPerSec: number;
+  ratio: number;
+  peakRssMb: number;
+  redisBytesPerJob: number;
+}
+
+const NAIVE_CHUNK = 1000;
+
+/**
+ * `grab produce` (a separate process, so its peak RSS is its own) against a naive producer:
+ * addBulk chunks of 1,000 sent one after another, with the same job shape, into the same Redis.
+ */
+export async function runEnqueueBench(settings: Settings, services: CommandServices, jobs: number): Promise<EnqueueBenchResult> {
+  const queueName = `${settings.queue}-bench`;
+  const queue = new Queue(queueName, { connection: services.redis, prefix: QUEUE_PREFIX });
+  const campaignId = `bench-enqueue-${Date.now()}`;
+  await services.ledger.createCampaign({ id: campaignId, split: 'random', pools: [{ id: 'p1', amountCents: jobs, packets: jobs }] });
+  try {
+    await queue.obliterate({ force: true });
+    const baselineSec = await naiveEnqueue(queue, campaignId, jobs);
+    await queue.obliterate({ force: true });
+    const before = await usedMemory(services);
+    const { seconds, peakRssMb } = await producerProcess(settings, queueName, campaignId, jobs);
+    const redisBytesPerJob = Math.round(((await usedMemory(services)) - before) / jobs);
+    await queue.obliterate({ force: true });
+    const producerJobsPerSec = Math.round(jobs / seconds);
+    const baselineJobsPerSec = Math.round(jobs / baselineSec);
+    return { jobs, producerJobsPerSec, baselineJobsPerSec, ratio: Math.round((producerJobsPerSec / baselineJobsPerSec) * 100) / 100, peakRssMb, redisBytesPerJob };
+  } finally {
+    await services.ledger.deleteCampaign(campaignId);
+    await queue.close();
+  }
+}
+
+async function naiveEnqueue(queue: Queue, campaignId: string, jobs: number): Promise<number> {
+  const startedAt = performance.now();
+  let chunk: { name: string; data: GrabJob; opts: JobsOptions }[] = [];
+  for await (const user of generatedUsers(jobs)) {
+    const data = { campaign: campaignId, pool: 'p1', user };
+    chunk.push({ name: 'grab', data, opts: { ...grabJobOptions, jobId: grabJobId(data) } });
+    if (chunk.length === NAIVE_CHUNK) {
+      await queue.addBulk(chunk);
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) await queue.addBulk(chunk);
+  return (performance.now() - startedAt) / 1000;
+}
+
+async function producerProcess(settings: Settings, queueName: string, campaignId: string, jobs: number): Promise<{ seconds: number; peakRssMb: number }> {
+  const startedAt = performance.now();
+  const child = spawn(process.execPath, [grabCli, 'produce', '--campaign', campaignId, '--users', String(jobs), '--queue', queueName], {
+    env: { ...process.env, REDIS_URL: settings.redisUrl, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
+  let peakKb = 0;
+  // VmHWM is the process's peak resident set so far; the last reading before exit is its peak.
+  const sampler = setInterval(() => {
+    readFile(`/proc/${child.pid}/status`, 'utf8').then(
+      (status) => {
+        peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
+      },
+      () => undefined,
+    );
+  }, 50);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  clearInterval(sampler);
+  if (code !== 0) throw new Error(`grab produce exited with ${code}`);
+  return { seconds: (performance.now() - startedAt) / 1000, peakRssMb: Math.round(peakKb / 1024) };
+}
+
+async function usedMemory({ redis }: CommandServices): Promise<number> {
+  return Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0);
+}

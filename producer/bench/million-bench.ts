@@ -1,0 +1,69 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Settings } from '../../shared/config/settings.js';
+import type { CommandServices } from '../../shared/cli/services.js';
+
+const grabCli = fileURLToPath(new URL('../../shared/cli/grab.js', import.meta.url));
+
+export interface MillionBenchResult {
+  grabs: number;
+  pools: number;
+  workers: number;
+  wallSeconds: number;
+  grabsPerSec: number;
+  redisPeakMb: number;
+  reportOk: boolean;
+}
+
+/**
+ * The whole operator path at scale, with the default fleet: campaign create, produce, a
+ * `grab fleet`, wait, report; each a real `grab` process, as an operator would run them.
+ */
+export async function runMillionBench(settings: Settings, services: CommandServices, grabs: number, workers: number, onProgress: (line: string) => void): Promise<MillionBenchResult> {
+  const campaignId = `bench-million-${Date.now()}`;
+  const pools = 100;
+  const env = { ...process.env, REDIS_URL: settings.redisUrl, ZK_CONNECT: settings.zkConnect, GRAB_QUEUE: `${settings.queue}-bench`, LOG_LEVEL: 'warn' };
+  const run = (args: string[]) =>
+    new Promise<number | null>((resolve) => {
+      const child = spawn(process.execPath, [grabCli, ...args], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+      child.once('exit', resolve);
+    });
+  let peakBytes = 0;
+  const sampler = setInterval(() => {
+    services.redis.info('memory').then(
+      (info) => {
+        peakBytes = Math.max(peakBytes, Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0));
+      },
+      () => undefined,
+    );
+  }, 500);
+  const startedAt = performance.now();
+  const packets = Math.ceil(grabs / pools / 2);
+  if ((await run(['campaign', 'create', '--id', campaignId, '--pools', String(pools), '--packets', String(packets), '--amount-cents', String(packets * 100)])) !== 0) {
+    throw new Error('campaign create failed');
+  }
+  onProgress(`created ${campaignId}: ${pools} pools of ${packets} packets; enqueuing ${grabs} grabs (zipf)`);
+  const fleet = spawn(process.execPath, [grabCli, 'fleet', '--workers', String(workers)], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const fleetExited = new Promise((resolve) => fleet.once('exit', resolve));
+  try {
+    if ((await run(['produce', '--campaign', campaignId, '--users', String(grabs), '--distribution', 'zipf'])) !== 0) throw new Error('produce failed');
+    onProgress('all grabs enqueued; waiting for the fleet to settle them');
+    if ((await run(['wait', '--campaign', campaignId, '--timeout', '3600'])) !== 0) throw new Error('wait timed out');
+  } finally {
+    clearInterval(sampler);
+    fleet.kill('SIGTERM');
+    await fleetExited;
+  }
+  const wallSeconds = (performance.now() - startedAt) / 1000;
+  const reportOk = (await run(['report', '--campaign', campaignId])) === 0;
+  await run(['campaign', 'delete', '--id', campaignId]);
+  return {
+    grabs,
+    pools,
+    workers,
+    wallSeconds: Math.round(wallSeconds * 10) / 10,
+    grabsPerSec: Math.round(grabs / wallSeconds),
+    redisPeakMb: Math.round(peakBytes / 1024 / 1024),
+    reportOk,
+  };
+}
