@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { UsageError } from '../shared/config/errors.js';
 import type { Command, OptionValues } from '../shared/cli/command.js';
 import { option } from '../shared/cli/options.js';
-import { withServices } from '../shared/cli/services.js';
+import { requireCampaign, withServices } from '../shared/cli/services.js';
 import { idSchema, parseSpecFile, specFromFlags } from '../shared/campaign/spec.js';
 import { plannedGrabs } from '../shared/ledger/grab-plan.js';
 import { ZkConnection } from '../shared/lock/zk-connection.js';
@@ -76,11 +76,7 @@ export const campaignShowCommand: Command = {
   async run({ values, settings }) {
     const id = campaignId(values);
     return withServices(settings, async ({ redis, ledger, outcomes }) => {
-      const record = await ledger.getCampaign(id);
-      if (!record) {
-        process.stderr.write(`grab campaign show: no campaign "${id}"; see grab campaign list\n`);
-        return 1;
-      }
+      const record = await requireCampaign(ledger, id);
       const poolIds = record.spec.pools.map((p) => p.id);
       const pools = [];
       for (const p of record.spec.pools) {
@@ -111,11 +107,7 @@ export const campaignDeleteCommand: Command = {
     const id = campaignId(values);
     const force = option(values, 'force', z.boolean().default(false));
     return withServices(settings, async ({ redis, ledger, outcomes }) => {
-      const record = await ledger.getCampaign(id);
-      if (!record) {
-        process.stderr.write(`grab campaign delete: no campaign "${id}"; see grab campaign list\n`);
-        return 1;
-      }
+      const record = await requireCampaign(ledger, id);
       const poolIds = record.spec.pools.map((p) => p.id);
       const pending = (await plannedGrabs(redis, id)) - (await outcomes.finished(id, poolIds));
       if (pending > 0 && !force) {

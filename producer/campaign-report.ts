@@ -1,6 +1,7 @@
 import type { CommandServices } from '../shared/cli/services.js';
 import { plannedGrabs } from '../shared/ledger/grab-plan.js';
 import type { OutcomeCounts } from '../shared/ledger/outcome-log.js';
+import type { CampaignRecord } from '../shared/ledger/ledger.js';
 
 export interface PoolReport {
   pool: string;
@@ -26,9 +27,8 @@ export interface CampaignReport {
  * total, nothing below zero, at most one grant per user and no more than the packets; and every
  * enqueued grab settled with exactly one recorded outcome.
  */
-export async function buildReport({ redis, ledger, outcomes }: CommandServices, campaignId: string): Promise<CampaignReport | undefined> {
-  const record = await ledger.getCampaign(campaignId);
-  if (!record) return undefined;
+export async function buildReport({ redis, ledger, outcomes }: CommandServices, record: CampaignRecord): Promise<CampaignReport> {
+  const campaignId = record.spec.id;
   const violations: string[] = [];
   const pools: PoolReport[] = [];
   const poolIds = record.spec.pools.map((p) => p.id);

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Command } from '../shared/cli/command.js';
 import { option } from '../shared/cli/options.js';
-import { withServices } from '../shared/cli/services.js';
+import { requireCampaign, withServices } from '../shared/cli/services.js';
 import { idSchema } from '../shared/campaign/spec.js';
 
 export const exportCommand: Command = {
@@ -13,11 +13,7 @@ export const exportCommand: Command = {
   async run({ values, settings }) {
     const campaignId = option(values, 'campaign', idSchema);
     return withServices(settings, async ({ ledger }) => {
-      const record = await ledger.getCampaign(campaignId);
-      if (!record) {
-        process.stderr.write(`grab export: no campaign "${campaignId}"; see grab campaign list\n`);
-        return 1;
-      }
+      const record = await requireCampaign(ledger, campaignId);
       for (const { id: pool } of record.spec.pools) {
         const seen = new Set<string>();
         for await (const g of ledger.scanGrants(campaignId, pool)) {

@@ -4,7 +4,7 @@ import { UsageError } from '../shared/config/errors.js';
 import type { Command } from '../shared/cli/command.js';
 import { intFlag, option } from '../shared/cli/options.js';
 import { progressReporter } from '../shared/cli/progress.js';
-import { withServices } from '../shared/cli/services.js';
+import { requireCampaign, withServices } from '../shared/cli/services.js';
 import { idSchema } from '../shared/campaign/spec.js';
 import { raisePlannedGrabs } from '../shared/ledger/grab-plan.js';
 import { createLogger } from '../shared/logging/logger.js';
@@ -46,11 +46,7 @@ export const produceCommand: Command = {
     const users = () => (typeof usersFile === 'string' ? usersFromFile(usersFile) : generatedUsers(userCount!));
 
     return withServices(settings, async ({ redis, ledger }) => {
-      const record = await ledger.getCampaign(campaignId);
-      if (!record) {
-        process.stderr.write(`grab produce: no campaign "${campaignId}"; create it with grab campaign create\n`);
-        return 1;
-      }
+      const record = await requireCampaign(ledger, campaignId);
       const total = userCount ?? (await countUsers(users()));
       await raisePlannedGrabs(redis, campaignId, total);
       const queue = new Queue(settings.queue, { connection: redis, prefix: QUEUE_PREFIX });

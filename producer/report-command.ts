@@ -1,6 +1,6 @@
 import type { Command } from '../shared/cli/command.js';
 import { option } from '../shared/cli/options.js';
-import { withServices } from '../shared/cli/services.js';
+import { requireCampaign, withServices } from '../shared/cli/services.js';
 import { idSchema } from '../shared/campaign/spec.js';
 import { buildReport, type CampaignReport } from './campaign-report.js';
 
@@ -29,11 +29,7 @@ export const reportCommand: Command = {
   async run({ values, settings }) {
     const campaignId = option(values, 'campaign', idSchema);
     return withServices(settings, async (services) => {
-      const report = await buildReport(services, campaignId);
-      if (!report) {
-        process.stderr.write(`grab report: no campaign "${campaignId}"; see grab campaign list\n`);
-        return 1;
-      }
+      const report = await buildReport(services, await requireCampaign(services.ledger, campaignId));
       process.stdout.write(values.json === true ? `${JSON.stringify(report)}\n` : formatReport(report));
       return report.ok ? 0 : 1;
     });

@@ -1,7 +1,7 @@
 import type { Command } from '../shared/cli/command.js';
 import { intFlag, option } from '../shared/cli/options.js';
 import { progressReporter } from '../shared/cli/progress.js';
-import { withServices } from '../shared/cli/services.js';
+import { requireCampaign, withServices } from '../shared/cli/services.js';
 import { idSchema } from '../shared/campaign/spec.js';
 import { plannedGrabs } from '../shared/ledger/grab-plan.js';
 
@@ -15,11 +15,7 @@ export const waitCommand: Command = {
     const campaignId = option(values, 'campaign', idSchema);
     const timeoutSec = option(values, 'timeout', intFlag(1, 86_400, 600));
     return withServices(settings, async ({ redis, ledger, outcomes }) => {
-      const record = await ledger.getCampaign(campaignId);
-      if (!record) {
-        process.stderr.write(`grab wait: no campaign "${campaignId}"; see grab campaign list\n`);
-        return 1;
-      }
+      const record = await requireCampaign(ledger, campaignId);
       const poolIds = record.spec.pools.map((p) => p.id);
       const deadline = Date.now() + timeoutSec * 1000;
       let planned = await plannedGrabs(redis, campaignId);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Redis and ZooKeeper the fleet needs, on loopback, for development, the demo and CI.
 #
-#   services.sh install [--with-prometheus]   apt-get install what is missing (as root)
+#   services.sh install [--with-prometheus] [--with-compose]
+#                                             apt-get install what is missing (as root)
 #   services.sh start                         install what is missing, start both, wait until they answer
 #   services.sh stop                          stop what this script started
 #   services.sh status                        one line per service: up/down, address, pid
@@ -13,16 +14,13 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib/zookeeper.sh
+source "$ROOT/scripts/lib/zookeeper.sh"
 STATE_DIR=${GRAB_SERVICES_DIR:-$ROOT/.services}
 REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
 ZK_CONNECT=${ZK_CONNECT:-127.0.0.1:2181}
 START_TIMEOUT_S=30
 STOP_TIMEOUT_S=15
-
-ZK_JAR=/usr/share/java/zookeeper.jar
-ZK_CONF_DIR=/etc/zookeeper/conf
-# Debian's zookeeper.jar binds slf4j to nothing; these two (dependencies of the package) give it a log.
-ZK_LOG_JARS=(/usr/share/java/slf4j-log4j12.jar /usr/share/java/log4j-1.2.jar)
 
 REDIS_DIR=$STATE_DIR/redis
 REDIS_LOG=$REDIS_DIR/redis.log
@@ -40,8 +38,8 @@ have() { command -v "$1" >/dev/null 2>&1; }
 
 usage() {
   cat <<'EOF'
-Usage: services.sh install [--with-prometheus] | start | stop | status
-  install   apt-get install redis-server and zookeeper (and prometheus) if missing; needs root
+Usage: services.sh install [--with-prometheus] [--with-compose] | start | stop | status
+  install   apt-get install redis-server and zookeeper (and prometheus, docker-compose) if missing; needs root
   start     install what is missing, then start Redis and ZooKeeper on loopback unless they answer already
   stop      stop the servers this script started
   status    one line per service: up/down, address, pid
@@ -93,45 +91,34 @@ redis_up() {
 redis_port_open() { port_open "$REDIS_HOST" "$REDIS_PORT"; }
 
 # True if a ZooKeeper answers ruok with imok there.
-zk_up() {
-  local reply
-  reply=$(timeout 3 bash -c "exec 3<>/dev/tcp/$ZK_HOST/$ZK_PORT && printf ruok >&3 && cat <&3" 2>/dev/null) || return 1
-  [[ $reply == imok ]]
-}
-
-# --- pid files ------------------------------------------------------------------------------
-
-# The pid in a pid file if that process is alive and still is what we started (pid reuse), else nothing.
-live_pid() {
-  local file=$1 pattern=$2 pid cmdline
-  [[ -f $file ]] || return 0
-  pid=$(<"$file")
-  [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 0
-  cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 0
-  [[ $cmdline != *"$pattern"* ]] || echo "$pid"
-}
+zk_up() { [[ $(zk_ask "$ZK_HOST" "$ZK_PORT" ruok) == imok ]]; }
 
 # --- install --------------------------------------------------------------------------------
 
+# missing_packages [prometheus] [docker-compose]: the Debian packages to install, one a line.
 missing_packages() {
-  local with_prometheus=$1
   { have redis-server && have redis-cli; } || echo redis-server
-  { [[ -f $ZK_JAR ]] && have java; } || echo zookeeper
-  if [[ $with_prometheus == yes ]] && ! have prometheus; then echo prometheus; fi
+  zk_installed || echo zookeeper
+  local optional
+  for optional in "$@"; do
+    have "$optional" || echo "$optional"
+  done
 }
 
 cmd_install() {
-  local with_prometheus=no
+  local optional=()
   for arg in "$@"; do
     case $arg in
-      --with-prometheus) with_prometheus=yes ;;
-      *) die "install: unknown option $arg (only --with-prometheus)" ;;
+      --with-prometheus) optional+=(prometheus) ;;
+      # docker-compose v1 (Debian's): test/unit/compose.test.ts validates docker-compose.yml with it.
+      --with-compose) optional+=(docker-compose) ;;
+      *) die "install: unknown option $arg (only --with-prometheus, --with-compose)" ;;
     esac
   done
   local missing
-  mapfile -t missing < <(missing_packages "$with_prometheus")
+  mapfile -t missing < <(missing_packages "${optional[@]}")
   if [[ ${#missing[@]} -eq 0 ]]; then
-    say "already installed: redis-server zookeeper$([[ $with_prometheus == no ]] || echo ' prometheus')"
+    say "already installed: redis-server zookeeper ${optional[*]}"
     return
   fi
   [[ $(id -u) -eq 0 ]] ||
@@ -205,21 +192,13 @@ maxSessionTimeout=60000
 admin.enableServer=false
 4lw.commands.whitelist=ruok,srvr,stat,mntr
 EOF
-  local classpath=$ZK_CONF_DIR:$ZK_JAR jar
-  for jar in "${ZK_LOG_JARS[@]}"; do
-    [[ ! -f $jar ]] || classpath+=:$jar
-  done
-  nohup java -Xmx256m -cp "$classpath" \
-    -Dzookeeper.log.dir="$ZK_DIR" -Dzookeeper.root.logger=INFO,CONSOLE \
-    org.apache.zookeeper.server.quorum.QuorumPeerMain "$ZK_DIR/zoo.cfg" \
-    </dev/null >>"$ZK_LOG" 2>&1 &
-  echo $! >"$ZK_PID"
+  zk_launch "$ZK_DIR/zoo.cfg" "$ZK_DIR"
   wait_until zookeeper zk_up "$ZK_PID" QuorumPeerMain "$ZK_LOG"
   say "zookeeper up at $addr (pid $(live_pid "$ZK_PID" QuorumPeerMain), log $ZK_LOG)"
 }
 
 cmd_start() {
-  [[ -z $(missing_packages no) ]] || cmd_install
+  [[ -z $(missing_packages) ]] || cmd_install
   mkdir -p "$STATE_DIR"
   start_redis
   start_zookeeper
@@ -228,23 +207,14 @@ cmd_start() {
 # --- stop -----------------------------------------------------------------------------------
 
 stop_one() {
-  local name=$1 pidfile=$2 pattern=$3 pid deadline
+  local name=$1 pidfile=$2 pattern=$3 pid
   pid=$(live_pid "$pidfile" "$pattern")
   if [[ -z $pid ]]; then
     rm -f "$pidfile"
     say "$name: not started by this script, nothing to stop"
     return
   fi
-  kill -TERM "$pid"
-  deadline=$((SECONDS + STOP_TIMEOUT_S))
-  while kill -0 "$pid" 2>/dev/null; do
-    if ((SECONDS >= deadline)); then
-      say "$name (pid $pid) ignored SIGTERM for ${STOP_TIMEOUT_S}s; killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-      break
-    fi
-    sleep 0.2
-  done
+  terminate "$pid" "$STOP_TIMEOUT_S" || say "$name (pid $pid) ignored SIGTERM for ${STOP_TIMEOUT_S}s; killed it"
   rm -f "$pidfile"
   say "$name stopped (pid $pid)"
 }

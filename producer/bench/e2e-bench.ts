@@ -131,7 +131,7 @@ async function runOne(options: E2eBenchOptions, queue: Queue, scenario: Scenario
     const seconds = (performance.now() - startedAt) / 1000;
     const samples = variant.workArgs ? await scrape(ports) : [];
     const recent = await queue.getCompleted(0, 999);
-    const report = variant.workArgs ? await buildReport(services, spec.id) : undefined;
+    const report = variant.workArgs ? await buildReport(services, { spec, createdAtMs: 0 }) : undefined;
     const batches = sumOf(samples, 'grab_batch_size_count');
     return {
       scenario: scenario.name,

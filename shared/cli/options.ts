@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { UsageError } from '../config/errors.js';
+import { wholeNumber } from '../config/whole-number.js';
 import type { OptionValues } from './command.js';
 
 /** Reads one flag through a schema, so a bad value names the flag and says what it accepts. */
@@ -12,8 +13,5 @@ export function option<T extends z.ZodType>(values: OptionValues, flag: string, 
   return parsed.data;
 }
 
-export const intFlag = (min: number, max: number, fallback?: number) => {
-  const msg = `must be a whole number from ${min} to ${max}`;
-  const base = z.coerce.number({ error: msg }).int(msg).min(min, msg).max(max, msg);
-  return fallback === undefined ? base : base.default(fallback);
-};
+export const intFlag = (min: number, max: number, fallback?: number) =>
+  fallback === undefined ? wholeNumber(min, max) : wholeNumber(min, max).default(fallback);

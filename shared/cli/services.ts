@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
+import { CommandFailure } from '../config/errors.js';
 import type { Settings } from '../config/settings.js';
-import { Ledger } from '../ledger/ledger.js';
+import { Ledger, type CampaignRecord } from '../ledger/ledger.js';
 import { OutcomeLog } from '../ledger/outcome-log.js';
 import { createRedis } from '../redis/connection.js';
 
@@ -18,4 +19,11 @@ export async function withServices<T>(settings: Settings, run: (services: Comman
   } finally {
     redis.disconnect();
   }
+}
+
+/** The campaign, or a failure telling the operator where to look. */
+export async function requireCampaign(ledger: Ledger, campaignId: string): Promise<CampaignRecord> {
+  const record = await ledger.getCampaign(campaignId);
+  if (!record) throw new CommandFailure(`no campaign "${campaignId}"; see grab campaign list, or create it with grab campaign create`);
+  return record;
 }

@@ -1,12 +1,9 @@
 import { z } from 'zod';
 import { UsageError } from './errors.js';
+import { wholeNumber } from './whole-number.js';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-const intIn = (min: number, max: number) => {
-  const rule = `must be a whole number from ${min} to ${max}`;
-  return z.coerce.number({ error: rule }).int(rule).min(min, rule).max(max, rule);
-};
 
 /**
  * Every setting the fleet reads. Each comes from its environment variable and can be
@@ -46,7 +43,7 @@ export const settingDefinitions = {
     flag: 'zk-session-timeout-ms',
     default: '10000',
     describe: 'ZooKeeper session timeout asked for, in milliseconds (the server may narrow it)',
-    schema: intIn(1000, 120000),
+    schema: wholeNumber(1000, 120000),
   },
   queue: {
     env: 'GRAB_QUEUE',

@@ -32,7 +32,7 @@ export interface ServerProcess {
 }
 
 export interface RedisServer extends ServerProcess {
-  /** redis://127.0.0.1:PORT */
+  /** redis://127.0.0.1:PORT, or redis://:PASSWORD@127.0.0.1:PORT with requirepass */
   readonly url: string;
 }
 
@@ -47,8 +47,10 @@ export interface RedisOptions {
    * nothing is persisted and a restarted server starts empty.
    */
   appendonly?: boolean;
-  /** fsync policy when appendonly: 'always' (default; a kill9 loses nothing acknowledged), 'everysec' (as in production) or 'no'. */
+  /** fsync policy when appendonly: 'always' (default, as in docker-compose.yml; a kill9 loses nothing acknowledged), 'everysec' (as scripts/services.sh runs it) or 'no'. */
   appendfsync?: 'always' | 'everysec' | 'no';
+  /** A password clients must give (letters and digits); the url then carries it. */
+  requirepass?: string;
   startupTimeoutMs?: number;
 }
 
@@ -81,11 +83,12 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> 
     '--appendfsync', opts.appendfsync ?? 'always',
     '--maxmemory-policy', 'noeviction',
     '--logfile', '',
+    ...(opts.requirepass ? ['--requirepass', opts.requirepass] : []),
   ];
-  const server = new ManagedServer('redis-server', 'redis-server', args, port, dir, () => redisPing(port), opts.startupTimeoutMs ?? 15_000);
+  const server = new ManagedServer('redis-server', 'redis-server', args, port, dir, () => redisPing(port, opts.requirepass), opts.startupTimeoutMs ?? 15_000);
   await server.start();
   return Object.assign(server.api(), {
-    url: `redis://${HOST}:${port}`,
+    url: `redis://${opts.requirepass ? `:${opts.requirepass}@` : ''}${HOST}:${port}`,
   }) as RedisServer;
 }
 
@@ -125,6 +128,13 @@ export async function startZooKeeper(opts: ZkOptions = {}): Promise<ZkServer> {
     connect: `${HOST}:${port}`,
   }) as ZkServer;
 }
+
+/**
+ * For processes a script starts (its daemons) and their dirs: kills and removes them when this
+ * test process exits, however it exits, unless untracked first.
+ */
+export const cleanUpOnExit = (what: { pid?: number; dir?: string }): void => reaper().track(what);
+export const cleanedUp = (what: { pid?: number; dir?: string }): void => reaper().untrack(what);
 
 /** Stops every server this process started (SIGTERM, in parallel) and removes their dirs. */
 export async function stopAll(): Promise<void> {
@@ -300,10 +310,11 @@ function exchange(port: number, request: string, enough: (reply: string) => bool
   });
 }
 
-/** True once Redis answers PING with PONG (not -LOADING while it replays its AOF). */
-async function redisPing(port: number): Promise<boolean> {
-  const reply = await exchange(port, 'PING\r\n', (r) => r.includes('\r\n'));
-  return reply.startsWith('+PONG');
+/** True once Redis answers PING with PONG (not -LOADING while it replays its AOF), after AUTH if it wants a password. */
+async function redisPing(port: number, password?: string): Promise<boolean> {
+  const commands = password ? [`AUTH ${password}`, 'PING'] : ['PING'];
+  const reply = await exchange(port, commands.map((c) => `${c}\r\n`).join(''), (r) => r.split('\r\n').length > commands.length);
+  return reply.endsWith('+PONG\r\n');
 }
 
 /**

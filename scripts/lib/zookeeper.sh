@@ -1,0 +1,61 @@
+# shellcheck shell=bash
+# Running the Debian package's ZooKeeper by hand, for services.sh and zk-ensemble.sh (sourced).
+
+ZK_JAR=/usr/share/java/zookeeper.jar
+ZK_CONF_DIR=/etc/zookeeper/conf
+# Debian's zookeeper.jar binds slf4j to nothing; these two (dependencies of the package) give it a log.
+ZK_LOG_JARS=(/usr/share/java/slf4j-log4j12.jar /usr/share/java/log4j-1.2.jar)
+
+zk_installed() { [[ -f $ZK_JAR ]] && command -v java >/dev/null 2>&1; }
+
+# zk_ask HOST PORT WORD: prints the server's reply to a four-letter word (ruok, srvr, ...), or fails.
+zk_ask() {
+  timeout 3 bash -c "exec 3<>/dev/tcp/$1/$2 && printf %s '$3' >&3 && cat <&3" 2>/dev/null
+}
+
+# zk_mode HOST PORT: leader, follower or standalone while it serves requests; fails otherwise.
+zk_mode() {
+  local reply
+  reply=$(zk_ask "$1" "$2" srvr) || return 1
+  [[ $reply =~ Mode:\ (leader|follower|standalone) ]] || return 1
+  echo "${BASH_REMATCH[1]}"
+}
+
+# zk_launch CONFIG DIR: starts QuorumPeerMain in the background with its log in DIR/zookeeper.log
+# and its pid in DIR/zookeeper.pid.
+zk_launch() {
+  local config=$1 dir=$2 classpath=$ZK_CONF_DIR:$ZK_JAR jar
+  for jar in "${ZK_LOG_JARS[@]}"; do
+    [[ ! -f $jar ]] || classpath+=:$jar
+  done
+  nohup java -Xmx256m -cp "$classpath" \
+    -Dzookeeper.log.dir="$dir" -Dzookeeper.root.logger=INFO,CONSOLE \
+    org.apache.zookeeper.server.quorum.QuorumPeerMain "$config" \
+    </dev/null >>"$dir/zookeeper.log" 2>&1 &
+  echo $! >"$dir/zookeeper.pid"
+}
+
+# live_pid FILE PATTERN: the pid in a pid file if that process is alive and still is what we
+# started (its command line contains PATTERN: pids get reused), else nothing.
+live_pid() {
+  local file=$1 pattern=$2 pid cmdline
+  [[ -f $file ]] || return 0
+  pid=$(<"$file")
+  [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 0
+  cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 0
+  [[ $cmdline != *"$pattern"* ]] || echo "$pid"
+}
+
+# terminate PID TIMEOUT_S: SIGTERM, then SIGKILL if it still runs after TIMEOUT_S seconds.
+# Returns 1 if it had to be killed.
+terminate() {
+  local pid=$1 deadline=$((SECONDS + $2))
+  kill -TERM "$pid" 2>/dev/null || return 0
+  while kill -0 "$pid" 2>/dev/null; do
+    if ((SECONDS >= deadline)); then
+      kill -KILL "$pid" 2>/dev/null || true
+      return 1
+    fi
+    sleep 0.2
+  done
+}
