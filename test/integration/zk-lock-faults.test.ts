@@ -134,6 +134,15 @@ describe('link faults between a client and ZooKeeper', () => {
     await next.release();
   });
 
+  it('the heartbeat keeps an idle holder on a healthy link safe well past the session timeout', async () => {
+    zk = new ZkFixture(testZkConnect());
+    const handle = await zk.lock({ connect: proxy.address, sessionTimeoutMs: 2000 }).acquire('idle', { timeoutMs: 5000 });
+    await sleep(5000);
+    expect(handle.lost.aborted).toBe(false);
+    expect(handle.isSafe()).toBe(true);
+    await handle.release();
+  });
+
   it('release is retried through a connection cut until the node is gone', async () => {
     zk = new ZkFixture(testZkConnect());
     const lock = zk.lock({ connect: proxy.address, sessionTimeoutMs: 8000 });
