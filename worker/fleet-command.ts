@@ -17,7 +17,7 @@ export const fleetCommand: Command = {
     const workers = option(values, 'workers', intFlag(1, 256, 2));
     const metricsPort = settings.metricsPort;
     if (metricsPort === 0 || (metricsPort !== undefined && metricsPort + workers - 1 > 65_535)) {
-      throw new UsageError(`invalid --metrics-port=${metricsPort}: grab fleet needs a first port from 1 to ${65_536 - workers} (worker i gets port + i)`);
+      throw new UsageError(`invalid metrics port ${metricsPort} (--metrics-port, METRICS_PORT): grab fleet needs a first port from 1 to ${65_536 - workers}, worker i gets port + i`);
     }
     const settingFlags = new Set<string>(Object.values(settingDefinitions).map((d) => d.flag));
     const forwarded: string[] = [];
@@ -32,8 +32,7 @@ export const fleetCommand: Command = {
     });
     if (metricsPort !== undefined) {
       const urls = Array.from({ length: workers }, (_, i) => metricsUrl(settings.metricsHost, metricsPort + i));
-      process.stdout.write(`fleet: metrics ${urls.join(' ')}
-`);
+      process.stdout.write(`fleet: metrics ${urls.join(' ')}\n`);
     }
     return done;
   },

@@ -35,6 +35,23 @@ export interface RunningWorker {
   readonly worker: Worker;
 }
 
+const FORCED_CLOSE_MS = 2000;
+
+/** Whether the promise settled within the time; it is left running either way. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const settled = promise.then(
+    () => true as const,
+    () => true as const,
+  );
+  const result = await Promise.race([settled, timedOut]);
+  clearTimeout(timer);
+  return result;
+}
+
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const { settings, logger } = options;
   const redis = createRedis(settings.redisUrl, 'command');
@@ -91,11 +108,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   return {
     worker,
     async stop(graceMs) {
-      const closing = worker.close();
-      const timedOut = await Promise.race([closing.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), graceMs).unref())]);
-      if (timedOut) {
+      if (!(await settlesWithin(worker.close(), graceMs))) {
         logger.warn({ graceMs }, 'in-flight grabs did not finish in time; they will be redelivered');
-        await worker.close(true);
+        // A forced close can itself hang when Redis went away mid-job: the jobs are redelivered anyway.
+        if (!(await settlesWithin(worker.close(true), FORCED_CLOSE_MS))) logger.warn('worker did not close; leaving its jobs to stall detection');
       }
       await strategy.close();
       await pools.stop();

@@ -44,6 +44,8 @@ export const workCommand: Command = {
       process.once('SIGINT', onSignal);
     });
     await running.stop(graceMs);
+    // Everything is closed; a handle a dead connection left behind must not keep the process up.
+    setTimeout(() => process.exit(0), 1000).unref();
     return 0;
   },
 };

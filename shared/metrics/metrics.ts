@@ -6,9 +6,9 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
  * PoolGauges keeps bounded; no histogram carries one.
  */
 
-/** From a free hand-off to a wait that runs out a session timeout (10 s default) or the lock timeout. */
+/** From a free hand-off to a wait that outlasts a ZooKeeper session timeout (10 s) or the lock timeout (30 s). */
 const LOCK_SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60];
-/** Grabs per batch: 1 up to past the largest --max-batch anyone runs. */
+/** Grabs per batch, from 1 to well past the default --max-batch of 64. */
 const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096];
 
 /** A registry with prom-client's process metrics (CPU, memory, event-loop lag) already in it. */

@@ -18,7 +18,7 @@ export interface PoolGaugeLimits {
   refreshMs: number;
 }
 
-export const defaultPoolGaugeLimits: PoolGaugeLimits = { maxPools: 1000, idleMs: 60_000, refreshMs: 1000 };
+const defaultPoolGaugeLimits: PoolGaugeLimits = { maxPools: 1000, idleMs: 60_000, refreshMs: 1000 };
 
 interface ExportedPool {
   labels: { campaign: string; pool: string };
