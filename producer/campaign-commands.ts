@@ -114,14 +114,15 @@ export const campaignDeleteCommand: Command = {
         process.stderr.write(`grab campaign delete: ${pending} grabs of "${id}" are still pending; wait for them (grab wait --campaign ${id}) or pass --force\n`);
         return 1;
       }
-      await ledger.deleteCampaign(id);
-      await redis.del(...outcomes.keysOf(id, poolIds));
+      // Lock nodes first: if ZooKeeper refuses (their ACL wants ZK_AUTH), nothing is deleted yet.
       const zookeeper = new ZkConnection(zkSessionOptions(settings));
       try {
         await deleteTree(await zookeeper.session(), `${LOCK_ROOT}/${id}`);
       } finally {
         zookeeper.close();
       }
+      await ledger.deleteCampaign(id);
+      await redis.del(...outcomes.keysOf(id, poolIds));
       process.stdout.write(`deleted campaign ${id}\n`);
       return 0;
     });

@@ -109,29 +109,41 @@ async function waitForTurn(attempt: Attempt, ourPath: string): Promise<HeldNode>
   const ourName = nameOf(ourPath);
   const vanished = new AbortController();
   // Sent together with the first listing: the stat carries the token, the watch reports deletion.
-  const ownStat = session.exists(ourPath, deadline, (event) => {
-    if (event.getType() === Event.NODE_DELETED) vanished.abort('node_vanished');
-  });
-  ownStat.catch(() => undefined);
+  const statOfOwnNode = () => {
+    const stat = session.exists(ourPath, deadline, (event) => {
+      if (event.getType() === Event.NODE_DELETED) vanished.abort('node_vanished');
+    });
+    stat.catch(() => undefined);
+    return stat;
+  };
+  let ownStat = statOfOwnNode();
   let wakeup: zookeeper.Event | undefined;
   let sorted: string[] = [];
   let ownIndex = -1;
   for (;;) {
     throwIfCancelled(attempt);
-    const holdsWithoutListing = wakeup !== undefined && driver.holdsAfter(wakeup, ownIndex);
-    if (!holdsWithoutListing) {
-      sorted = sortBySequence(await session.getChildren(parentPath, deadline));
-      ownIndex = sorted.indexOf(ourName);
-      if (ownIndex < 0) throw new LockLostError('node_vanished');
+    try {
+      const holdsWithoutListing = wakeup !== undefined && driver.holdsAfter(wakeup, ownIndex);
+      if (!holdsWithoutListing) {
+        sorted = sortBySequence(await session.getChildren(parentPath, deadline));
+        ownIndex = sorted.indexOf(ourName);
+        if (ownIndex < 0) throw new LockLostError('node_vanished');
+      }
+      const standing = holdsWithoutListing ? ({ holds: true } as const) : driver.standing(sorted, ownIndex);
+      if (wakeup) observer.wakeup(driver.name, standing.holds);
+      if (standing.holds) {
+        const stat = await ownStat;
+        if (!stat || vanished.signal.aborted) throw new LockLostError('node_vanished');
+        return { path: ourPath, token: stat.czxid.readBigUInt64BE(0), contenders: sorted.length, vanished: vanished.signal };
+      }
+      wakeup = await waitForEvent(attempt, standing);
+    } catch (err) {
+      // Reads are safe to repeat: after a lost reply, wait for the link and look again.
+      if (!isConnectionLoss(err) || Date.now() >= deadline) throw err;
+      await session.whenConnected(deadline);
+      ownStat = statOfOwnNode();
+      wakeup = undefined;
     }
-    const standing = holdsWithoutListing ? ({ holds: true } as const) : driver.standing(sorted, ownIndex);
-    if (wakeup) observer.wakeup(driver.name, standing.holds);
-    if (standing.holds) {
-      const stat = await ownStat;
-      if (!stat || vanished.signal.aborted) throw new LockLostError('node_vanished');
-      return { path: ourPath, token: stat.czxid.readBigUInt64BE(0), contenders: sorted.length, vanished: vanished.signal };
-    }
-    wakeup = await waitForEvent(attempt, standing);
   }
 }
 

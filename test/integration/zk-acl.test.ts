@@ -4,8 +4,10 @@ import zookeeper, { type Client } from 'node-zookeeper-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deleteTree } from '../../shared/lock/delete-tree.js';
 import { ZkConnection } from '../../shared/lock/zk-connection.js';
-import { ZkLock } from '../../shared/lock/zk-lock.js';
+import { LOCK_ROOT, ZkLock } from '../../shared/lock/zk-lock.js';
+import { grab } from '../support/cli.js';
 import { testZkConnect } from '../support/env.js';
+import { startZooKeeper, stopAll } from '../support/servers.js';
 import { eventually } from '../support/zk.js';
 
 const { Exception, CreateMode } = zookeeper;
@@ -15,15 +17,15 @@ const root = `/grab-acl-test-${randomUUID()}`;
 const connections: ZkConnection[] = [];
 const clients: Client[] = [];
 
-const fleetLock = () => {
-  const connection = new ZkConnection({ connect: testZkConnect(), sessionTimeoutMs: 10_000, auth: FLEET_AUTH });
+const fleetLock = (connect = testZkConnect(), lockRoot = root) => {
+  const connection = new ZkConnection({ connect, sessionTimeoutMs: 10_000, auth: FLEET_AUTH });
   connections.push(connection);
-  return new ZkLock(connection, { root });
+  return new ZkLock(connection, { root: lockRoot });
 };
 
 /** A plain node-zookeeper-client, as anyone on the network could open one. */
-async function stranger(auth?: string): Promise<Client> {
-  const client = zookeeper.createClient(testZkConnect(), { sessionTimeout: 10_000, retries: 0 });
+async function stranger(auth?: string, connect = testZkConnect()): Promise<Client> {
+  const client = zookeeper.createClient(connect, { sessionTimeout: 10_000, retries: 0 });
   clients.push(client);
   if (auth) client.addAuthInfo('digest', Buffer.from(auth));
   const connected = new Promise<void>((resolve) => client.once('connected', () => resolve()));
@@ -41,9 +43,12 @@ const children = (client: Client, path: string) =>
   new Promise<string[]>((resolve, reject) => client.getChildren(path, (err, names) => (err ? reject(err) : resolve(names))));
 
 afterAll(async () => {
-  if (connections[0]) await deleteTree(await connections[0].session(), root);
+  const cleaner = new ZkConnection({ connect: testZkConnect(), sessionTimeoutMs: 10_000, auth: FLEET_AUTH });
+  connections.push(cleaner);
+  await deleteTree(await cleaner.session(), root);
   for (const c of connections) c.close();
   for (const c of clients) c.close();
+  await stopAll();
 });
 
 describe('ZooKeeper lock with ZK_AUTH', () => {
@@ -75,5 +80,24 @@ describe('ZooKeeper lock with ZK_AUTH', () => {
     const second = await next;
     expect(second.fencingToken).toBeGreaterThan(first.fencingToken);
     await second.release();
+  });
+
+  it('grab commands authenticate with ZK_AUTH; without it, campaign delete is refused before deleting anything', async () => {
+    // A ZooKeeper of its own: the lock root gets the fleet's ACL, which other tests' unauthenticated locks would hit.
+    const zk = await startZooKeeper();
+    const id = `acl-${randomUUID().slice(0, 8)}`;
+    const env = { ZK_CONNECT: zk.connect };
+    expect((await grab(['campaign', 'create', '--id', id, '--pools', '1', '--packets', '2', '--amount-cents', '10'], env)).code).toBe(0);
+    await (await fleetLock(zk.connect, LOCK_ROOT).acquire(`${id}/p1`, { timeoutMs: 5000 })).release();
+
+    const refused = await grab(['campaign', 'delete', '--id', id], env);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('NO_AUTH');
+    expect((await grab(['campaign', 'show', '--id', id], env)).code).toBe(0);
+
+    const deleted = await grab(['campaign', 'delete', '--id', id], { ...env, ZK_AUTH: FLEET_AUTH });
+    expect(deleted.stderr).toBe('');
+    expect(deleted.code).toBe(0);
+    expect(await children(await stranger(undefined, zk.connect), `${LOCK_ROOT}`)).toEqual([]);
   });
 });

@@ -1,0 +1,28 @@
+# The grab CLI as an image: `docker run IMAGE work ...`, `docker run IMAGE produce ...`.
+
+# Build: compile the TypeScript with the dev dependencies; the tests stay out of the image.
+FROM node:20-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY scripts/copy-assets.mjs scripts/
+COPY shared shared
+COPY producer producer
+COPY worker worker
+RUN npm run build
+
+# Runtime: the compiled CLI and the production dependencies only, run by the unprivileged node user.
+FROM node:20-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist/shared dist/shared
+COPY --from=build /app/dist/producer dist/producer
+COPY --from=build /app/dist/worker dist/worker
+USER node
+# /metrics, /healthz and /readyz when METRICS_PORT=9400 (docker-compose.yml sets it).
+EXPOSE 9400
+ENTRYPOINT ["node", "dist/shared/cli/grab.js"]
+CMD ["work"]
