@@ -40,6 +40,8 @@ export class ZkLock implements DistributedLock {
   private readonly observer: LockObserver;
   private readonly local = new LocalQueue();
   private readonly kept = new Map<string, KeptNode>();
+  /** Parents with a child watch set, and the session it was set in. */
+  private readonly watching = new Map<string, ZkSession>();
   private readonly retainMs: number;
 
   constructor(
@@ -121,14 +123,25 @@ export class ZkLock implements DistributedLock {
     kept.timer.unref();
     this.kept.set(lockKey, kept);
     const ownSequence = sequenceOf(held.path);
-    session
-      .getChildren(parentPath, Date.now() + session.sessionTimeoutMs, () => this.giveUp(lockKey, kept))
-      .then(
-        (children) => {
-          if (children.some((name) => isLockNode(name) && sequenceOf(name) > ownSequence)) this.giveUp(lockKey, kept);
-        },
-        () => this.giveUp(lockKey, kept),
-      );
+    // One child watch per parent at a time: a watch stays set until it fires, and the same
+    // process may keep and reclaim one lock many times before anyone else arrives.
+    const watchSession = this.watching.get(parentPath);
+    const setWatch = watchSession !== session;
+    if (setWatch) this.watching.set(parentPath, session);
+    const onChildrenChanged = () => {
+      if (this.watching.get(parentPath) === session) this.watching.delete(parentPath);
+      const current = this.kept.get(lockKey);
+      if (current) this.giveUp(lockKey, current);
+    };
+    session.getChildren(parentPath, Date.now() + session.sessionTimeoutMs, setWatch ? onChildrenChanged : undefined).then(
+      (children) => {
+        if (children.some((name) => isLockNode(name) && sequenceOf(name) > ownSequence)) this.giveUp(lockKey, kept);
+      },
+      () => {
+        if (setWatch) this.watching.delete(parentPath);
+        this.giveUp(lockKey, kept);
+      },
+    );
   }
 
   private giveUp(lockKey: string, kept: KeptNode): void {

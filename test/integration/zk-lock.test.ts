@@ -182,6 +182,19 @@ describe('keeping a released lock for the next batch', () => {
     await eventually(async () => (await zk.children('keep')).length === 0, 5000, 'kept node deleted on close');
   });
 
+  it('keeps one child watch per lock however often the node is kept and reclaimed', async () => {
+    fixture();
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    const keeper = zk.lock({ retainMs: 5000 });
+    for (let i = 0; i < 30; i++) await (await keeper.acquire('rekeep', { timeoutMs: 5000 })).release();
+    await sleep(100);
+    process.off('warning', onWarning);
+    expect(warnings).not.toContain('MaxListenersExceededWarning');
+    await keeper.close();
+  });
+
   it('lets a kept node go after the retain time', async () => {
     fixture();
     const keeper = zk.lock({ retainMs: 100 });
