@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { UsageError } from '../shared/config/errors.js';
+import { CommandFailure, UsageError } from '../shared/config/errors.js';
 import type { Command, OptionValues } from '../shared/cli/command.js';
 import { option } from '../shared/cli/options.js';
 import { requireCampaign, withServices } from '../shared/cli/services.js';
@@ -43,8 +43,7 @@ export const campaignCreateCommand: Command = {
     return withServices(settings, async ({ ledger }) => {
       const created = await ledger.createCampaign(spec);
       if (created.status === 'exists') {
-        process.stderr.write(`grab campaign create: campaign "${spec.id}" already exists (${created.key}); nothing was changed. Delete it first or pick another id.\n`);
-        return 1;
+        throw new CommandFailure(`campaign "${spec.id}" already exists (${created.key}); nothing was changed. Delete it first or pick another id.`);
       }
       const totalCents = spec.pools.reduce((sum, p) => sum + p.amountCents, 0);
       const packets = spec.pools.reduce((sum, p) => sum + p.packets, 0);
@@ -111,8 +110,7 @@ export const campaignDeleteCommand: Command = {
       const poolIds = record.spec.pools.map((p) => p.id);
       const pending = (await plannedGrabs(redis, id)) - (await outcomes.finished(id, poolIds));
       if (pending > 0 && !force) {
-        process.stderr.write(`grab campaign delete: ${pending} grabs of "${id}" are still pending; wait for them (grab wait --campaign ${id}) or pass --force\n`);
-        return 1;
+        throw new CommandFailure(`${pending} grabs of "${id}" are still pending; wait for them (grab wait --campaign ${id}) or pass --force`);
       }
       // Lock nodes first: if ZooKeeper refuses (their ACL wants ZK_AUTH), nothing is deleted yet.
       const zookeeper = new ZkConnection(zkSessionOptions(settings));
