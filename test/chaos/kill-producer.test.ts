@@ -1,0 +1,94 @@
+/**
+ * Chaos scenario 6: kill -9 the producer half a second into enqueuing, then run it again. The
+ * fleet settles the campaign with no grab enqueued twice and every grab one outcome.
+ */
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QUEUE_PREFIX } from '../../shared/queue/queue-names.js';
+import { grab, startGrab } from '../support/cli.js';
+import { testZkConnect } from '../support/env.js';
+import { startRedis, type RedisServer } from '../support/servers.js';
+import { checkCampaign } from '../support/chaos-checker.js';
+import { ProgressMonitor, ms, recordRow, scale, sleep, startChaosFleet } from '../support/chaos.js';
+
+let server: RedisServer;
+let env: Record<string, string>;
+beforeAll(async () => {
+  server = await startRedis({ appendonly: true });
+  env = { REDIS_URL: server.url, ZK_CONNECT: testZkConnect() };
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+const GRABS = scale(20_000, 200_000);
+const POOLS = 10;
+const PACKETS = scale(2_000, 10_000);
+const KILLS = scale(1, 3);
+
+describe('chaos 6: kill -9 the producer mid-enqueue', () => {
+  it('a re-run finishes the campaign with no duplicate grab and one outcome each', { timeout: scale(120_000, 900_000) }, async () => {
+    const started = Date.now();
+    const id = `chaos-prod-${randomUUID().slice(0, 8)}`;
+    const created = await grab(['campaign', 'create', '--id', id, '--pools', String(POOLS), '--packets', String(PACKETS), '--amount', '888.88'], env);
+    expect(created.code, created.stderr).toBe(0);
+    const redis = new Redis(server.url);
+    const queue = new Queue('grab', { connection: redis, prefix: QUEUE_PREFIX });
+    const fleet = await startChaosFleet(2, ['--concurrency', '100'], env);
+    const progress = new ProgressMonitor(server.url, id, Array.from({ length: POOLS }, (_, i) => `p${i + 1}`));
+    progress.start();
+    const enqueuedAtKill: number[] = [];
+    try {
+      for (let k = 0; k < KILLS; k++) {
+        const producer = startGrab(['produce', '--campaign', id, '--users', String(GRABS), '--distribution', 'zipf'], env);
+        // Half a second in, and once it has enqueued something (Node itself takes a while to start).
+        const enqueued = async () => Object.values(await queue.getJobCounts('completed', 'failed', 'wait', 'active', 'delayed', 'prioritized')).reduce((a, b) => a + b, 0);
+        await sleep(500);
+        const floor = enqueuedAtKill.at(-1) ?? 0;
+        const until = Date.now() + 15_000;
+        while ((await enqueued()) <= floor && producer.child.exitCode === null && Date.now() < until) await sleep(20);
+        expect(producer.child.exitCode, `the producer finished before the kill:\n${producer.output()}`).toBe(null);
+        producer.child.kill('SIGKILL');
+        await producer.exited;
+        progress.fault();
+        expect(producer.child.signalCode).toBe('SIGKILL');
+        enqueuedAtKill.push(await enqueued());
+      }
+      // It really was mid-enqueue: fewer jobs than grabs in the queue when it died.
+      expect(enqueuedAtKill[0]!).toBeGreaterThan(0);
+      expect(enqueuedAtKill.at(-1)!).toBeLessThan(GRABS);
+      const again = await grab(['produce', '--campaign', id, '--users', String(GRABS), '--distribution', 'zipf'], env);
+      expect(again.code, again.stderr).toBe(0);
+      const waited = await grab(['wait', '--campaign', id, '--timeout', String(scale(120, 600))], env);
+      expect(waited.code, `${waited.stdout}${waited.stderr}\n${fleet.output().slice(-3000)}`).toBe(0);
+    } finally {
+      await progress.stop();
+      expect(await fleet.stop()).toBe(0);
+    }
+    // Every job id is a grab's deterministic id: as many jobs as grabs, none twice.
+    const counts = await queue.getJobCounts('completed', 'failed', 'wait', 'active', 'delayed', 'prioritized');
+    const jobs = Object.values(counts).reduce((a, b) => a + b, 0);
+    await queue.close();
+    redis.disconnect();
+
+    const check = await checkCampaign({ campaign: id, env, zkConnect: testZkConnect(), expectedGrabs: GRABS });
+    recordRow({
+      scenario: '6. kill -9 the producer mid-enqueue, re-run',
+      grabs: GRABS,
+      faults: `${KILLS} kill -9 (at ~${enqueuedAtKill.map((n) => n.toLocaleString('en-US')).join(', ')} jobs)`,
+      violations: check.violations.length,
+      lostGrabs: check.lostGrabs,
+      duplicateGrants: check.duplicateGrants + check.report.outcomes.duplicate,
+      fencedWrites: '–',
+      recovery: `${ms(progress.drainMs(GRABS))} to drain`,
+      seconds: (Date.now() - started) / 1000,
+    });
+    expect(check.violations).toEqual([]);
+    expect(jobs).toBeLessThanOrEqual(GRABS);
+    expect(check.report.outcomes.duplicate).toBe(0);
+    expect(check.report.outcomes.rejected).toBe(0);
+    expect(check.report.outcomes.granted + check.report.outcomes.sold_out).toBe(GRABS);
+  });
+});

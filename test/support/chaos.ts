@@ -1,0 +1,248 @@
+/**
+ * Shared machinery of the chaos scenarios (test/chaos/): sizes that scale with CHAOS_FULL, a
+ * private Redis per file, a fleet whose worker pids and metrics can be reached, a progress
+ * monitor that measures recovery after each fault, and the result table.
+ */
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { OutcomeLog } from '../../shared/ledger/outcome-log.js';
+import { startGrab } from './cli.js';
+
+/** `npm run chaos` sets CHAOS_FULL=1: bigger campaigns, more faults. CI runs the short form. */
+export const FULL = process.env.CHAOS_FULL === '1';
+export const scale = <T>(short: T, full: T): T => (FULL ? full : short);
+
+/** Where each scenario appends its result row (NDJSON); test/chaos/print-table.mjs prints them. */
+export const RESULTS_FILE = process.env.CHAOS_RESULTS ?? join(tmpdir(), 'grab-chaos-results.ndjson');
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export const randomInt = (n: number) => Math.floor(Math.random() * n);
+
+/** Pids of a process's direct children (`pgrep -P`). */
+export function childPids(pid: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+/** The process state letter from /proc (R, S, T for stopped, Z, ...); undefined once it is gone. */
+export function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return undefined;
+  }
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
+/** A first port such that port … port + n − 1 are all free on loopback. */
+export async function freePortRange(n: number): Promise<number> {
+  for (;;) {
+    const base = 20_000 + randomInt(40_000);
+    let ok = true;
+    for (let i = 0; i < n && ok; i++) ok = await portFree(base + i);
+    if (ok) return base;
+  }
+}
+
+/** Sums the samples of each metric in a Prometheus text exposition. */
+export function metricSums(text: string, names: readonly string[]): Record<string, number> {
+  const sums: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#')) continue;
+    for (const name of names) {
+      if (line.startsWith(name) && (line[name.length] === ' ' || line[name.length] === '{')) {
+        sums[name]! += Number(line.slice(line.lastIndexOf(' ') + 1)) || 0;
+      }
+    }
+  }
+  return sums;
+}
+
+export const CHAOS_METRICS = ['grab_lock_lost_total', 'grab_fencing_rejections_total', 'grab_zk_session_expirations_total'] as const;
+
+/**
+ * Counters scraped from every worker's /metrics, summed over restarts: a restarted worker starts
+ * its counters at 0, so a drop means "add what the last process had counted".
+ */
+export class MetricsTracker {
+  private readonly last = new Map<string, number>();
+  private readonly banked = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  scrapes = 0;
+
+  constructor(private readonly ports: number[]) {}
+
+  async scrape(): Promise<void> {
+    await Promise.all(
+      this.ports.map(async (port) => {
+        try {
+          const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(1000) });
+          const sums = metricSums(await res.text(), CHAOS_METRICS);
+          this.scrapes++;
+          for (const [name, value] of Object.entries(sums)) {
+            const key = `${port}/${name}`;
+            const prev = this.last.get(key) ?? 0;
+            if (value < prev) this.banked.set(key, (this.banked.get(key) ?? 0) + prev);
+            this.last.set(key, value);
+          }
+        } catch {
+          // a worker being restarted (or stopped) does not answer; the next scrape will
+        }
+      }),
+    );
+  }
+
+  start(everyMs = 300): void {
+    this.timer = setInterval(() => void this.scrape(), everyMs);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.scrape();
+  }
+
+  total(name: (typeof CHAOS_METRICS)[number]): number {
+    let sum = 0;
+    for (const port of this.ports) {
+      const key = `${port}/${name}`;
+      sum += (this.last.get(key) ?? 0) + (this.banked.get(key) ?? 0);
+    }
+    return sum;
+  }
+}
+
+/**
+ * Samples how many grabs of a campaign have an outcome, so the time from a fault to the fleet's
+ * next progress (recovery) can be measured.
+ */
+export class ProgressMonitor {
+  private readonly redis: Redis;
+  private readonly outcomes: OutcomeLog;
+  private readonly samples: Array<{ at: number; finished: number }> = [];
+  private readonly faults: number[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(redisUrl: string, private readonly campaign: string, private readonly pools: string[]) {
+    this.redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    this.outcomes = new OutcomeLog(this.redis);
+  }
+
+  async sample(): Promise<number> {
+    const finished = await this.outcomes.finished(this.campaign, this.pools);
+    this.samples.push({ at: Date.now(), finished });
+    return finished;
+  }
+
+  start(everyMs = 100): void {
+    this.timer = setInterval(() => void this.sample().catch(() => undefined), everyMs);
+  }
+
+  /** Marks a fault now. */
+  fault(): void {
+    this.faults.push(Date.now());
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.sample().catch(() => undefined);
+    this.redis.disconnect();
+  }
+
+  /** From the last fault until every one of `total` grabs had an outcome (NaN if no fault or never). */
+  drainMs(total: number): number {
+    const last = this.faults.at(-1);
+    const done = this.samples.find((s) => s.finished >= total);
+    return last === undefined || !done ? Number.NaN : Math.max(0, done.at - last);
+  }
+
+  /**
+   * The longest time from a fault to the first sample showing more outcomes than the last
+   * sample before it (NaN if no fault); a fault after which nothing moved counts to the end.
+   */
+  maxRecoveryMs(): number {
+    let worst = Number.NaN;
+    for (const t of this.faults) {
+      const before = [...this.samples].reverse().find((s) => s.at <= t);
+      const base = before?.finished ?? 0;
+      const after = this.samples.find((s) => s.at > t && s.finished > base);
+      const ms = after ? after.at - t : (this.samples.at(-1)?.at ?? t) - t;
+      worst = Number.isNaN(worst) ? ms : Math.max(worst, ms);
+    }
+    return worst;
+  }
+}
+
+/** `grab fleet` with its workers' metrics on ports base…base+workers−1. */
+export async function startChaosFleet(workers: number, flags: string[], env: Record<string, string>) {
+  const metricsBase = await freePortRange(workers);
+  const fleet = startGrab(['fleet', '--workers', String(workers), '--metrics-port', String(metricsBase), ...flags], env);
+  const ports = Array.from({ length: workers }, (_, i) => metricsBase + i);
+  const pid = fleet.child.pid!;
+  // Wait until every worker runs and serves /healthz.
+  const until = Date.now() + 30_000;
+  for (;;) {
+    const up = await Promise.all(ports.map((p) => healthz(p)));
+    if (up.every(Boolean) && childPids(pid).length === workers) break;
+    if (fleet.child.exitCode !== null || Date.now() > until) throw new Error(`the fleet did not come up:\n${fleet.output().slice(-3000)}`);
+    await sleep(100);
+  }
+  return { ...fleet, pid, ports, workerPids: () => childPids(pid) };
+}
+
+export async function healthz(port: number): Promise<boolean> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) });
+    return res.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+export interface ResultRow {
+  scenario: string;
+  grabs: number;
+  faults: string;
+  violations: number;
+  lostGrabs: number;
+  duplicateGrants: number;
+  fencedWrites: number | string;
+  recovery: string;
+  seconds: number;
+}
+
+export function recordRow(row: ResultRow): void {
+  appendFileSync(RESULTS_FILE, `${JSON.stringify({ ...row, full: FULL })}\n`);
+  console.log(formatTable([row]));
+}
+
+export function formatTable(rows: ResultRow[]): string {
+  const head = ['scenario', 'grabs', 'faults injected', 'violations', 'lost grabs', 'duplicate grants', 'fenced writes', 'recovery time', 'run'];
+  const lines = [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`];
+  for (const r of rows) {
+    lines.push(
+      `| ${[r.scenario, r.grabs.toLocaleString('en-US'), r.faults, r.violations, r.lostGrabs, r.duplicateGrants, r.fencedWrites, r.recovery, `${r.seconds.toFixed(0)} s`].join(' | ')} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export const ms = (n: number) => (Number.isNaN(n) ? '–' : n >= 1000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n)} ms`);
