@@ -28,9 +28,4 @@ export class CampaignDirectory {
     this.misses.delete(campaignId);
     return pools.get(poolId);
   }
-
-  /** Forgets a campaign, e.g. after it was deleted. */
-  forget(campaignId: string): void {
-    this.campaigns.delete(campaignId);
-  }
 }

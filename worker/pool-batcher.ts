@@ -41,11 +41,6 @@ export class PoolBatcher {
     return result;
   }
 
-  /** Pools with grabs queued or in flight in this process. */
-  get activePools(): number {
-    return this.queues.size;
-  }
-
   private async drain(key: string, queue: PoolQueue): Promise<void> {
     // Lets the grabs delivered in the same tick join the first batch.
     await Promise.resolve();

@@ -22,12 +22,10 @@ export class LockTimeoutError extends Error {
 
 export type LostReason = 'session_expired' | 'safe_deadline_passed' | 'session_closed' | 'node_vanished';
 
-export const zkCode = (err: unknown): number | undefined =>
+const zkCode = (err: unknown): number | undefined =>
   typeof (err as { getCode?: unknown })?.getCode === 'function' ? (err as { getCode(): number }).getCode() : undefined;
 
 export const isNoNode = (err: unknown) => zkCode(err) === Exception.NO_NODE;
-export const isNodeExists = (err: unknown) => zkCode(err) === Exception.NODE_EXISTS;
 /** The request may or may not have been applied: the reply never arrived. */
 export const isConnectionLoss = (err: unknown) =>
   zkCode(err) === Exception.CONNECTION_LOSS || zkCode(err) === Exception.OPERATION_TIMEOUT || err instanceof ZkTimeoutError;
-export const isSessionExpired = (err: unknown) => zkCode(err) === Exception.SESSION_EXPIRED;
