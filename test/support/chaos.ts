@@ -77,7 +77,7 @@ export function metricSums(text: string, names: readonly string[]): Record<strin
   return sums;
 }
 
-export const CHAOS_METRICS = ['grab_lock_lost_total', 'grab_fencing_rejections_total', 'grab_zk_session_expirations_total'] as const;
+export const CHAOS_METRICS = ['grab_lock_lost_total', 'grab_fencing_rejections_total', 'grab_zk_session_expirations_total', 'grab_zk_disconnects_total'] as const;
 
 /**
  * Counters scraped from every worker's /metrics, summed over restarts: a restarted worker starts

@@ -1,0 +1,122 @@
+/**
+ * Chaos scenario 3 (full mode only, `npm run chaos`): cut one worker's link to ZooKeeper for
+ * longer than its session timeout, then restore it. One worker of a `grab fleet --workers 1`
+ * talks to ZooKeeper directly; a separate `grab work` reaches it through a TCP proxy, which is
+ * cut for 4 s (session 2 s) mid-campaign. The cut worker loses its session (and its lock, if it
+ * held it), reconnects once the link is back, and every invariant holds.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { grab, startGrab } from '../support/cli.js';
+import { testZkConnect } from '../support/env.js';
+import { startRedis, type RedisServer } from '../support/servers.js';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { checkCampaign } from '../support/chaos-checker.js';
+import { FULL, MetricsTracker, ProgressMonitor, freePortRange, healthz, ms, recordRow, sleep, startChaosFleet } from '../support/chaos.js';
+
+/** Packets enough that the pool is still paying out (under the lock) when the link is cut. */
+const PACKETS = 25_000;
+const GRABS = 30_000;
+const RATE = 2_000;
+const SESSION_MS = 2_000;
+const CUT_MS = 4_000;
+
+describe.skipIf(!FULL)('chaos 3: cut one worker off ZooKeeper past its session timeout', () => {
+  let redis: RedisServer;
+  let proxy: TcpProxy;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    redis = await startRedis({ appendonly: true });
+    env = { REDIS_URL: redis.url, ZK_CONNECT: testZkConnect() };
+    const [host, port] = testZkConnect().split(',')[0]!.split(':');
+    proxy = await startTcpProxy(host!, Number(port));
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await redis?.stop();
+  });
+
+  it('the cut worker loses its session, reconnects, and every invariant holds', { timeout: 600_000 }, async () => {
+    const started = Date.now();
+    const id = `chaos-zkcut-${randomUUID().slice(0, 8)}`;
+    const created = await grab(['campaign', 'create', '--id', id, '--pools', '1', '--packets', String(PACKETS), '--amount-cents', String(PACKETS * 10)], env);
+    expect(created.code, created.stderr).toBe(0);
+    const flags = ['--lock', 'zk', '--concurrency', '50', '--max-batch', '8', '--zk-session-timeout-ms', String(SESSION_MS)];
+    const fleet = await startChaosFleet(1, flags, env);
+    const cutPort = await freePortRange(1);
+    const cutWorker = startGrab(['work', '--metrics-port', String(cutPort), ...flags], { ...env, ZK_CONNECT: proxy.address });
+    const fleetMetrics = new MetricsTracker(fleet.ports);
+    const cutMetrics = new MetricsTracker([cutPort]);
+    const progress = new ProgressMonitor(redis.url, id, ['p1']);
+    let dropped = 0;
+    let finishedAtCut = 0;
+    let reconnected = false;
+    try {
+      const until = Date.now() + 30_000;
+      while (!(await healthz(cutPort)) || proxy.connections === 0) {
+        if (cutWorker.child.exitCode !== null || Date.now() > until) throw new Error(`the proxied worker did not come up:\n${cutWorker.output().slice(-3000)}`);
+        await sleep(100);
+      }
+      fleetMetrics.start();
+      cutMetrics.start();
+      progress.start();
+      const producing = grab(['produce', '--campaign', id, '--users', String(GRABS), '--distribution', 'hot', '--rate', String(RATE)], env);
+      await sleep(3_000);
+      finishedAtCut = await progress.sample();
+      dropped = proxy.connections;
+      proxy.cut();
+      progress.fault();
+      expect(proxy.connections).toBe(0);
+      await sleep(CUT_MS);
+      proxy.restore();
+      // The worker reconnects through the proxy once the link is back.
+      const back = Date.now() + 30_000;
+      while (proxy.connections === 0 && Date.now() < back) await sleep(100);
+      reconnected = proxy.connections > 0;
+      const produced = await producing;
+      expect(produced.code, produced.stderr).toBe(0);
+      const waited = await grab(['wait', '--campaign', id, '--timeout', '300'], env);
+      expect(waited.code, `${waited.stdout}${waited.stderr}\n${cutWorker.output().slice(-3000)}`).toBe(0);
+      // The cut worker survived it: the same process runs on and serves /healthz.
+      expect(cutWorker.child.exitCode).toBeNull();
+      expect(await healthz(cutPort)).toBe(true);
+    } finally {
+      await fleetMetrics.stop();
+      await cutMetrics.stop();
+      await progress.stop();
+      const fleetCode = await fleet.stop();
+      const workCode = await cutWorker.stop();
+      expect(fleetCode).toBe(0);
+      expect(workCode, cutWorker.output().slice(-3000)).toBe(0);
+    }
+    const check = await checkCampaign({ campaign: id, env, zkConnect: testZkConnect(), expectedGrabs: GRABS, lockWaitMs: SESSION_MS * 5 });
+    const disconnects = cutMetrics.total('grab_zk_disconnects_total');
+    const expired = cutMetrics.total('grab_zk_session_expirations_total');
+    const lost = cutMetrics.total('grab_lock_lost_total');
+    const fenced = fleetMetrics.total('grab_fencing_rejections_total') + cutMetrics.total('grab_fencing_rejections_total');
+    recordRow({
+      scenario: `3. cut one worker off ZooKeeper ${CUT_MS / 1000} s (session ${SESSION_MS / 1000} s), restore`,
+      grabs: GRABS,
+      faults: `1 cut at ${finishedAtCut.toLocaleString('en-US')} outcomes (${dropped} connections dropped): ${disconnects} disconnects, ${expired} sessions expired, ${lost} locks lost`,
+      violations: check.violations.length,
+      lostGrabs: check.lostGrabs,
+      duplicateGrants: check.duplicateGrants,
+      fencedWrites: fenced,
+      recovery: `${ms(progress.maxRecoveryMs())} to progress, ${ms(progress.drainMs(GRABS))} to drain`,
+      seconds: (Date.now() - started) / 1000,
+    });
+    if (check.violations.length > 0) console.log(`violations:\n  ${check.violations.slice(0, 10).join('\n  ')}`);
+    // The fault happened: the worker's ZooKeeper connection went through the proxy and was dropped,
+    // the worker saw it, and it came back.
+    expect(dropped).toBeGreaterThan(0);
+    // ... while the pool still had packets, so the lock was in use (granted ≤ outcomes so far).
+    expect(finishedAtCut).toBeGreaterThan(0);
+    expect(finishedAtCut).toBeLessThan(PACKETS);
+    expect(disconnects).toBeGreaterThanOrEqual(1);
+    expect(reconnected).toBe(true);
+    expect(check.violations).toEqual([]);
+    expect(check.report.outcomes.granted).toBe(PACKETS);
+    expect(check.grants).toBe(PACKETS);
+    expect(check.report.pools[0]).toMatchObject({ remainingCents: 0, grantedCents: PACKETS * 10 });
+  });
+});
