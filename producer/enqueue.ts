@@ -23,6 +23,24 @@ export interface EnqueueOptions {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const CHUNK_ATTEMPTS = 5;
+
+/**
+ * A chunk that failed (say, Redis restarted mid-pipeline) may be partly in the queue. Job ids
+ * are deterministic, so sending it again adds only what is missing.
+ */
+async function addWithRetries(queue: Queue, chunk: { name: string; data: GrabJob; opts: JobsOptions }[]): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await queue.addBulk(chunk);
+      return;
+    } catch (err) {
+      if (attempt >= CHUNK_ATTEMPTS) throw err;
+      await sleep(500 * attempt);
+    }
+  }
+}
+
 /**
  * Streams one grab job per user into the queue: memory holds only the chunks in flight, never
  * the whole campaign. Job ids are deterministic, so re-sending a chunk, or re-running the whole
@@ -46,7 +64,7 @@ export async function enqueueGrabs(options: EnqueueOptions): Promise<number> {
       const dueAt = startedAt + ((sent + chunk.length) / options.rate) * 1000;
       if (dueAt > Date.now()) await sleep(dueAt - Date.now());
     }
-    const request = queue.addBulk(chunk).then(
+    const request = addWithRetries(queue, chunk).then(
       () => {
         sent += chunk.length;
         options.onProgress?.(sent);
