@@ -9,6 +9,12 @@ import type { Deduction } from './grab-request.js';
 /** The lock was lost, or a newer holder's commit fenced this one out: the whole batch is retried. */
 export class LostLockError extends Error {
   override readonly name = 'LostLockError';
+  constructor(
+    readonly reason: 'lost' | 'fenced' | 'unstable',
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 const MAX_STALE_READS = 5;
@@ -26,11 +32,11 @@ export function lockedDeduction(lock: DistributedLock, ledger: Ledger, rng: Rng,
         const read = await ledger.readPool(campaignId, poolId, users);
         const { results, grants } = allocate(read, split, grabs, rng);
         if (grants.length === 0) return results;
-        if (!handle.isSafe()) throw new LostLockError(`lock on ${campaignId}/${poolId} lost before commit (${String(handle.lost.reason ?? 'deadline')})`);
+        if (!handle.isSafe()) throw new LostLockError('lost', `lock on ${campaignId}/${poolId} lost before commit (${String(handle.lost.reason ?? 'deadline')})`);
         const commit = await ledger.commitGrants(campaignId, poolId, handle.fencingToken, read.version, grants, Date.now());
         if (commit.status === 'ok') return results;
-        if (commit.status === 'fenced') throw new LostLockError(`commit to ${campaignId}/${poolId} fenced out: token ${handle.fencingToken} < ${commit.storedToken}`);
-        if (reads >= MAX_STALE_READS) throw new LostLockError(`pool ${campaignId}/${poolId} kept changing under the lock`);
+        if (commit.status === 'fenced') throw new LostLockError('fenced', `commit to ${campaignId}/${poolId} fenced out: token ${handle.fencingToken} < ${commit.storedToken}`);
+        if (reads >= MAX_STALE_READS) throw new LostLockError('unstable', `pool ${campaignId}/${poolId} kept changing under the lock`);
       }
     } finally {
       handle.release().catch((err: unknown) => logger.warn({ err, pool: `${campaignId}/${poolId}` }, 'lock release failed'));

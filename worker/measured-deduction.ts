@@ -3,8 +3,7 @@ import type { PoolGauges } from '../shared/metrics/pool-gauges.js';
 import { LostLockError } from './deductions.js';
 import type { Deduction } from './grab-request.js';
 
-/** lockedDeduction says "fenced out" when the ledger refused its commit for a newer holder's token. */
-const isFencedOut = (err: unknown): boolean => err instanceof LostLockError && err.message.includes('fenced out');
+const isFencedOut = (err: unknown): boolean => err instanceof LostLockError && err.reason === 'fenced';
 
 /**
  * Counts what each batch settled, once per batch: its size, its grabs by outcome, the cents

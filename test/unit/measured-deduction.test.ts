@@ -86,7 +86,7 @@ describe('measured deduction', () => {
   it('counts other failures as errors only', async () => {
     const deduct = measuredDeduction(
       async () => {
-        throw new LostLockError('lock on c/p1 lost before commit (session_expired)');
+        throw new LostLockError('lost', 'lock on c/p1 lost before commit (session_expired)');
       },
       grabMetrics(registry),
       pools,
