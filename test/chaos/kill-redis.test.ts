@@ -5,13 +5,12 @@
  * jobs that stalled, and the campaign finishes with every invariant, no grant lost (granted
  * outcomes = exported grants = packets handed out) and no overspend.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grab } from '../support/cli.js';
 import { testZkConnect } from '../support/env.js';
 import { startRedis, type RedisServer } from '../support/servers.js';
 import { checkCampaign } from '../support/chaos-checker.js';
-import { FULL, MetricsTracker, ProgressMonitor, ms, recordRow, sleep, startChaosFleet } from '../support/chaos.js';
+import { FULL, ms, recordRow, sleep, startHotPoolRun } from '../support/chaos.js';
 
 const PACKETS = 5_000;
 const GRABS = 30_000;
@@ -32,14 +31,7 @@ describe.skipIf(!FULL)('chaos 5: kill -9 Redis mid-campaign, restart it from its
 
   it('the fleet reconnects, stalled grabs come back, no grant is lost and nothing overspent', { timeout: 600_000 }, async () => {
     const started = Date.now();
-    const id = `chaos-redis-${randomUUID().slice(0, 8)}`;
-    const created = await grab(['campaign', 'create', '--id', id, '--pools', '1', '--packets', String(PACKETS), '--amount-cents', String(PACKETS * 10)], env);
-    expect(created.code, created.stderr).toBe(0);
-    const fleet = await startChaosFleet(2, ['--lock', 'zk', '--concurrency', '50', '--max-batch', '8', '--zk-session-timeout-ms', String(SESSION_MS)], env);
-    const metrics = new MetricsTracker(fleet.ports);
-    const progress = new ProgressMonitor(redis.url, id, ['p1']);
-    metrics.start();
-    progress.start();
+    const { id, fleet, metrics, progress } = await startHotPoolRun({ tag: 'redis', packets: PACKETS, lock: 'zk', sessionMs: SESSION_MS, redisUrl: redis.url, env });
     let finishedBeforeKill = 0;
     let finishedAfterRestart = 0;
     let producerRuns = 0;

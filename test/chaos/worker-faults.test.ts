@@ -10,13 +10,12 @@
  *    The stopped worker's session expires and another takes the lock; when the stopped one
  *    wakes, its lock is lost and any late commit is fenced.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grab } from '../support/cli.js';
 import { testZkConnect } from '../support/env.js';
 import { startRedis, type RedisServer } from '../support/servers.js';
 import { checkCampaign } from '../support/chaos-checker.js';
-import { MetricsTracker, ProgressMonitor, ms, processState, randomInt, recordRow, scale, sleep, startChaosFleet } from '../support/chaos.js';
+import { ms, processState, randomInt, recordRow, scale, sleep, startHotPoolRun } from '../support/chaos.js';
 
 let redis: RedisServer;
 let env: Record<string, string>;
@@ -45,16 +44,9 @@ const STOPS = scale(2, 6);
 
 async function killWorkersDuring(lock: 'zk' | 'none') {
   const started = Date.now();
-  const id = `chaos-kill-${lock}-${randomUUID().slice(0, 8)}`;
-  const created = await grab(['campaign', 'create', '--id', id, '--pools', '1', '--packets', String(PACKETS), '--amount-cents', String(PACKETS * 10)], env);
-  expect(created.code, created.stderr).toBe(0);
   // Each run has a queue of its own, so the zk and none runs go side by side.
   const runEnv = { ...env, GRAB_QUEUE: `chaos-kill-${lock}` };
-  const fleet = await startChaosFleet(2, ['--lock', lock, '--concurrency', '50', '--max-batch', '8', '--zk-session-timeout-ms', String(SESSION_MS)], runEnv);
-  const metrics = new MetricsTracker(fleet.ports);
-  const progress = new ProgressMonitor(redis.url, id, ['p1']);
-  metrics.start();
-  progress.start();
+  const { id, fleet, metrics, progress } = await startHotPoolRun({ tag: `kill-${lock}`, packets: PACKETS, lock, sessionMs: SESSION_MS, redisUrl: redis.url, env: runEnv });
   let kills = 0;
   const pidsSeen = new Set<number>(fleet.workerPids());
   let settled = false;
@@ -125,15 +117,8 @@ describe.concurrent('chaos 1 and 2: worker faults during a hot-pool campaign', (
 
   it('chaos 2: SIGSTOP a worker past its ZooKeeper session timeout, SIGCONT: every invariant holds', { timeout: scale(120_000, 900_000) }, async () => {
     const started = Date.now();
-    const id = `chaos-stop-${randomUUID().slice(0, 8)}`;
     const runEnv = { ...env, GRAB_QUEUE: 'chaos-stop' };
-    const created = await grab(['campaign', 'create', '--id', id, '--pools', '1', '--packets', String(PACKETS), '--amount-cents', String(PACKETS * 10)], runEnv);
-    expect(created.code, created.stderr).toBe(0);
-    const fleet = await startChaosFleet(2, ['--lock', 'zk', '--concurrency', '50', '--max-batch', '8', '--zk-session-timeout-ms', String(SESSION_MS)], runEnv);
-    const metrics = new MetricsTracker(fleet.ports);
-    const progress = new ProgressMonitor(redis.url, id, ['p1']);
-    metrics.start();
-    progress.start();
+    const { id, fleet, metrics, progress } = await startHotPoolRun({ tag: 'stop', packets: PACKETS, lock: 'zk', sessionMs: SESSION_MS, redisUrl: redis.url, env: runEnv });
     let stops = 0;
     let stoppedFor = 0;
     const stopped = new Set<number>();

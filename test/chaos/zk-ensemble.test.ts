@@ -4,13 +4,12 @@
  * campaign the leader is stopped (the two others elect a new one), then started again; later in
  * the same campaign the whole ensemble is stopped and started again. Every invariant holds.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grab } from '../support/cli.js';
 import { startRedis, type RedisServer } from '../support/servers.js';
 import { startZkEnsemble, type EnsembleNode, type ZkEnsemble } from '../support/zk-ensemble.js';
 import { checkCampaign } from '../support/chaos-checker.js';
-import { FULL, MetricsTracker, ProgressMonitor, ms, recordRow, sleep, startChaosFleet } from '../support/chaos.js';
+import { FULL, ms, recordRow, sleep, startHotPoolRun } from '../support/chaos.js';
 
 /** Packets enough that the pool is still paying out (under the lock) through both faults. */
 const PACKETS = 40_000;
@@ -34,14 +33,7 @@ describe.skipIf(!FULL)('chaos 4: the ZooKeeper leader dies, then the whole ensem
 
   it('a new leader is elected, the ensemble comes back, and every invariant holds', { timeout: 600_000 }, async () => {
     const started = Date.now();
-    const id = `chaos-zkens-${randomUUID().slice(0, 8)}`;
-    const created = await grab(['campaign', 'create', '--id', id, '--pools', '1', '--packets', String(PACKETS), '--amount-cents', String(PACKETS * 10)], env);
-    expect(created.code, created.stderr).toBe(0);
-    const fleet = await startChaosFleet(2, ['--lock', 'zk', '--concurrency', '50', '--max-batch', '8', '--zk-session-timeout-ms', String(SESSION_MS)], env);
-    const metrics = new MetricsTracker(fleet.ports);
-    const progress = new ProgressMonitor(redis.url, id, ['p1']);
-    metrics.start();
-    progress.start();
+    const { id, fleet, metrics, progress } = await startHotPoolRun({ tag: 'zkens', packets: PACKETS, lock: 'zk', sessionMs: SESSION_MS, redisUrl: redis.url, env });
     let oldLeader: EnsembleNode | undefined;
     let newLeader: EnsembleNode | undefined;
     let electionMs = Number.NaN;

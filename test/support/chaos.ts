@@ -4,13 +4,14 @@
  * monitor that measures recovery after each fault, and the result table.
  */
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { appendFileSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { OutcomeLog } from '../../shared/ledger/outcome-log.js';
-import { startGrab } from './cli.js';
+import { grab, startGrab } from './cli.js';
 
 /** `npm run chaos` sets CHAOS_FULL=1: bigger campaigns, more faults. CI runs the short form. */
 export const FULL = process.env.CHAOS_FULL === '1';
@@ -246,3 +247,29 @@ export function formatTable(rows: ResultRow[]): string {
 }
 
 export const ms = (n: number) => (Number.isNaN(n) ? '–' : n >= 1000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n)} ms`);
+
+export interface HotPoolRunOptions {
+  /** Part of the campaign id, e.g. "kill-zk". */
+  tag: string;
+  packets: number;
+  lock: 'zk' | 'none';
+  sessionMs: number;
+  redisUrl: string;
+  env: Record<string, string>;
+}
+
+/**
+ * The common shape of a fault scenario: one hot pool, a 2-worker fleet racing for it, and the
+ * trackers of its /metrics and its outcomes, already running.
+ */
+export async function startHotPoolRun({ tag, packets, lock, sessionMs, redisUrl, env }: HotPoolRunOptions) {
+  const id = `chaos-${tag}-${randomUUID().slice(0, 8)}`;
+  const created = await grab(['campaign', 'create', '--id', id, '--pools', '1', '--packets', String(packets), '--amount-cents', String(packets * 10)], env);
+  if (created.code !== 0) throw new Error(`campaign create exited ${created.code}: ${created.stderr}`);
+  const fleet = await startChaosFleet(2, ['--lock', lock, '--concurrency', '50', '--max-batch', '8', '--zk-session-timeout-ms', String(sessionMs)], env);
+  const metrics = new MetricsTracker(fleet.ports);
+  const progress = new ProgressMonitor(redisUrl, id, ['p1']);
+  metrics.start();
+  progress.start();
+  return { id, fleet, metrics, progress };
+}
