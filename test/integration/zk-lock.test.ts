@@ -229,7 +229,9 @@ describe('herd measurement', () => {
     const herd4 = await wakeupsPerRelease(herdDriver, 4);
     const herd8 = await wakeupsPerRelease(herdDriver, 8);
     expect(zk8).toBeLessThanOrEqual(1.01);
-    expect(zk8).toBeGreaterThan(0.8);
+    // Below 7/8 only when a waiter found its predecessor already gone as it set the watch: it
+    // re-checks without an event, so fewer wakeups, never more.
+    expect(zk8).toBeGreaterThan(0.5);
     expect(herd4).toBeGreaterThan(1.3);
     expect(herd8).toBeGreaterThan(herd4);
   });
