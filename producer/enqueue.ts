@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobsOptions, Queue } from 'bullmq';
 import type { CampaignSpec } from '../shared/campaign/spec.js';
 import { grabJobId, type GrabJob } from '../shared/queue/grab-job.js';
@@ -21,7 +22,6 @@ export interface EnqueueOptions {
   onProgress?: (sent: number) => void;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const CHUNK_ATTEMPTS = 5;
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from '../shared/cli/command.js';
 import { intFlag, option } from '../shared/cli/options.js';
 import { progressReporter } from '../shared/cli/progress.js';
@@ -32,7 +33,7 @@ export const waitCommand: Command = {
           return 1;
         }
         progress.update(finished);
-        await new Promise((resolve) => setTimeout(resolve, 250));
+        await sleep(250);
         planned = await plannedGrabs(redis, campaignId);
       }
     });

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { parseToken } from '../ledger/fencing-token.js';
@@ -42,7 +43,7 @@ export class RedisLock implements DistributedLock {
       if (token) return this.handle(key, owner, parseToken(token), sentAt);
       if (signal?.aborted) throw new LockTimeoutError('lock acquisition aborted');
       if (Date.now() >= deadline) throw new LockTimeoutError('lock not acquired before the timeout');
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(this.maxRetryDelayMs, 1 + attempt)));
+      await sleep(Math.random() * Math.min(this.maxRetryDelayMs, 1 + attempt));
     }
   }
 
