@@ -122,23 +122,22 @@ export class ZkLock implements DistributedLock {
     const kept: KeptNode = { session, held, timer: setTimeout(() => this.giveUp(lockKey, kept), this.retainMs) };
     kept.timer.unref();
     this.kept.set(lockKey, kept);
+    // A child watch still pending in this session was set by a listing that showed no successor
+    // (or the node was given up); any contender since then fires it, so there is nothing to check.
+    if (this.watching.get(parentPath) === session) return;
+    this.watching.set(parentPath, session);
     const ownSequence = sequenceOf(held.path);
-    // One child watch per parent at a time: a watch stays set until it fires, and the same
-    // process may keep and reclaim one lock many times before anyone else arrives.
-    const watchSession = this.watching.get(parentPath);
-    const setWatch = watchSession !== session;
-    if (setWatch) this.watching.set(parentPath, session);
     const onChildrenChanged = () => {
       if (this.watching.get(parentPath) === session) this.watching.delete(parentPath);
       const current = this.kept.get(lockKey);
       if (current) this.giveUp(lockKey, current);
     };
-    session.getChildren(parentPath, Date.now() + session.sessionTimeoutMs, setWatch ? onChildrenChanged : undefined).then(
+    session.getChildren(parentPath, Date.now() + session.sessionTimeoutMs, onChildrenChanged).then(
       (children) => {
         if (children.some((name) => isLockNode(name) && sequenceOf(name) > ownSequence)) this.giveUp(lockKey, kept);
       },
       () => {
-        if (setWatch) this.watching.delete(parentPath);
+        if (this.watching.get(parentPath) === session) this.watching.delete(parentPath);
         this.giveUp(lockKey, kept);
       },
     );

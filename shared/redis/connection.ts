@@ -8,6 +8,6 @@ export function createRedis(url: string, role: 'worker' | 'command'): Redis {
   const options: RedisOptions =
     role === 'worker'
       ? { maxRetriesPerRequest: null, enableReadyCheck: true }
-      : { maxRetriesPerRequest: 3, enableOfflineQueue: true, connectTimeout: 5000 };
+      : { maxRetriesPerRequest: 3, enableOfflineQueue: true, connectTimeout: 5000, enableAutoPipelining: true };
   return new Redis(url, { ...options, lazyConnect: false });
 }
