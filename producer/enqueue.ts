@@ -1,27 +1,27 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { JobsOptions, Queue } from 'bullmq';
+import type { JobsOptions } from 'bullmq';
 import type { CampaignSpec } from '../shared/campaign/spec.js';
 import { grabJobId, type GrabJob } from '../shared/queue/grab-job.js';
+import type { GrabBulkJob, ShardedQueue } from '../shared/queue/sharded-queue.js';
 import { poolChooser, type DistributionName } from './distribution.js';
 
 /** Retries cover lost locks, fenced commits and outages; bad grabs fail at once (UnrecoverableError). */
 export const grabJobOptions: JobsOptions = { attempts: 10, backoff: { type: 'exponential', delay: 200 } };
 
 export interface EnqueueOptions {
-  queue: Queue;
+  queue: ShardedQueue;
   spec: CampaignSpec;
   users: AsyncIterable<string>;
   distribution: DistributionName;
   chunkSize: number;
   /** addBulk chunks sent concurrently. */
   inFlight: number;
-  /** Pause while the queue has more waiting jobs than this. */
+  /** Pause while the queue's shards hold more waiting jobs than this, together. */
   maxBacklog?: number | undefined;
   /** Grabs per second, at most. */
   rate?: number | undefined;
   onProgress?: (sent: number) => void;
 }
-
 
 const CHUNK_ATTEMPTS = 5;
 
@@ -29,7 +29,7 @@ const CHUNK_ATTEMPTS = 5;
  * A chunk that failed (say, Redis restarted mid-pipeline) may be partly in the queue. Job ids
  * are deterministic, so sending it again adds only what is missing.
  */
-async function addWithRetries(queue: Queue, chunk: { name: string; data: GrabJob; opts: JobsOptions }[]): Promise<void> {
+async function addWithRetries(queue: ShardedQueue, chunk: GrabBulkJob[]): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await queue.addBulk(chunk);
@@ -54,11 +54,11 @@ export async function enqueueGrabs(options: EnqueueOptions): Promise<number> {
   let sent = 0;
   let failure: unknown;
 
-  const send = async (chunk: { name: string; data: GrabJob; opts: JobsOptions }[]) => {
+  const send = async (chunk: GrabBulkJob[]) => {
     while (pending.size >= options.inFlight) await Promise.race(pending);
     if (failure) throw failure;
     if (options.maxBacklog !== undefined) {
-      while ((await queue.getWaitingCount()) > options.maxBacklog) await sleep(200);
+      while ((await queue.waitingCount()) > options.maxBacklog) await sleep(200);
     }
     if (options.rate !== undefined) {
       const dueAt = startedAt + ((sent + chunk.length) / options.rate) * 1000;
@@ -77,7 +77,7 @@ export async function enqueueGrabs(options: EnqueueOptions): Promise<number> {
     pending.add(tracked);
   };
 
-  let chunk: { name: string; data: GrabJob; opts: JobsOptions }[] = [];
+  let chunk: GrabBulkJob[] = [];
   for await (const user of options.users) {
     const data: GrabJob = { campaign: spec.id, pool: spec.pools[choosePool(user)]!.id, user };
     chunk.push({ name: 'grab', data, opts: { ...grabJobOptions, jobId: grabJobId(data) } });

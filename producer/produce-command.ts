@@ -1,4 +1,3 @@
-import { Queue } from 'bullmq';
 import { z } from 'zod';
 import { UsageError } from '../shared/config/errors.js';
 import type { Command } from '../shared/cli/command.js';
@@ -11,7 +10,7 @@ import { createLogger } from '../shared/logging/logger.js';
 import { createRegistry, producerMetrics } from '../shared/metrics/metrics.js';
 import { scrapeSample } from '../shared/metrics/scrape-sample.js';
 import { serveMetrics } from '../shared/metrics/serve-metrics.js';
-import { QUEUE_PREFIX } from '../shared/queue/queue-names.js';
+import { ShardedQueue } from '../shared/queue/sharded-queue.js';
 import { distributionNames } from './distribution.js';
 import { enqueueGrabs } from './enqueue.js';
 import { countUsers, generatedUsers, usersFromFile } from './user-source.js';
@@ -49,10 +48,10 @@ export const produceCommand: Command = {
       const record = await requireCampaign(ledger, campaignId);
       const total = userCount ?? (await countUsers(users()));
       await raisePlannedGrabs(redis, campaignId, total);
-      const queue = new Queue(settings.queue, { connection: redis, prefix: QUEUE_PREFIX });
-      queue.on('error', (err) => logger.error({ err }, 'queue error'));
+      const queue = await ShardedQueue.open(settings.queue, settings.queueShards, redis);
+      for (const shard of queue.shards) shard.on('error', (err) => logger.error({ err }, 'queue error'));
       const registry = createRegistry();
-      const { producedJobs } = producerMetrics(registry, () => scrapeSample(queue.getWaitingCount()));
+      const { producedJobs } = producerMetrics(registry, () => scrapeSample(queue.waitingCount()));
       const metricsServer = await serveMetrics(settings, queue, { registry, logger, readiness: () => ({ redis: redis.status === 'ready' }) });
       const progress = progressReporter(`enqueue ${campaignId}`, total);
       let counted = 0;

@@ -1,5 +1,5 @@
 import type { Logger } from '../shared/logging/logger.js';
-import type { Ledger } from '../shared/ledger/ledger.js';
+import type { Ledger, PoolRead } from '../shared/ledger/ledger.js';
 import type { Rng } from '../shared/ledger/prng.js';
 import type { DistributedLock } from '../shared/lock/lock-handle.js';
 import type { GrabResult } from '../shared/queue/grab-job.js';
@@ -18,28 +18,61 @@ export class LostLockError extends Error {
 }
 
 const MAX_STALE_READS = 5;
+/** Pools whose balance a process remembers at most; past it, it starts over. */
+const MAX_REMEMBERED_POOLS = 10_000;
+
+/** The balance a holder left after its last commit, and the lock token it held then. */
+type Remembered = Omit<PoolRead, 'grants'>;
 
 /**
  * The article's sequence under a distributed lock: lock, read, compute, fenced commit, release.
  * A stale read (an old holder's late write landed in between) is read and computed again.
+ *
+ * While this process holds the same lock node it committed under (a kept ZooKeeper node: the
+ * same token), nobody else can have written the pool, so it computes from the balance it left
+ * instead of reading it. The commit still checks the version and every user's grant, so a
+ * remembered balance that is wrong after all costs a read, never a wrong grant.
  */
 export function lockedDeduction(lock: DistributedLock, ledger: Ledger, rng: Rng, lockTimeoutMs: number, logger: Logger): Deduction {
+  const remembered = new Map<string, Remembered>();
+  const recall = (key: string, token: bigint): PoolRead | undefined => {
+    const known = remembered.get(key);
+    // A sold-out pool is always read: a redelivered grab of a user who holds a grant gets it back.
+    return known && known.token === token && known.remainingPackets > 0 ? { ...known, grants: new Map() } : undefined;
+  };
   return async ({ campaignId, poolId, split }, grabs) => {
-    const users = grabs.map((g) => g.user);
-    const handle = await lock.acquire(`${campaignId}/${poolId}`, { timeoutMs: lockTimeoutMs });
+    const key = `${campaignId}/${poolId}`;
+    const read = () =>
+      ledger.readPool(
+        campaignId,
+        poolId,
+        grabs.map((g) => g.user),
+      );
+    const handle = await lock.acquire(key, { timeoutMs: lockTimeoutMs });
     try {
+      let pool = recall(key, handle.fencingToken) ?? (await read());
       for (let reads = 1; ; reads++) {
-        const read = await ledger.readPool(campaignId, poolId, users);
-        const { results, grants } = allocate(read, split, grabs, rng);
+        const { results, grants } = allocate(pool, split, grabs, rng);
         if (grants.length === 0) return results;
-        if (!handle.isSafe()) throw new LostLockError('lost', `lock on ${campaignId}/${poolId} lost before commit (${String(handle.lost.reason ?? 'deadline')})`);
-        const commit = await ledger.commitGrants(campaignId, poolId, handle.fencingToken, read.version, grants, Date.now());
-        if (commit.status === 'ok') return results;
-        if (commit.status === 'fenced') throw new LostLockError('fenced', `commit to ${campaignId}/${poolId} fenced out: token ${handle.fencingToken} < ${commit.storedToken}`);
-        if (reads >= MAX_STALE_READS) throw new LostLockError('unstable', `pool ${campaignId}/${poolId} kept changing under the lock`);
+        if (!handle.isSafe()) throw new LostLockError('lost', `lock on ${key} lost before commit (${String(handle.lost.reason ?? 'deadline')})`);
+        const commit = await ledger.commitGrants(campaignId, poolId, handle.fencingToken, pool.version, grants, Date.now());
+        if (commit.status === 'ok') {
+          if (remembered.size >= MAX_REMEMBERED_POOLS) remembered.clear();
+          remembered.set(key, {
+            remainingCents: pool.remainingCents - grants.reduce((sum, g) => sum + g.cents, 0),
+            remainingPackets: pool.remainingPackets - grants.length,
+            version: commit.version,
+            token: handle.fencingToken,
+          });
+          return results;
+        }
+        remembered.delete(key);
+        if (commit.status === 'fenced') throw new LostLockError('fenced', `commit to ${key} fenced out: token ${handle.fencingToken} < ${commit.storedToken}`);
+        if (reads >= MAX_STALE_READS) throw new LostLockError('unstable', `pool ${key} kept changing under the lock`);
+        pool = await read();
       }
     } finally {
-      handle.release().catch((err: unknown) => logger.warn({ err, pool: `${campaignId}/${poolId}` }, 'lock release failed'));
+      handle.release().catch((err: unknown) => logger.warn({ err, pool: key }, 'lock release failed'));
     }
   };
 }

@@ -1,17 +1,31 @@
-// The benchmark's ceiling: a BullMQ worker whose processor does nothing, run as its own process.
-// What it reaches is BullMQ's own limit on this machine, which no real strategy can pass.
-import { Worker } from 'bullmq';
+// The benchmark's ceiling: a BullMQ worker process whose processor does nothing, consuming the
+// shards of the queue exactly as `grab work` does. What it reaches is BullMQ's own limit on this
+// machine, which no real strategy can pass.
+import { createLogger } from '../shared/logging/logger.js';
 import { createRedis } from '../shared/redis/connection.js';
 import { QUEUE_PREFIX } from '../shared/queue/queue-names.js';
+import { startShardedConsumption } from './sharded-consumption.js';
 
-const [queueName, concurrency, redisUrl] = process.argv.slice(2);
-if (!queueName || !concurrency || !redisUrl) throw new Error('usage: noop-worker.js QUEUE CONCURRENCY REDIS_URL');
+const [queue, concurrency, shardCount, redisUrl] = process.argv.slice(2);
+if (!queue || !concurrency || !shardCount || !redisUrl) throw new Error('usage: noop-worker.js QUEUE CONCURRENCY SHARDS REDIS_URL');
 
-const worker = new Worker(queueName, async () => undefined, {
-  connection: createRedis(redisUrl, 'worker'),
-  prefix: QUEUE_PREFIX,
+const logger = createLogger('noop-worker', 'warn');
+const redis = createRedis(redisUrl, 'command');
+const connection = createRedis(redisUrl, 'worker');
+const consumption = await startShardedConsumption({
+  redis,
+  queue,
+  shardCount: Number(shardCount),
   concurrency: Number(concurrency),
-  removeOnComplete: { count: 1000 },
+  processor: async () => undefined,
+  onWorker: (worker) => worker.on('error', (err) => logger.error({ err }, 'noop worker error')),
+  logger,
+  workerOptions: { connection, prefix: QUEUE_PREFIX, removeOnComplete: { count: 1000 } },
 });
-worker.on('error', (err) => process.stderr.write(`noop worker: ${err.message}\n`));
-process.once('SIGTERM', () => void worker.close().then(() => process.exit(0)));
+process.once('SIGTERM', () =>
+  void consumption.stop(10_000).then(() => {
+    redis.disconnect();
+    connection.disconnect();
+    process.exit(0);
+  }),
+);

@@ -6,7 +6,7 @@ import { startWorker } from './run-worker.js';
 import { strategyNames } from './strategies.js';
 
 export const DEFAULT_MAX_BATCH = 64;
-export const DEFAULT_LOCK_RETAIN_MS = 200;
+export const DEFAULT_LOCK_RETAIN_MS = 30_000;
 
 export const workOptions = {
   concurrency: { type: 'string' },

@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { Queue, type JobsOptions } from 'bullmq';
 import type { Settings } from '../../shared/config/settings.js';
 import type { CommandServices } from '../../shared/cli/services.js';
-import { grabJobId, type GrabJob } from '../../shared/queue/grab-job.js';
-import { QUEUE_PREFIX } from '../../shared/queue/queue-names.js';
+import { grabJobId } from '../../shared/queue/grab-job.js';
+import { ShardedQueue, type GrabBulkJob } from '../../shared/queue/sharded-queue.js';
 import { grabJobOptions } from '../enqueue.js';
 import { generatedUsers } from '../user-source.js';
 
@@ -28,17 +27,17 @@ const NAIVE_CHUNK = 1000;
  */
 export async function runEnqueueBench(settings: Settings, services: CommandServices, jobs: number): Promise<EnqueueBenchResult> {
   const queueName = `${settings.queue}-bench`;
-  const queue = new Queue(queueName, { connection: services.redis, prefix: QUEUE_PREFIX });
+  const queue = await ShardedQueue.open(queueName, settings.queueShards, services.redis);
   const campaignId = `bench-enqueue-${Date.now()}`;
   await services.ledger.createCampaign({ id: campaignId, split: 'random', pools: [{ id: 'p1', amountCents: jobs, packets: jobs }] });
   try {
-    await queue.obliterate({ force: true });
+    await queue.obliterate();
     const baselineSec = await naiveEnqueue(queue, campaignId, jobs);
-    await queue.obliterate({ force: true });
+    await queue.obliterate();
     const before = await usedMemory(services);
     const { seconds, peakRssMb } = await producerProcess(settings, queueName, campaignId, jobs);
     const redisBytesPerJob = Math.round(((await usedMemory(services)) - before) / jobs);
-    await queue.obliterate({ force: true });
+    await queue.obliterate();
     const producerJobsPerSec = Math.round(jobs / seconds);
     const baselineJobsPerSec = Math.round(jobs / baselineSec);
     return { jobs, producerJobsPerSec, baselineJobsPerSec, ratio: Math.round((producerJobsPerSec / baselineJobsPerSec) * 100) / 100, peakRssMb, redisBytesPerJob };
@@ -48,9 +47,9 @@ export async function runEnqueueBench(settings: Settings, services: CommandServi
   }
 }
 
-async function naiveEnqueue(queue: Queue, campaignId: string, jobs: number): Promise<number> {
+async function naiveEnqueue(queue: ShardedQueue, campaignId: string, jobs: number): Promise<number> {
   const startedAt = performance.now();
-  let chunk: { name: string; data: GrabJob; opts: JobsOptions }[] = [];
+  let chunk: GrabBulkJob[] = [];
   for await (const user of generatedUsers(jobs)) {
     const data = { campaign: campaignId, pool: 'p1', user };
     chunk.push({ name: 'grab', data, opts: { ...grabJobOptions, jobId: grabJobId(data) } });
@@ -65,7 +64,7 @@ async function naiveEnqueue(queue: Queue, campaignId: string, jobs: number): Pro
 
 async function producerProcess(settings: Settings, queueName: string, campaignId: string, jobs: number): Promise<{ seconds: number; peakRssMb: number }> {
   const startedAt = performance.now();
-  const child = spawn(process.execPath, [grabCli, 'produce', '--campaign', campaignId, '--users', String(jobs), '--queue', queueName], {
+  const child = spawn(process.execPath, [grabCli, 'produce', '--campaign', campaignId, '--users', String(jobs), '--queue', queueName, '--queue-shards', String(settings.queueShards)], {
     env: { ...process.env, REDIS_URL: settings.redisUrl, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'ignore'],
   });

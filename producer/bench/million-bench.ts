@@ -22,7 +22,7 @@ export interface MillionBenchResult {
 export async function runMillionBench(settings: Settings, services: CommandServices, grabs: number, workers: number, onProgress: (line: string) => void): Promise<MillionBenchResult> {
   const campaignId = `bench-million-${Date.now()}`;
   const pools = 100;
-  const env = { ...process.env, REDIS_URL: settings.redisUrl, ZK_CONNECT: settings.zkConnect, GRAB_QUEUE: `${settings.queue}-bench`, LOG_LEVEL: 'warn' };
+  const env = { ...process.env, REDIS_URL: settings.redisUrl, ZK_CONNECT: settings.zkConnect, GRAB_QUEUE: `${settings.queue}-bench`, GRAB_QUEUE_SHARDS: String(settings.queueShards), LOG_LEVEL: 'warn' };
   const run = (args: string[]) =>
     new Promise<number | null>((resolve) => {
       const child = spawn(process.execPath, [grabCli, ...args], { env, stdio: ['ignore', 'ignore', 'inherit'] });

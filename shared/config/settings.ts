@@ -52,6 +52,13 @@ export const settingDefinitions = {
     describe: 'BullMQ queue the grabs go through (separate fleets, or benchmarks, use their own)',
     schema: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, "_" or "-", e.g. grab'),
   },
+  queueShards: {
+    env: 'GRAB_QUEUE_SHARDS',
+    flag: 'queue-shards',
+    default: '16',
+    describe: 'how many BullMQ queues the grabs are split over, by pool; each is consumed by one worker process at a time, so a pool\'s lock stays with one process (every producer and worker of a queue must agree)',
+    schema: wholeNumber(1, 1024),
+  },
   logLevel: {
     env: 'LOG_LEVEL',
     flag: 'log-level',

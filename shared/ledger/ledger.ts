@@ -53,19 +53,14 @@ export interface GrantRequest {
   jobId: string;
 }
 
-export interface GrantResult {
-  user: string;
-  /** 'duplicate': the user already held `grant` (from an earlier commit or earlier in this batch); nothing was deducted for it. */
-  outcome: 'granted' | 'duplicate';
-  grant: Grant;
-}
-
 export type CommitResult =
-  | { status: 'ok'; version: number; results: GrantResult[] }
+  | { status: 'ok'; version: number }
   /** A holder with a higher token has committed: this holder has lost its lock. */
   | { status: 'fenced'; storedToken: bigint }
   /** The pool changed since it was read: read again and recompute. */
-  | { status: 'stale'; storedVersion: number };
+  | { status: 'stale'; storedVersion: number }
+  /** `user` already holds `grant`, which the grants were computed without: read again and recompute. */
+  | { status: 'held'; user: string; grant: Grant };
 
 export type GrabResult = { outcome: 'granted' | 'duplicate'; grant: Grant } | { outcome: 'sold_out' };
 
@@ -126,22 +121,21 @@ export class Ledger {
   /**
    * Commits a lock holder's grants, computed from the pool as read at `expectedVersion`, fenced by
    * its token: refused as 'fenced' if a higher token has committed, as 'stale' if the pool changed
-   * since the read. Throws (changing nothing) if a grant is invalid or would overspend.
+   * since the read, as 'held' if a user already holds a grant. Throws (changing nothing) if the
+   * batch is invalid: a grant under 1 cent, an overspend, a user named twice.
    */
   async commitGrants(campaignId: string, poolId: string, token: bigint, expectedVersion: number, grants: readonly GrantRequest[], nowMs: number): Promise<CommitResult> {
     const args = [formatToken(token), String(expectedVersion), nowMs, ...grants.flatMap((g) => [g.user, String(g.cents), g.jobId])];
-    const [status, detail, ...outcomes] = (await this.scripts.commitGrants([poolKey(campaignId, poolId), grantsKey(campaignId, poolId)], args)) as [string, string | number, ...string[]];
+    const [status, detail, record] = (await this.scripts.commitGrants([poolKey(campaignId, poolId), grantsKey(campaignId, poolId)], args)) as [string, string | number, string?];
     switch (status) {
+      case 'ok':
+        return { status, version: Number(detail) };
       case 'fenced':
         return { status, storedToken: parseToken(String(detail)) };
       case 'stale':
         return { status, storedVersion: Number(detail) };
-      case 'ok':
-        return {
-          status,
-          version: Number(detail),
-          results: grants.map((g, i) => ({ user: g.user, outcome: outcomes[2 * i] as GrantResult['outcome'], grant: parseGrant(outcomes[2 * i + 1]!) })),
-        };
+      case 'held':
+        return { status, user: String(detail), grant: parseGrant(record!) };
       default:
         throw new UnknownPoolError(campaignId, poolId);
     }

@@ -121,35 +121,28 @@ describe('commit-grants.lua', () => {
   it('deducts the grants, bumps the version and stores the token', async () => {
     const c = await newCampaign();
     const result = await ledger.commitGrants(c.id, 'p1', 5n, 0, [grant('u1', 1000), grant('u2', 1)], NOW);
-    expect(result).toEqual({
-      status: 'ok',
-      version: 1,
-      results: [
-        { user: 'u1', outcome: 'granted', grant: { cents: 1000, token: 5n, atMs: NOW, jobId: 'job-u1' } },
-        { user: 'u2', outcome: 'granted', grant: { cents: 1, token: 5n, atMs: NOW, jobId: 'job-u2' } },
-      ],
-    });
+    expect(result).toEqual({ status: 'ok', version: 1 });
     await expect(state(c)).resolves.toMatchObject({ remainingCents: 8999, remainingPackets: 8, version: 1, token: 5n });
     await expect(grantsOf(c)).resolves.toEqual({ u1: `1000|00000000000000000005|${NOW}|job-u1`, u2: `1|00000000000000000005|${NOW}|job-u2` });
   });
 
-  it('a repeat commit for the same user returns the original grant and deducts nothing', async () => {
+  it('refuses a batch naming a user who already holds a grant as held, returning that grant and changing nothing', async () => {
     const c = await newCampaign();
     await ledger.commitGrants(c.id, 'p1', 5n, 0, [grant('u1', 300)], NOW);
-    const redelivered = await ledger.commitGrants(c.id, 'p1', 5n, 1, [{ user: 'u1', cents: 999, jobId: 'job-again' }], NOW + 5);
-    expect(redelivered).toEqual({ status: 'ok', version: 1, results: [{ user: 'u1', outcome: 'duplicate', grant: { cents: 300, token: 5n, atMs: NOW, jobId: 'job-u1' } }] });
+    // A holder that computed from a remembered balance, without reading u1's grant.
+    const blind = await ledger.commitGrants(c.id, 'p1', 5n, 1, [grant('u2', 50), { user: 'u1', cents: 999, jobId: 'job-again' }], NOW + 5);
+    expect(blind).toEqual({ status: 'held', user: 'u1', grant: { cents: 300, token: 5n, atMs: NOW, jobId: 'job-u1' } });
     await expect(state(c)).resolves.toMatchObject({ remainingCents: 9700, remainingPackets: 9, version: 1 });
+    await expect(grantsOf(c)).resolves.toEqual({ u1: `300|00000000000000000005|${NOW}|job-u1` });
   });
 
-  it('grants a user once when the same batch names them twice', async () => {
+  it('refuses a batch naming one user twice, changing nothing', async () => {
     const c = await newCampaign();
-    const result = await ledger.commitGrants(c.id, 'p1', 5n, 0, [grant('u1', 300), { user: 'u1', cents: 400, jobId: 'job-2' }, grant('u2', 10)], NOW);
-    expect(result.status === 'ok' && result.results.map((r) => [r.user, r.outcome, r.grant.cents])).toEqual([
-      ['u1', 'granted', 300],
-      ['u1', 'duplicate', 300],
-      ['u2', 'granted', 10],
-    ]);
-    await expect(state(c)).resolves.toMatchObject({ remainingCents: 9690, remainingPackets: 8, version: 1 });
+    await expect(ledger.commitGrants(c.id, 'p1', 5n, 0, [grant('u1', 300), { user: 'u1', cents: 400, jobId: 'job-2' }, grant('u2', 10)], NOW)).rejects.toThrow(
+      'user "u1" appears twice in one batch',
+    );
+    await expect(state(c)).resolves.toMatchObject({ remainingCents: 10000, remainingPackets: 10, version: 0 });
+    await expect(grantsOf(c)).resolves.toEqual({});
   });
 
   it('fences a lower token and changes nothing; accepts an equal one', async () => {
@@ -214,11 +207,10 @@ describe('commit-grants.lua', () => {
     await expect(grantsOf(c)).resolves.toEqual({});
   });
 
-  it('an all-duplicate or empty batch changes nothing', async () => {
+  it('an empty batch changes nothing', async () => {
     const c = await newCampaign();
     await ledger.commitGrants(c.id, 'p1', 5n, 0, [grant('u1', 100)], NOW);
-    await expect(ledger.commitGrants(c.id, 'p1', 8n, 1, [grant('u1', 100)], NOW)).resolves.toMatchObject({ status: 'ok', version: 1 });
-    await expect(ledger.commitGrants(c.id, 'p1', 8n, 1, [], NOW)).resolves.toEqual({ status: 'ok', version: 1, results: [] });
+    await expect(ledger.commitGrants(c.id, 'p1', 8n, 1, [], NOW)).resolves.toEqual({ status: 'ok', version: 1 });
     await expect(state(c)).resolves.toMatchObject({ remainingCents: 9900, version: 1, token: 5n });
   });
 

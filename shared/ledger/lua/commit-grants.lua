@@ -8,8 +8,11 @@
 --   {'no_pool'}
 --   {'fenced', stored token}     a holder with a higher token has written: this one lost the lock
 --   {'stale', stored version}    the pool changed since the holder read it: read again, recompute
---   {'ok', version, then per grant: 'granted' or 'duplicate', grant record}
--- An invalid grant is an error reply. Nothing changes unless the reply is 'ok' with a grant.
+--   {'held', user, grant record} the user already holds a grant the holder did not know of (it
+--                                computed from a balance it remembered, without reading the
+--                                users' grants): read them, recompute
+--   {'ok', version}
+-- An invalid batch is an error reply. Nothing changes unless the reply is 'ok' with a grant.
 --
 -- The fence alone is not enough: an old holder's write can land after a new holder's read but
 -- before its write, with a token the pool has not seen yet. The version check refuses the new
@@ -37,35 +40,33 @@ end
 
 -- Validate every grant before writing anything.
 local remainingCents, remainingPackets = tonumber(pool[1]), tonumber(pool[2])
-local results = {'ok', pool[3]}
 local newRecords, newUsers = {}, {}
 local spentCents = 0
 for i = 4, #ARGV, 3 do
   local user, centsText, jobId = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  local existing = newRecords[user] or redis.call('HGET', KEYS[2], user)
-  if existing then
-    table.insert(results, 'duplicate')
-    table.insert(results, existing)
-  else
-    -- Canonical digits only: the text is stored as given, and cents below 2^53 are exact doubles.
-    if not string.match(centsText, '^[1-9]%d*$') then
-      return redis.error_reply('ERR grant to user "' .. user .. '": cents must be a whole number >= 1, got "' .. centsText .. '"')
-    end
-    spentCents = spentCents + tonumber(centsText)
-    table.insert(newUsers, user)
-    local packetsLeft = remainingPackets - #newUsers
-    if packetsLeft < 0 then
-      return redis.error_reply('ERR more grants than the ' .. remainingPackets .. ' packets left')
-    end
-    -- Every packet still unclaimed needs at least 1 cent of what is left.
-    if remainingCents - spentCents < packetsLeft then
-      return redis.error_reply('ERR grants overspend: ' .. string.format('%.0f', spentCents) .. ' cents granted of '
-        .. pool[1] .. ' left would leave less than 1 cent for each of the ' .. packetsLeft .. ' packets after them')
-    end
-    newRecords[user] = centsText .. '|' .. token .. '|' .. nowMs .. '|' .. jobId
-    table.insert(results, 'granted')
-    table.insert(results, newRecords[user])
+  if newRecords[user] then
+    return redis.error_reply('ERR user "' .. user .. '" appears twice in one batch')
   end
+  local existing = redis.call('HGET', KEYS[2], user)
+  if existing then
+    return {'held', user, existing}
+  end
+  -- Canonical digits only: the text is stored as given, and cents below 2^53 are exact doubles.
+  if not string.match(centsText, '^[1-9]%d*$') then
+    return redis.error_reply('ERR grant to user "' .. user .. '": cents must be a whole number >= 1, got "' .. centsText .. '"')
+  end
+  spentCents = spentCents + tonumber(centsText)
+  table.insert(newUsers, user)
+  local packetsLeft = remainingPackets - #newUsers
+  if packetsLeft < 0 then
+    return redis.error_reply('ERR more grants than the ' .. remainingPackets .. ' packets left')
+  end
+  -- Every packet still unclaimed needs at least 1 cent of what is left.
+  if remainingCents - spentCents < packetsLeft then
+    return redis.error_reply('ERR grants overspend: ' .. string.format('%.0f', spentCents) .. ' cents granted of '
+      .. pool[1] .. ' left would leave less than 1 cent for each of the ' .. packetsLeft .. ' packets after them')
+  end
+  newRecords[user] = centsText .. '|' .. token .. '|' .. nowMs .. '|' .. jobId
 end
 
 if #newUsers > 0 then
@@ -74,7 +75,7 @@ if #newUsers > 0 then
   end
   redis.call('HINCRBY', KEYS[1], 'remaining_cents', string.format('%.0f', -spentCents))
   redis.call('HINCRBY', KEYS[1], 'remaining_packets', -#newUsers)
-  results[2] = redis.call('HINCRBY', KEYS[1], 'version', 1)
   redis.call('HSET', KEYS[1], 'token', token)
+  return {'ok', redis.call('HINCRBY', KEYS[1], 'version', 1)}
 end
-return results
+return {'ok', pool[3]}

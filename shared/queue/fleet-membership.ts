@@ -1,0 +1,79 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logging/logger.js';
+import { loadLuaCommands } from '../redis/lua-scripts.js';
+import { QUEUE_PREFIX } from './queue-names.js';
+
+export const membersKey = (queue: string): string => `${QUEUE_PREFIX}:${queue}:members`;
+
+export interface MembershipOptions {
+  /** How often this member says it is alive. */
+  heartbeatMs: number;
+  /** How long a member may stay silent before the others take over its shards. */
+  ttlMs: number;
+}
+
+export const defaultMembership: MembershipOptions = { heartbeatMs: 1000, ttlMs: 5000 };
+
+/**
+ * The worker processes consuming one queue, as a heartbeat list in Redis. Each member hears the
+ * sorted list of live members after every heartbeat. A member that stops (kill -9, SIGSTOP, a
+ * cut link) drops out after `ttlMs`; if it comes back it simply joins again.
+ */
+export class FleetMembership {
+  /** Sorts by start time first, so a newcomer joins at the end of the list. */
+  readonly id = `${Date.now().toString().padStart(15, '0')}-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  private readonly scripts;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private beating: Promise<void> = Promise.resolve();
+  private last = '';
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly queue: string,
+    private readonly logger: Logger,
+    private readonly options: MembershipOptions = defaultMembership,
+  ) {
+    this.scripts = loadLuaCommands(redis, new URL('./lua/', import.meta.url), ['heartbeatMember']);
+  }
+
+  /**
+   * Joins, then calls `onMembers` with the live members after every heartbeat whose list
+   * changed. `onMembers` must not block: the next heartbeat waits for it.
+   */
+  async start(onMembers: (members: string[]) => void): Promise<void> {
+    const beat = async () => {
+      try {
+        const members = (await this.scripts.heartbeatMember([membersKey(this.queue)], [this.id, this.options.ttlMs])) as string[];
+        const listed = members.join(',');
+        if (listed !== this.last && !this.stopped) {
+          this.last = listed;
+          this.logger.info({ members: members.length, self: this.id }, 'fleet membership changed');
+          onMembers(members);
+        }
+      } catch (err) {
+        this.logger.warn({ err }, 'fleet heartbeat failed; keeping the current shards');
+      }
+    };
+    const loop = () => {
+      this.timer = setTimeout(() => {
+        this.beating = beat().then(() => {
+          if (!this.stopped) loop();
+        });
+      }, this.options.heartbeatMs);
+    };
+    this.beating = beat();
+    await this.beating;
+    loop();
+  }
+
+  /** Leaves at once, so the others take over this member's shards without waiting out the ttl. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.beating;
+    await this.redis.zrem(membersKey(this.queue), this.id).catch(() => undefined);
+  }
+}

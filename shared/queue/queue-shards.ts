@@ -1,0 +1,32 @@
+/**
+ * Grabs are split over several BullMQ queues by pool, so that all grabs of one pool reach the
+ * one worker process consuming that shard: its kept ZooKeeper lock on the pool is then never
+ * contended, and most batches take the lock without a ZooKeeper round trip. Correctness never
+ * depends on this: two processes consuming one shard for a while still serialize on the lock.
+ */
+
+/** The shard of a pool: FNV-1a over "campaign/pool", stable across processes and releases. */
+export function shardOf(campaignId: string, poolId: string, shards: number): number {
+  let hash = 0x811c9dc5;
+  const key = `${campaignId}/${poolId}`;
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % shards;
+}
+
+/** Queue names never contain ".", so a shard's queue cannot be another queue's name. */
+export const shardQueueName = (queue: string, shard: number): string => `${queue}.${shard}`;
+
+/**
+ * The shards one member of the fleet consumes: the members, in a fixed order, split the shards
+ * into contiguous runs as even as they can be. A member not (yet) listed counts itself in last.
+ */
+export function assignShards(members: readonly string[], self: string, shards: number): number[] {
+  const all = members.includes(self) ? members : [...members, self];
+  const index = all.indexOf(self);
+  const from = Math.floor((index * shards) / all.length);
+  const to = Math.floor(((index + 1) * shards) / all.length);
+  return Array.from({ length: to - from }, (_, i) => from + i);
+}

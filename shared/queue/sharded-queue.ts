@@ -1,0 +1,112 @@
+import { Queue, type JobsOptions, type JobType } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { CommandFailure } from '../config/errors.js';
+import type { GrabJob } from './grab-job.js';
+import { QUEUE_PREFIX } from './queue-names.js';
+import { shardOf, shardQueueName } from './queue-shards.js';
+
+export interface GrabBulkJob {
+  name: string;
+  data: GrabJob;
+  opts: JobsOptions;
+}
+
+/** Where the shard count of a queue is recorded, so producers and workers that disagree are refused. */
+export const shardCountKey = (queue: string): string => `${QUEUE_PREFIX}:${queue}:shards`;
+
+/** The grab queue as its shards: each grab goes to the shard of its pool. */
+export class ShardedQueue {
+  private constructor(
+    readonly name: string,
+    readonly shards: readonly Queue[],
+  ) {}
+
+  /**
+   * Opens the shards of `name`, recording the shard count the first time. A queue already split
+   * differently is refused: its grabs would reach workers that never look at their shard.
+   */
+  static async open(name: string, shards: number, connection: Redis): Promise<ShardedQueue> {
+    await connection.set(shardCountKey(name), shards, 'NX');
+    const recorded = Number(await connection.get(shardCountKey(name)));
+    if (recorded !== shards) {
+      throw new CommandFailure(
+        `queue "${name}" is split into ${recorded} shards, but GRAB_QUEUE_SHARDS (--queue-shards) is ${shards}: give every producer and worker of this queue the same value`,
+      );
+    }
+    return new ShardedQueue(
+      name,
+      Array.from({ length: shards }, (_, i) => new Queue(shardQueueName(name, i), { connection, prefix: QUEUE_PREFIX })),
+    );
+  }
+
+  /** The shard a job goes to: its pool's, or the first for a payload that names no pool (it is rejected there). */
+  shardFor(data: unknown): Queue {
+    const { campaign, pool } = (data ?? {}) as { campaign?: unknown; pool?: unknown };
+    const index = typeof campaign === 'string' && typeof pool === 'string' ? shardOf(campaign, pool, this.shards.length) : 0;
+    return this.shards[index]!;
+  }
+
+  async addBulk(jobs: readonly GrabBulkJob[]): Promise<void> {
+    const byShard = new Map<Queue, GrabBulkJob[]>();
+    for (const job of jobs) {
+      const shard = this.shardFor(job.data);
+      let list = byShard.get(shard);
+      if (!list) byShard.set(shard, (list = []));
+      list.push(job);
+    }
+    await Promise.all([...byShard].map(([shard, list]) => shard.addBulk(list)));
+  }
+
+  /** Job counts summed over the shards, by state. */
+  async jobCounts(...types: JobType[]): Promise<Record<string, number>> {
+    const perShard = await Promise.all(this.shards.map((q) => q.getJobCounts(...types)));
+    const total: Record<string, number> = {};
+    for (const counts of perShard) for (const [state, n] of Object.entries(counts)) total[state] = (total[state] ?? 0) + n;
+    return total;
+  }
+
+  async waitingCount(): Promise<number> {
+    return (await Promise.all(this.shards.map((q) => q.getWaitingCount()))).reduce((a, b) => a + b, 0);
+  }
+
+  /**
+   * BullMQ's own gauges and counters (bullmq_job_count{queue,state}, ...), summed over the
+   * shards and labelled with the queue's name, so dashboards see one queue however it is split.
+   */
+  async exportPrometheusMetrics(): Promise<string> {
+    const texts = await Promise.all(this.shards.map((q) => q.exportPrometheusMetrics()));
+    const lines: string[] = [];
+    const sums = new Map<string, number>();
+    const label = `queue="${this.name}"`;
+    for (const text of texts) {
+      for (const line of text.split('\n')) {
+        if (line.startsWith('#')) {
+          if (!lines.includes(line)) lines.push(line);
+          continue;
+        }
+        const space = line.lastIndexOf(' ');
+        if (space < 0) continue;
+        const series = line.slice(0, space).replace(/queue="[^"]*"/, label);
+        if (!sums.has(series)) lines.push(series);
+        sums.set(series, (sums.get(series) ?? 0) + Number(line.slice(space + 1)));
+      }
+    }
+    return lines.map((line) => (sums.has(line) ? `${line} ${sums.get(line)}` : line)).join('\n');
+  }
+
+  async pause(): Promise<void> {
+    await Promise.all(this.shards.map((q) => q.pause()));
+  }
+
+  async resume(): Promise<void> {
+    await Promise.all(this.shards.map((q) => q.resume()));
+  }
+
+  async obliterate(): Promise<void> {
+    await Promise.all(this.shards.map((q) => q.obliterate({ force: true })));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.shards.map((q) => q.close()));
+  }
+}

@@ -1,0 +1,70 @@
+import { Worker, type Processor, type WorkerOptions } from 'bullmq';
+import type { Logger } from '../shared/logging/logger.js';
+import { shardQueueName } from '../shared/queue/queue-shards.js';
+
+export interface ShardConsumerOptions {
+  queue: string;
+  /** Jobs in flight in this process, shared out over the shards it consumes. */
+  concurrency: number;
+  processor: Processor;
+  /** Everything but the concurrency, which follows the number of shards. */
+  workerOptions: Omit<WorkerOptions, 'concurrency' | 'autorun'>;
+  /** Told of each BullMQ worker started, to listen to its events. */
+  onWorker: (worker: Worker) => void;
+  logger: Logger;
+}
+
+/**
+ * One BullMQ worker per shard this process is assigned. A shard taken away is closed gently:
+ * its jobs in flight finish first, while the shard's new consumer may already start on the rest.
+ */
+export class ShardConsumer {
+  private readonly workers = new Map<number, Worker>();
+  private readonly closing = new Set<Promise<void>>();
+
+  constructor(private readonly options: ShardConsumerOptions) {}
+
+  get shards(): number[] {
+    return [...this.workers.keys()].sort((a, b) => a - b);
+  }
+
+  assign(shards: readonly number[]): void {
+    const wanted = new Set(shards);
+    for (const [shard, worker] of this.workers) {
+      if (wanted.has(shard)) continue;
+      this.workers.delete(shard);
+      this.track(worker.close());
+    }
+    const perShard = Math.max(1, Math.ceil(this.options.concurrency / Math.max(1, shards.length)));
+    for (const shard of shards) {
+      const worker = this.workers.get(shard);
+      if (worker) worker.concurrency = perShard;
+      else this.workers.set(shard, this.start(shard, perShard));
+    }
+    this.options.logger.info({ shards: this.shards, concurrencyPerShard: perShard }, 'consuming shards');
+  }
+
+  async waitUntilReady(): Promise<void> {
+    await Promise.all([...this.workers.values()].map((w) => w.waitUntilReady()));
+  }
+
+  /** Stops taking jobs on every shard and resolves once the jobs in flight have finished. */
+  async close(): Promise<void> {
+    for (const worker of this.workers.values()) this.track(worker.close());
+    this.workers.clear();
+    while (this.closing.size > 0) await Promise.all(this.closing);
+  }
+
+  private start(shard: number, concurrency: number): Worker {
+    const worker = new Worker(shardQueueName(this.options.queue, shard), this.options.processor, { ...this.options.workerOptions, concurrency });
+    this.options.onWorker(worker);
+    return worker;
+  }
+
+  private track(closed: Promise<void>): void {
+    const tracked: Promise<void> = closed
+      .catch((err: unknown) => this.options.logger.warn({ err }, 'closing a shard worker failed'))
+      .finally(() => this.closing.delete(tracked));
+    this.closing.add(tracked);
+  }
+}

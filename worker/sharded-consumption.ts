@@ -1,0 +1,34 @@
+import type { Redis } from 'ioredis';
+import { FleetMembership, defaultMembership, type MembershipOptions } from '../shared/queue/fleet-membership.js';
+import { assignShards } from '../shared/queue/queue-shards.js';
+import { ShardConsumer, type ShardConsumerOptions } from './shard-consumer.js';
+
+export interface ShardedConsumption {
+  readonly consumer: ShardConsumer;
+  /** Leaves the fleet, then waits for the jobs in flight; false if they did not finish within `graceMs`. */
+  stop(graceMs: number): Promise<boolean>;
+}
+
+/**
+ * Joins the fleet of `options.queue` and consumes the shards its place in the fleet assigns,
+ * following every change of membership.
+ */
+export async function startShardedConsumption(
+  options: ShardConsumerOptions & { redis: Redis; shardCount: number; membership?: MembershipOptions },
+): Promise<ShardedConsumption> {
+  const consumer = new ShardConsumer(options);
+  const membership = new FleetMembership(options.redis, options.queue, options.logger, options.membership ?? defaultMembership);
+  await membership.start((members) => consumer.assign(assignShards(members, membership.id, options.shardCount)));
+  await consumer.waitUntilReady();
+  return {
+    consumer,
+    async stop(graceMs) {
+      await membership.stop();
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)));
+      const closed = await Promise.race([consumer.close().then(() => true as const), timedOut]);
+      clearTimeout(timer);
+      return closed;
+    },
+  };
+}
