@@ -4,10 +4,13 @@ import { shardQueueName } from '../shared/queue/queue-shards.js';
 
 export interface ShardConsumerOptions {
   queue: string;
-  /** Jobs in flight in this process, shared out over the shards it consumes. */
+  /**
+   * Jobs in flight per shard consumed. Not shared out over the shards: the load of a campaign is
+   * rarely even (one hot pool fills one shard), and a busy shard must not starve for an idle one.
+   */
   concurrency: number;
   processor: Processor;
-  /** Everything but the concurrency, which follows the number of shards. */
+  /** Everything but the concurrency. */
   workerOptions: Omit<WorkerOptions, 'concurrency' | 'autorun'>;
   /** Told of each BullMQ worker started, to listen to its events. */
   onWorker: (worker: Worker) => void;
@@ -35,13 +38,8 @@ export class ShardConsumer {
       this.workers.delete(shard);
       this.track(worker.close());
     }
-    const perShard = Math.max(1, Math.ceil(this.options.concurrency / Math.max(1, shards.length)));
-    for (const shard of shards) {
-      const worker = this.workers.get(shard);
-      if (worker) worker.concurrency = perShard;
-      else this.workers.set(shard, this.start(shard, perShard));
-    }
-    this.options.logger.info({ shards: this.shards, concurrencyPerShard: perShard }, 'consuming shards');
+    for (const shard of shards) if (!this.workers.has(shard)) this.workers.set(shard, this.start(shard));
+    this.options.logger.info({ shards: this.shards }, 'consuming shards');
   }
 
   async waitUntilReady(): Promise<void> {
@@ -55,8 +53,8 @@ export class ShardConsumer {
     while (this.closing.size > 0) await Promise.all(this.closing);
   }
 
-  private start(shard: number, concurrency: number): Worker {
-    const worker = new Worker(shardQueueName(this.options.queue, shard), this.options.processor, { ...this.options.workerOptions, concurrency });
+  private start(shard: number): Worker {
+    const worker = new Worker(shardQueueName(this.options.queue, shard), this.options.processor, { ...this.options.workerOptions, concurrency: this.options.concurrency });
     this.options.onWorker(worker);
     return worker;
   }

@@ -1,4 +1,4 @@
-import { Queue, type JobsOptions, type JobType } from 'bullmq';
+import { Queue, type Job, type JobsOptions, type JobType } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { CommandFailure } from '../config/errors.js';
 import type { GrabJob } from './grab-job.js';
@@ -46,7 +46,8 @@ export class ShardedQueue {
     return this.shards[index]!;
   }
 
-  async addBulk(jobs: readonly GrabBulkJob[]): Promise<void> {
+  /** Adds each job to its shard; the jobs come back grouped by shard. */
+  async addBulk(jobs: readonly GrabBulkJob[]): Promise<Job[]> {
     const byShard = new Map<Queue, GrabBulkJob[]>();
     for (const job of jobs) {
       const shard = this.shardFor(job.data);
@@ -54,7 +55,7 @@ export class ShardedQueue {
       if (!list) byShard.set(shard, (list = []));
       list.push(job);
     }
-    await Promise.all([...byShard].map(([shard, list]) => shard.addBulk(list)));
+    return (await Promise.all([...byShard].map(([shard, list]) => shard.addBulk(list)))).flat();
   }
 
   /** Job counts summed over the shards, by state. */

@@ -9,10 +9,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QUEUE_PREFIX } from '../../shared/queue/queue-names.js';
+import type { GrabJob } from '../../shared/queue/grab-job.js';
+import { ShardedQueue } from '../../shared/queue/sharded-queue.js';
+import { loadSettings } from '../../shared/config/settings.js';
 import { grab } from '../support/cli.js';
 import { testZkConnect } from '../support/env.js';
 import { startRedis, type RedisServer } from '../support/servers.js';
@@ -22,12 +23,12 @@ import { healthz, recordRow, scale, startChaosFleet } from '../support/chaos.js'
 let server: RedisServer;
 let env: Record<string, string>;
 let redis: Redis;
-let queue: Queue;
+let queue: ShardedQueue;
 beforeAll(async () => {
   server = await startRedis({ appendonly: true });
   env = { REDIS_URL: server.url, ZK_CONNECT: testZkConnect() };
   redis = new Redis(server.url);
-  queue = new Queue('grab', { connection: redis, prefix: QUEUE_PREFIX });
+  queue = await ShardedQueue.open('grab', loadSettings({}).queueShards, redis);
 });
 afterAll(async () => {
   await queue?.close();
@@ -110,7 +111,7 @@ describe('chaos 7: bad input', () => {
     // The good grabs: the producer's; then the bad ones pushed straight into the queue.
     const produced = await grab(['produce', '--campaign', id, '--users', String(goodUsers), '--distribution', 'uniform'], env);
     expect(produced.code, produced.stderr).toBe(0);
-    const jobs = await queue.addBulk([...bad, ...strays].map((data, i) => ({ name: 'grab', data, opts: { jobId: `${id}-bad-${i}` } })));
+    const jobs = await queue.addBulk([...bad, ...strays].map((data, i) => ({ name: 'grab', data: data as GrabJob, opts: { jobId: `${id}-bad-${i}` } })));
     await redis.hset(`grab:campaign:{${id}}`, 'grabs_planned', goodUsers + recordable);
 
     const fleet = await startChaosFleet(2, ['--concurrency', '20'], env);
@@ -143,13 +144,13 @@ describe('chaos 7: bad input', () => {
       // Every stray job failed as rejected, without retries, too.
       const until = Date.now() + 20_000;
       for (const job of jobs) {
-        let state = await queue.getJobState(job.id!);
+        let state = await job.getState();
         while (state !== 'failed' && Date.now() < until) {
           await new Promise((r) => setTimeout(r, 100));
-          state = await queue.getJobState(job.id!);
+          state = await job.getState();
         }
         expect(state, `job ${job.id}`).toBe('failed');
-        const failed = await queue.getJob(job.id!);
+        const failed = await queue.shardFor(job.data).getJob(job.id!);
         expect(failed!.failedReason).toMatch(/^rejected: /);
         expect(failed!.attemptsMade).toBe(1);
       }

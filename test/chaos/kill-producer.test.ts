@@ -3,10 +3,10 @@
  * fleet settles the campaign with no grab enqueued twice and every grab one outcome.
  */
 import { randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QUEUE_PREFIX } from '../../shared/queue/queue-names.js';
+import { ShardedQueue } from '../../shared/queue/sharded-queue.js';
+import { loadSettings } from '../../shared/config/settings.js';
 import { grab, startGrab } from '../support/cli.js';
 import { testZkConnect } from '../support/env.js';
 import { startRedis, type RedisServer } from '../support/servers.js';
@@ -35,7 +35,7 @@ describe('chaos 6: kill -9 the producer mid-enqueue', () => {
     const created = await grab(['campaign', 'create', '--id', id, '--pools', String(POOLS), '--packets', String(PACKETS), '--amount', '888.88'], env);
     expect(created.code, created.stderr).toBe(0);
     const redis = new Redis(server.url);
-    const queue = new Queue('grab', { connection: redis, prefix: QUEUE_PREFIX });
+    const queue = await ShardedQueue.open('grab', loadSettings({}).queueShards, redis);
     const fleet = await startChaosFleet(2, ['--concurrency', '100'], env);
     const progress = new ProgressMonitor(server.url, id, Array.from({ length: POOLS }, (_, i) => `p${i + 1}`));
     progress.start();
@@ -44,7 +44,7 @@ describe('chaos 6: kill -9 the producer mid-enqueue', () => {
       for (let k = 0; k < KILLS; k++) {
         const producer = startGrab(['produce', '--campaign', id, '--users', String(GRABS), '--distribution', 'zipf'], env);
         // Half a second in, and once it has enqueued something (Node itself takes a while to start).
-        const enqueued = async () => Object.values(await queue.getJobCounts('completed', 'failed', 'wait', 'active', 'delayed', 'prioritized')).reduce((a, b) => a + b, 0);
+        const enqueued = async () => Object.values(await queue.jobCounts('completed', 'failed', 'wait', 'active', 'delayed', 'prioritized')).reduce((a, b) => a + b, 0);
         await sleep(500);
         const floor = enqueuedAtKill.at(-1) ?? 0;
         const until = Date.now() + 15_000;
@@ -68,7 +68,7 @@ describe('chaos 6: kill -9 the producer mid-enqueue', () => {
       expect(await fleet.stop()).toBe(0);
     }
     // Every job id is a grab's deterministic id: as many jobs as grabs, none twice.
-    const counts = await queue.getJobCounts('completed', 'failed', 'wait', 'active', 'delayed', 'prioritized');
+    const counts = await queue.jobCounts('completed', 'failed', 'wait', 'active', 'delayed', 'prioritized');
     const jobs = Object.values(counts).reduce((a, b) => a + b, 0);
     await queue.close();
     redis.disconnect();

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ledger } from '../../shared/ledger/ledger.js';
-import { QUEUE_PREFIX } from '../../shared/queue/queue-names.js';
+import type { GrabJob } from '../../shared/queue/grab-job.js';
+import { ShardedQueue } from '../../shared/queue/sharded-queue.js';
+import { loadSettings } from '../../shared/config/settings.js';
 import { testRedisUrl } from '../support/env.js';
 import { grab, startGrab } from '../support/cli.js';
 import type { CampaignReport } from '../../producer/campaign-report.js';
@@ -11,10 +12,10 @@ import type { CampaignReport } from '../../producer/campaign-report.js';
 const newId = (tag: string) => `${tag}-${randomUUID().slice(0, 8)}`;
 
 let redis: Redis;
-let queue: Queue;
-beforeAll(() => {
+let queue: ShardedQueue;
+beforeAll(async () => {
   redis = new Redis(testRedisUrl());
-  queue = new Queue('grab', { connection: redis, prefix: QUEUE_PREFIX });
+  queue = await ShardedQueue.open('grab', loadSettings({}).queueShards, redis);
 });
 afterAll(async () => {
   await queue.close();
@@ -64,8 +65,11 @@ describe('delivery faults and bad input', () => {
   it('one grab delivered twice leaves one grant, and the other job is a duplicate', async () => {
     const id = newId('twice');
     await grab(['campaign', 'create', '--id', id, '--pools', '1', '--packets', '10', '--amount-cents', '1000']);
-    await queue.add('grab', { campaign: id, pool: 'p1', user: 'alice' }, { jobId: `${id}.p1.alice` });
-    await queue.add('grab', { campaign: id, pool: 'p1', user: 'alice' }, { jobId: `${id}.p1.alice.again` });
+    const alice = { campaign: id, pool: 'p1', user: 'alice' };
+    await queue.addBulk([
+      { name: 'grab', data: alice, opts: { jobId: `${id}.p1.alice` } },
+      { name: 'grab', data: alice, opts: { jobId: `${id}.p1.alice.again` } },
+    ]);
     await redis.hset(`grab:campaign:{${id}}`, 'grabs_planned', 2);
     const worker = startGrab(['work', '--concurrency', '4']);
     try {
@@ -93,7 +97,7 @@ describe('delivery faults and bad input', () => {
       { campaign: id, pool: 'p1', user: '../../etc' },
       { campaign: id, pool: 'p1', user: 'eve', extra: true },
     ];
-    const jobs = await queue.addBulk(bad.map((data, i) => ({ name: 'grab', data, opts: { jobId: `${id}-bad-${i}` } })));
+    const jobs = await queue.addBulk(bad.map((data, i) => ({ name: 'grab', data: data as GrabJob, opts: { jobId: `${id}-bad-${i}` } })));
     await redis.hset(`grab:campaign:{${id}}`, 'grabs_planned', bad.length);
     const worker = startGrab(['work', '--concurrency', '4']);
     try {
@@ -102,9 +106,9 @@ describe('delivery faults and bad input', () => {
       await worker.stop();
     }
     for (const job of jobs) {
-      const state = await queue.getJobState(job.id!);
+      const state = await job.getState();
       expect(state).toBe('failed');
-      const failed = await queue.getJob(job.id!);
+      const failed = await queue.shardFor(job.data).getJob(job.id!);
       expect(failed!.failedReason).toMatch(/^rejected: /);
       expect(failed!.attemptsMade).toBe(1);
     }

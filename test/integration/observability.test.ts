@@ -9,11 +9,11 @@ import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { QUEUE_PREFIX } from '../../shared/queue/queue-names.js';
+import { ShardedQueue } from '../../shared/queue/sharded-queue.js';
+import { loadSettings } from '../../shared/config/settings.js';
 import { grab as grabCli, startGrab as startGrabCli } from '../support/cli.js';
 import { testRedisUrl, testZkConnect } from '../support/env.js';
 import { dashboardQueries, metricNames, readRules, repoFile } from '../support/observability.js';
@@ -165,8 +165,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   const redis = new Redis(testRedisUrl());
-  const queue = new Queue(queueName, { connection: redis, prefix: QUEUE_PREFIX });
-  await queue.obliterate({ force: true });
+  const queue = await ShardedQueue.open(queueName, loadSettings({}).queueShards, redis);
+  await queue.obliterate();
   await queue.close();
   redis.disconnect();
   if (prometheus && prometheus.exitCode === null) {
