@@ -16,6 +16,7 @@ const consumption = await startShardedConsumption({
   redis,
   queue,
   shardCount: Number(shardCount),
+  affinity: true,
   concurrency: Number(concurrency),
   processor: async () => undefined,
   onWorker: (worker) => worker.on('error', (err) => logger.error({ err }, 'noop worker error')),

@@ -27,6 +27,8 @@ export interface WorkerOptions {
   maxBatch: number;
   lockTimeoutMs: number;
   lockRetainMs: number;
+  /** Whether this process consumes only the shards the fleet assigns it, or every shard. */
+  affinity: boolean;
   /** Seeds the split's PRNG, for reproducible runs; crypto-seeded when absent. */
   seed?: number | undefined;
 }
@@ -86,6 +88,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     redis,
     queue: settings.queue,
     shardCount: settings.queueShards,
+    affinity: options.affinity,
     concurrency: options.concurrency,
     processor,
     onWorker,

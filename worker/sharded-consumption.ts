@@ -9,21 +9,28 @@ export interface ShardedConsumption {
   stop(graceMs: number): Promise<boolean>;
 }
 
+export interface ShardedConsumptionOptions extends ShardConsumerOptions {
+  redis: Redis;
+  shardCount: number;
+  /** false: consume every shard, coordinating with nobody (the unlocked demonstration). */
+  affinity: boolean;
+  membership?: MembershipOptions;
+}
+
 /**
  * Joins the fleet of `options.queue` and consumes the shards its place in the fleet assigns,
- * following every change of membership.
+ * following every change of membership; or, without affinity, every shard.
  */
-export async function startShardedConsumption(
-  options: ShardConsumerOptions & { redis: Redis; shardCount: number; membership?: MembershipOptions },
-): Promise<ShardedConsumption> {
+export async function startShardedConsumption(options: ShardedConsumptionOptions): Promise<ShardedConsumption> {
   const consumer = new ShardConsumer(options);
-  const membership = new FleetMembership(options.redis, options.queue, options.logger, options.membership ?? defaultMembership);
-  await membership.start((members) => consumer.assign(assignShards(members, membership.id, options.shardCount)));
+  const membership = options.affinity ? new FleetMembership(options.redis, options.queue, options.logger, options.membership ?? defaultMembership) : undefined;
+  if (membership) await membership.start((members) => consumer.assign(assignShards(members, membership.id, options.shardCount)));
+  else consumer.assign(Array.from({ length: options.shardCount }, (_, i) => i));
   await consumer.waitUntilReady();
   return {
     consumer,
     async stop(graceMs) {
-      await membership.stop();
+      await membership?.stop();
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)));
       const closed = await Promise.race([consumer.close().then(() => true as const), timedOut]);

@@ -16,13 +16,14 @@ export const workOptions = {
   'lock-retain-ms': { type: 'string' },
   'grace-ms': { type: 'string' },
   seed: { type: 'string' },
+  affinity: { type: 'string' },
 } as const;
 
 export const workCommand: Command = {
   name: 'work',
   summary: 'Run one worker process: consume grab jobs and pay out packets under a lock',
   usage:
-    'grab work [--concurrency N] [--lock zk|zk-herd|redis|none|atomic] [--max-batch N] [--lock-timeout-ms MS] [--lock-retain-ms MS] [--grace-ms MS] [--seed N] [--metrics-port P] [--metrics-host H]',
+    'grab work [--concurrency N] [--lock zk|zk-herd|redis|none|atomic] [--max-batch N] [--lock-timeout-ms MS] [--lock-retain-ms MS] [--affinity on|off] [--grace-ms MS] [--seed N] [--metrics-port P] [--metrics-host H]',
   example: 'grab work --concurrency 200 --lock zk',
   options: workOptions,
   async run({ values, settings }) {
@@ -32,9 +33,11 @@ export const workCommand: Command = {
     const lockTimeoutMs = option(values, 'lock-timeout-ms', intFlag(100, 600_000, 30_000));
     const lockRetainMs = option(values, 'lock-retain-ms', intFlag(0, 60_000, DEFAULT_LOCK_RETAIN_MS));
     const graceMs = option(values, 'grace-ms', intFlag(0, 600_000, 10_000));
+    // --lock none is the article's uncoordinated fleet: no lock, and no pool affinity either.
+    const affinity = option(values, 'affinity', z.enum(['on', 'off'], { error: 'must be on or off' }).default(strategy === 'none' ? 'off' : 'on')) === 'on';
     const seed = values.seed === undefined ? undefined : option(values, 'seed', intFlag(0, 2 ** 32 - 1));
     const logger = createLogger('worker', settings.logLevel);
-    const running = await startWorker({ settings, logger, strategy, concurrency, maxBatch, lockTimeoutMs, lockRetainMs, seed });
+    const running = await startWorker({ settings, logger, strategy, concurrency, maxBatch, lockTimeoutMs, lockRetainMs, affinity, seed });
     await new Promise<void>((resolve) => {
       const onSignal = (signal: NodeJS.Signals) => {
         logger.info({ signal }, 'stopping');

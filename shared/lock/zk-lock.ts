@@ -127,19 +127,20 @@ export class ZkLock implements DistributedLock {
     if (this.watching.get(parentPath) === session) return;
     this.watching.set(parentPath, session);
     const ownSequence = sequenceOf(held.path);
-    const onChildrenChanged = () => {
+    // Gives up the node kept now, if any: by the time a reply or event arrives, the node may be
+    // in use again (a local batch reclaimed it) and kept anew after that.
+    const yieldToOthers = () => {
       if (this.watching.get(parentPath) === session) this.watching.delete(parentPath);
       const current = this.kept.get(lockKey);
       if (current) this.giveUp(lockKey, current);
     };
-    session.getChildren(parentPath, Date.now() + session.sessionTimeoutMs, onChildrenChanged).then(
+    session.getChildren(parentPath, Date.now() + session.sessionTimeoutMs, yieldToOthers).then(
       (children) => {
-        if (children.some((name) => isLockNode(name) && sequenceOf(name) > ownSequence)) this.giveUp(lockKey, kept);
+        // A successor already waits, so the watch will not fire for it: forget the watch, and
+        // the next keep lists again if the node is in use now.
+        if (children.some((name) => isLockNode(name) && sequenceOf(name) > ownSequence)) yieldToOthers();
       },
-      () => {
-        if (this.watching.get(parentPath) === session) this.watching.delete(parentPath);
-        this.giveUp(lockKey, kept);
-      },
+      yieldToOthers,
     );
   }
 

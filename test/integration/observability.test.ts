@@ -117,8 +117,9 @@ async function createCampaign(tag: string, pools: number, users: number): Promis
 }
 
 /** WORKERS processes taking one grab per lock acquisition, so on a hot pool every one of them queues. */
+// Affinity off: every worker consumes the one pool's shard, so they contend for its lock.
 function startFleet(lock: string, firstPort: number) {
-  return startGrab(['fleet', '--workers', String(WORKERS), '--lock', lock, '--concurrency', '50', '--max-batch', '1', '--metrics-port', String(firstPort)]);
+  return startGrab(['fleet', '--workers', String(WORKERS), '--lock', lock, '--concurrency', '50', '--max-batch', '1', '--affinity', 'off', '--metrics-port', String(firstPort)]);
 }
 
 async function waitReady(ports: number[]): Promise<void> {

@@ -1,0 +1,97 @@
+/** The sharded queue and fleet membership against a real Redis, and heartbeat-member.lua on its own. */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CommandFailure } from '../../shared/config/errors.js';
+import { createLogger } from '../../shared/logging/logger.js';
+import { loadLuaCommands } from '../../shared/redis/lua-scripts.js';
+import { FleetMembership, membersKey } from '../../shared/queue/fleet-membership.js';
+import { shardOf } from '../../shared/queue/queue-shards.js';
+import { ShardedQueue } from '../../shared/queue/sharded-queue.js';
+import { testRedisUrl } from '../support/env.js';
+
+let redis: Redis;
+const logger = createLogger('test', 'silent');
+const newQueue = () => `sq-${randomUUID().slice(0, 8)}`;
+beforeAll(() => {
+  redis = new Redis(testRedisUrl());
+});
+afterAll(() => redis.disconnect());
+
+describe('ShardedQueue', () => {
+  it('puts each grab in its pool\'s shard and sums the shards\' counts and metrics under the queue\'s name', async () => {
+    const queue = await ShardedQueue.open(newQueue(), 4, redis);
+    try {
+      const data = (pool: string, user: string) => ({ campaign: 'c1', pool, user });
+      await queue.addBulk(['p1', 'p2', 'p3', 'p4', 'p5'].map((pool, i) => ({ name: 'grab', data: data(pool, `u${i}`), opts: { jobId: `c1.${pool}.u${i}` } })));
+      for (const pool of ['p1', 'p2', 'p3', 'p4', 'p5']) {
+        const shard = queue.shards[shardOf('c1', pool, 4)]!;
+        expect(await shard.getJob(`c1.${pool}.u${['p1', 'p2', 'p3', 'p4', 'p5'].indexOf(pool)}`)).toBeDefined();
+      }
+      await expect(queue.waitingCount()).resolves.toBe(5);
+      await expect(queue.jobCounts('waiting', 'active')).resolves.toEqual({ waiting: 5, active: 0 });
+      const text = await queue.exportPrometheusMetrics();
+      expect(text).toContain(`bullmq_job_count{queue="${queue.name}", state="waiting"} 5`);
+      expect(text.match(/# TYPE bullmq_job_count gauge/g)).toHaveLength(1);
+      expect(text).not.toMatch(new RegExp(`queue="${queue.name}\\.`));
+      await queue.obliterate();
+    } finally {
+      await queue.close();
+    }
+  });
+
+  it('refuses a shard count other than the one the queue was first opened with', async () => {
+    const name = newQueue();
+    await (await ShardedQueue.open(name, 4, redis)).close();
+    const refused = ShardedQueue.open(name, 8, redis);
+    await expect(refused).rejects.toBeInstanceOf(CommandFailure);
+    await expect(refused).rejects.toThrow(`queue "${name}" is split into 4 shards, but GRAB_QUEUE_SHARDS (--queue-shards) is 8`);
+  });
+});
+
+describe('heartbeat-member.lua', () => {
+  const scripts = () => loadLuaCommands(redis, new URL('../../shared/queue/lua/', import.meta.url), ['heartbeatMember']);
+
+  it('adds the member and returns every live member, sorted', async () => {
+    const key = membersKey(newQueue());
+    const { heartbeatMember } = scripts();
+    await expect(heartbeatMember([key], ['b', 5000])).resolves.toEqual(['b']);
+    await expect(heartbeatMember([key], ['a', 5000])).resolves.toEqual(['a', 'b']);
+    expect(await redis.pttl(key)).toBeGreaterThan(40_000);
+  });
+
+  it('drops members silent for longer than the ttl', async () => {
+    const key = membersKey(newQueue());
+    const { heartbeatMember } = scripts();
+    await heartbeatMember([key], ['old', 5000]);
+    await new Promise((r) => setTimeout(r, 300));
+    await expect(heartbeatMember([key], ['new', 200])).resolves.toEqual(['new']);
+  });
+
+  it('rejects a ttl that is not a positive number', async () => {
+    await expect(scripts().heartbeatMember([membersKey(newQueue())], ['a', 'soon'])).rejects.toThrow('member ttl must be a whole number of ms >= 1, got "soon"');
+  });
+});
+
+describe('FleetMembership', () => {
+  it('members hear each other join, leave, and go silent', async () => {
+    const queue = newQueue();
+    const options = { heartbeatMs: 100, ttlMs: 600 };
+    const heard: string[][] = [];
+    const a = new FleetMembership(redis, queue, logger, options);
+    const b = new FleetMembership(redis, queue, logger, options);
+    await a.start((members) => heard.push(members));
+    expect(heard.at(-1)).toEqual([a.id]);
+    await b.start(() => undefined);
+    await expect.poll(() => heard.at(-1), { timeout: 2000 }).toEqual([a.id, b.id]);
+    await b.stop();
+    await expect.poll(() => heard.at(-1), { timeout: 2000 }).toEqual([a.id]);
+    // A member that stops beating without leaving (as after kill -9) drops out after the ttl.
+    const c = new FleetMembership(redis, queue, logger, { heartbeatMs: 60_000, ttlMs: 600 });
+    await c.start(() => undefined);
+    await expect.poll(() => heard.at(-1), { timeout: 2000 }).toEqual([a.id, c.id].sort());
+    await expect.poll(() => heard.at(-1), { timeout: 3000 }).toEqual([a.id]);
+    await c.stop();
+    await a.stop();
+  });
+});
