@@ -83,7 +83,7 @@ describe('FleetMembership', () => {
     await a.start((members) => heard.push(members));
     expect(heard.at(-1)).toEqual([a.id]);
     await b.start(() => undefined);
-    await expect.poll(() => heard.at(-1), { timeout: 2000 }).toEqual([a.id, b.id]);
+    await expect.poll(() => heard.at(-1), { timeout: 2000 }).toEqual([a.id, b.id].sort());
     await b.stop();
     await expect.poll(() => heard.at(-1), { timeout: 2000 }).toEqual([a.id]);
     // A member that stops beating without leaving (as after kill -9) drops out after the ttl.
