@@ -4,7 +4,7 @@ import { Ledger } from '../shared/ledger/ledger.js';
 import { OutcomeLog } from '../shared/ledger/outcome-log.js';
 import { cryptoSeededRng, seededRng } from '../shared/ledger/prng.js';
 import type { Logger } from '../shared/logging/logger.js';
-import { createRegistry, grabMetrics, lockMetrics, poolMetrics } from '../shared/metrics/metrics.js';
+import { createRegistry, grabMetrics, lockMetrics, poolMetrics, shardMetrics } from '../shared/metrics/metrics.js';
 import { PoolGauges } from '../shared/metrics/pool-gauges.js';
 import { serveMetrics } from '../shared/metrics/serve-metrics.js';
 import { watchZooKeeper, zooKeeperConnected } from '../shared/metrics/watch-zookeeper.js';
@@ -101,6 +101,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       maxStalledCount: 5,
     },
   });
+  shardMetrics(registry, () => consumption.consumer.shards.length);
   pools.start();
   logger.info({ strategy: options.strategy, concurrency: options.concurrency, maxBatch: options.maxBatch }, 'worker started');
 

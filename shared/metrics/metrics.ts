@@ -142,6 +142,18 @@ export function zooKeeperMetrics(registry: Registry, connected: () => boolean) {
   };
 }
 
+/** How many queue shards this worker consumes, sampled at each scrape: shows how the fleet split them. */
+export function shardMetrics(registry: Registry, consumed: () => number) {
+  return new Gauge({
+    name: 'grab_queue_shards_consumed',
+    help: 'Queue shards this worker process consumes (0 while it has none: more workers than shards)',
+    registers: [registry],
+    collect() {
+      this.set(consumed());
+    },
+  });
+}
+
 /** `backlog` is sampled at each scrape; undefined (Redis unreachable) keeps the last value. */
 export function producerMetrics(registry: Registry, backlog: () => Promise<number | undefined>) {
   const registers = [registry];

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Queue } from 'bullmq';
 import { Gauge } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { createRegistry, grabMetrics, lockMetrics, poolMetrics, producerMetrics, zooKeeperMetrics } from '../../shared/metrics/metrics.js';
+import { createRegistry, grabMetrics, lockMetrics, poolMetrics, producerMetrics, shardMetrics, zooKeeperMetrics } from '../../shared/metrics/metrics.js';
 import {
   dashboardFiles,
   dashboardQueries,
@@ -28,6 +28,7 @@ async function exportedNames(): Promise<Set<string>> {
   poolMetrics(registry);
   zooKeeperMetrics(registry, () => true);
   producerMetrics(registry, async () => 0);
+  shardMetrics(registry, () => 0);
   // BullMQ's own exporter, over made-up counts: it is its text, not Redis, that names the series.
   const queueText = await Queue.prototype.exportPrometheusMetrics.call({
     name: 'grab',
