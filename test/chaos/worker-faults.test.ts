@@ -87,14 +87,10 @@ async function killWorkersDuring(lock: 'zk' | 'none') {
     scenario: `1. kill -9 a worker every 1–2 s (--lock ${lock})`,
     grabs: GRABS,
     faults: `${kills} kill -9`,
-    violations: check.violations.length,
-    lostGrabs: check.lostGrabs,
-    duplicateGrants: check.duplicateGrants,
     fencedWrites: metrics.total('grab_fencing_rejections_total'),
     recovery: `${ms(progress.maxRecoveryMs())} to progress, ${ms(progress.drainMs(GRABS))} to drain`,
-    seconds: (Date.now() - started) / 1000,
-  });
-  if (check.violations.length > 0) console.log(`violations (--lock ${lock}, overspent ${check.overspentCents} cents):\n  ${check.violations.slice(0, 10).join('\n  ')}`);
+    startedAt: started,
+  }, check);
   return { check, kills, pidsSeen };
 }
 
@@ -168,13 +164,10 @@ describe.concurrent('chaos 1 and 2: worker faults during a hot-pool campaign', (
       scenario: `2. SIGSTOP a worker ${STOP_MS / 1000} s (session ${SESSION_MS / 1000} s), SIGCONT`,
       grabs: GRABS,
       faults: `${stops} SIGSTOP (${(stoppedFor / 1000).toFixed(1)} s): ${expired} sessions expired, ${lost} locks lost`,
-      violations: check.violations.length,
-      lostGrabs: check.lostGrabs,
-      duplicateGrants: check.duplicateGrants,
       fencedWrites: fenced,
       recovery: `${ms(progress.maxRecoveryMs())} to progress (max)`,
-      seconds: (Date.now() - started) / 1000,
-    });
+      startedAt: started,
+    }, check);
     expect(stops).toBe(STOPS);
     expect(metrics.scrapes).toBeGreaterThan(0);
     expect(check.violations).toEqual([]);

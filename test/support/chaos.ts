@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { OutcomeLog } from '../../shared/ledger/outcome-log.js';
+import type { ChaosCheck } from './chaos-checker.js';
 import { grab, startGrab } from './cli.js';
 
 /** `npm run chaos` sets CHAOS_FULL=1: bigger campaigns, more faults. CI runs the short form. */
@@ -230,9 +231,31 @@ export interface ResultRow {
   seconds: number;
 }
 
-export function recordRow(row: ResultRow): void {
+/** What a scenario tells of its run; the rest of its row comes from the checker's verdict. */
+export interface ScenarioRun {
+  scenario: string;
+  grabs: number;
+  faults: string;
+  fencedWrites: number | string;
+  recovery: string;
+  startedAt: number;
+  /** Duplicate grants as this scenario counts them, when the checker's count is not all of it. */
+  duplicateGrants?: number;
+}
+
+/** Appends the scenario's row to the results file, prints it, and prints the first violations if any. */
+export function recordRow(run: ScenarioRun, check: ChaosCheck): void {
+  const { startedAt, ...described } = run;
+  const row: ResultRow = {
+    ...described,
+    violations: check.violations.length,
+    lostGrabs: check.lostGrabs,
+    duplicateGrants: run.duplicateGrants ?? check.duplicateGrants,
+    seconds: (Date.now() - startedAt) / 1000,
+  };
   appendFileSync(RESULTS_FILE, `${JSON.stringify({ ...row, full: FULL })}\n`);
   console.log(formatTable([row]));
+  if (check.violations.length > 0) console.log(`violations (${run.scenario}; overspent ${check.overspentCents} cents):\n  ${check.violations.slice(0, 10).join('\n  ')}`);
 }
 
 export function formatTable(rows: ResultRow[]): string {
