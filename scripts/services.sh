@@ -182,16 +182,7 @@ start_zookeeper() {
   [[ -z $pid ]] || die "our zookeeper (pid $pid) runs but does not answer at $addr; run: bash scripts/services.sh stop"
 
   mkdir -p "$ZK_DIR/data"
-  cat >"$ZK_DIR/zoo.cfg" <<EOF
-tickTime=500
-dataDir=$ZK_DIR/data
-clientPort=$ZK_PORT
-clientPortAddress=$ZK_HOST
-minSessionTimeout=1000
-maxSessionTimeout=60000
-admin.enableServer=false
-4lw.commands.whitelist=ruok,srvr,stat,mntr
-EOF
+  zk_base_config "$ZK_DIR/data" "$ZK_HOST" "$ZK_PORT" >"$ZK_DIR/zoo.cfg"
   zk_launch "$ZK_DIR/zoo.cfg" "$ZK_DIR"
   wait_until zookeeper zk_up "$ZK_PID" QuorumPeerMain "$ZK_LOG"
   say "zookeeper up at $addr (pid $(live_pid "$ZK_PID" QuorumPeerMain), log $ZK_LOG)"

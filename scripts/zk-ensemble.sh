@@ -53,18 +53,8 @@ write_config() {
   mkdir -p "$dir/data"
   echo "$n" >"$dir/data/myid"
   {
-    cat <<EOF
-tickTime=500
-initLimit=20
-syncLimit=10
-dataDir=$dir/data
-clientPort=$(client_port "$n")
-clientPortAddress=$HOST
-minSessionTimeout=1000
-maxSessionTimeout=60000
-admin.enableServer=false
-4lw.commands.whitelist=ruok,srvr,stat,mntr
-EOF
+    zk_base_config "$dir/data" "$HOST" "$(client_port "$n")"
+    printf 'initLimit=20\nsyncLimit=10\n'
     for peer in "${NODES[@]}"; do
       echo "server.$peer=$HOST:$((BASE_PORT + 10 + peer)):$((BASE_PORT + 20 + peer))"
     done

@@ -21,6 +21,21 @@ zk_mode() {
   echo "${BASH_REMATCH[1]}"
 }
 
+# zk_base_config DATA_DIR HOST PORT: the zoo.cfg lines every server here shares: a 500 ms tick,
+# so sessions may be as short as 1 s, and the four-letter words the scripts and tests ask.
+zk_base_config() {
+  cat <<EOF
+tickTime=500
+dataDir=$1
+clientPort=$3
+clientPortAddress=$2
+minSessionTimeout=1000
+maxSessionTimeout=60000
+admin.enableServer=false
+4lw.commands.whitelist=ruok,srvr,stat,mntr
+EOF
+}
+
 # zk_launch CONFIG DIR: starts QuorumPeerMain in the background with its log in DIR/zookeeper.log
 # and its pid in DIR/zookeeper.pid.
 zk_launch() {
