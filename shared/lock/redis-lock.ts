@@ -27,7 +27,7 @@ export class RedisLock implements DistributedLock {
   private readonly leaseMs: number;
   private readonly maxRetryDelayMs: number;
 
-  constructor(private readonly redis: Redis, options: RedisLockOptions = {}) {
+  constructor(redis: Redis, options: RedisLockOptions = {}) {
     this.scripts = loadLuaCommands(redis, new URL('./lua/', import.meta.url), ['redisLockAcquire', 'redisLockRelease', 'redisLockExtend']);
     this.leaseMs = options.leaseMs ?? 10_000;
     this.maxRetryDelayMs = options.maxRetryDelayMs ?? 8;

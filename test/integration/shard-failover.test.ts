@@ -11,6 +11,7 @@ import { ShardedQueue } from '../../shared/queue/sharded-queue.js';
 import { checkCampaign } from '../support/chaos-checker.js';
 import { grab, startGrab } from '../support/cli.js';
 import { testRedisUrl, testZkConnect } from '../support/env.js';
+import { eventually } from '../support/zk.js';
 
 const SHARDS = loadSettings({}).queueShards;
 const SESSION_MS = 2000;
@@ -35,14 +36,6 @@ function shardsOf(worker: ReturnType<typeof startGrab>): number[] | undefined {
   const lines = worker.output().split('\n').filter((l) => l.includes('"consuming shards"'));
   const last = lines.at(-1);
   return last ? (JSON.parse(last) as { shards: number[] }).shards : undefined;
-}
-
-async function eventually(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const split = (a: number[] | undefined, b: number[] | undefined) =>
