@@ -4,7 +4,9 @@ import type { Command, OptionValues } from '../shared/cli/command.js';
 import { option } from '../shared/cli/options.js';
 import { requireCampaign, withServices } from '../shared/cli/services.js';
 import { idSchema, parseSpecFile, specFromFlags } from '../shared/campaign/spec.js';
-import { plannedGrabs } from '../shared/ledger/grab-plan.js';
+import { poolAddresses } from '../shared/ledger/ledger.js';
+import { campaignJobIdPrefix } from '../shared/queue/grab-job.js';
+import { ShardedQueue } from '../shared/queue/sharded-queue.js';
 import { ZkConnection } from '../shared/lock/zk-connection.js';
 import { LOCK_ROOT } from '../shared/lock/zk-lock.js';
 import { zkSessionOptions } from '../shared/lock/zk-settings.js';
@@ -74,20 +76,21 @@ export const campaignShowCommand: Command = {
   options: { id: { type: 'string' } },
   async run({ values, settings }) {
     const id = campaignId(values);
-    return withServices(settings, async ({ redis, ledger, outcomes }) => {
+    return withServices(settings, async ({ ledger, outcomes }) => {
       const record = await requireCampaign(ledger, id);
-      const poolIds = record.spec.pools.map((p) => p.id);
-      const pools = [];
-      for (const p of record.spec.pools) {
-        const state = await ledger.poolState(id, p.id);
-        pools.push({ pool: p.id, ...state, token: state?.token.toString() });
-      }
+      const states = await ledger.poolStates(poolAddresses(record));
+      const pools = record.spec.pools.map((p, i) => {
+        const state = states[i];
+        return { pool: p.id, ...state, token: state?.token.toString() };
+      });
+      const progress = await outcomes.progress(record, record.stripes);
       const shown = {
         id,
+        instance: record.instance,
         split: record.spec.split,
+        lock: record.lock ?? null,
         createdAt: new Date(record.createdAtMs).toISOString(),
-        grabsEnqueued: await plannedGrabs(redis, id),
-        grabsFinished: await outcomes.finished(id, poolIds),
+        grabs: { enqueued: progress.enqueued, pending: progress.pending, finished: progress.finished, outcomes: progress.outcomes },
         pools,
       };
       process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
@@ -98,7 +101,7 @@ export const campaignShowCommand: Command = {
 
 export const campaignDeleteCommand: Command = {
   name: 'campaign delete',
-  summary: 'Delete a campaign: its ledger, outcomes and lock nodes (refused while grabs are pending, unless --force)',
+  summary: 'Delete a campaign: its ledger, outcomes, queued jobs and lock nodes (refused while grabs are pending, unless --force)',
   usage: 'grab campaign delete --id C [--force]',
   example: 'grab campaign delete --id new-year',
   options: { id: { type: 'string' }, force: { type: 'boolean' } },
@@ -107,8 +110,7 @@ export const campaignDeleteCommand: Command = {
     const force = option(values, 'force', z.boolean().default(false));
     return withServices(settings, async ({ redis, ledger, outcomes }) => {
       const record = await requireCampaign(ledger, id);
-      const poolIds = record.spec.pools.map((p) => p.id);
-      const pending = (await plannedGrabs(redis, id)) - (await outcomes.finished(id, poolIds));
+      const { pending } = await outcomes.progress(record, record.stripes);
       if (pending > 0 && !force) {
         throw new CommandFailure(`${pending} grabs of "${id}" are still pending; wait for them (grab wait --campaign ${id}) or pass --force`);
       }
@@ -119,9 +121,16 @@ export const campaignDeleteCommand: Command = {
       } finally {
         zookeeper.close();
       }
-      await ledger.deleteCampaign(id);
-      await redis.del(...outcomes.keysOf(id, poolIds));
-      process.stdout.write(`deleted campaign ${id}\n`);
+      // The ledger first: from then on, workers drop this instance's grabs and the producer stops.
+      const deleted = await ledger.deleteCampaign(id);
+      if (!deleted) throw new CommandFailure(`campaign "${id}" was deleted meanwhile`);
+      const queue = await ShardedQueue.open(settings.queue, settings.queueShards, redis);
+      try {
+        const removed = await queue.removeJobs(campaignJobIdPrefix(id, deleted.instance), redis);
+        process.stdout.write(`deleted campaign ${id} (instance ${deleted.instance}) and ${removed} of its jobs from queue ${settings.queue}\n`);
+      } finally {
+        await queue.close();
+      }
       return 0;
     });
   },

@@ -1,7 +1,7 @@
 import type { CommandServices } from '../shared/cli/services.js';
-import { plannedGrabs } from '../shared/ledger/grab-plan.js';
-import type { OutcomeCounts } from '../shared/ledger/outcome-log.js';
-import type { CampaignRecord } from '../shared/ledger/ledger.js';
+import { poolAddress, poolAddresses, type CampaignRecord } from '../shared/ledger/ledger.js';
+import { emptyCounts, type OutcomeCounts } from '../shared/ledger/outcome-log.js';
+import type { Outcome } from '../shared/queue/grab-job.js';
 
 export interface PoolReport {
   pool: string;
@@ -11,46 +11,57 @@ export interface PoolReport {
   packets: number;
   packetsGranted: number;
   grants: number;
+  pending: number;
+  failed: number;
+}
+
+export interface ListedGrab {
+  jobId: string;
+  /** Absent for a rejected grab: it named no pool of the campaign. */
+  pool?: string;
+  reason: string;
 }
 
 export interface CampaignReport {
   campaign: string;
+  instance: number;
+  /** Every money invariant holds and no grab is pending. */
   ok: boolean;
   violations: string[];
   outcomes: OutcomeCounts;
   jobs: { enqueued: number; finished: number; pending: number };
+  /** Failed grabs, awaiting `grab redrive` (at most LISTED_GRABS of them; outcomes.failed counts all). */
+  failed: ListedGrab[];
+  /** Rejected grabs (at most LISTED_GRABS of them; outcomes.rejected counts all). */
+  rejected: ListedGrab[];
   pools: PoolReport[];
 }
+
+export const LISTED_GRABS = 100;
 
 /**
  * Audits a campaign against the invariants money must keep: per pool, granted + remaining =
  * total, nothing below zero, at most one grant per user and no more than the packets; and every
- * enqueued grab settled with exactly one recorded outcome.
+ * enqueued grab settled with exactly one recorded outcome. Reads every pool in pipelined rounds,
+ * so a campaign of 10,000 pools costs tens of round trips.
  */
-export async function buildReport({ redis, ledger, outcomes }: CommandServices, record: CampaignRecord): Promise<CampaignReport> {
-  const campaignId = record.spec.id;
+export async function buildReport({ ledger, outcomes }: CommandServices, record: CampaignRecord): Promise<CampaignReport> {
   const violations: string[] = [];
   const pools: PoolReport[] = [];
-  const poolIds = record.spec.pools.map((p) => p.id);
-  const counted = await outcomes.count(campaignId, poolIds);
-  for (const spec of record.spec.pools) {
-    const state = await ledger.poolState(campaignId, spec.id);
-    if (!state) {
-      violations.push(`pool ${spec.id}: its ledger entry is missing`);
-      continue;
-    }
-    let grantedCents = 0;
-    let grants = 0;
-    const users = new Set<string>();
-    for await (const grant of ledger.scanGrants(campaignId, spec.id)) {
-      if (users.has(grant.user)) continue; // HSCAN may repeat a field; the hash itself cannot hold two.
-      users.add(grant.user);
-      grantedCents += grant.cents;
-      grants++;
-      if (grant.cents < 1) violations.push(`pool ${spec.id}: user ${grant.user} was granted ${grant.cents} cents, below 1`);
-    }
-    const packetsGranted = state.packets - state.remainingPackets;
+  const addresses = poolAddresses(record);
+  const [states, totals, progress] = await Promise.all([ledger.poolStates(addresses), ledger.grantTotals(addresses), outcomes.progress(record, record.stripes)]);
+  const poolSums = emptyCounts();
+  let poolPending = 0;
+  record.spec.pools.forEach((spec, i) => {
+    const state = states[i];
     const where = `pool ${spec.id}`;
+    if (!state) {
+      violations.push(`${where}: its ledger entry is missing`);
+      return;
+    }
+    const { grants, grantedCents, belowOneCent } = totals[i]!;
+    for (const user of belowOneCent) violations.push(`${where}: user ${user} was granted less than 1 cent`);
+    const packetsGranted = state.packets - state.remainingPackets;
     if (grantedCents + state.remainingCents !== state.totalCents) {
       violations.push(`${where}: granted ${grantedCents} + remaining ${state.remainingCents} = ${grantedCents + state.remainingCents} cents, not the total ${state.totalCents} (overspent by ${grantedCents + state.remainingCents - state.totalCents})`);
     }
@@ -58,14 +69,59 @@ export async function buildReport({ redis, ledger, outcomes }: CommandServices, 
     if (state.remainingPackets < 0) violations.push(`${where}: remaining ${state.remainingPackets} packets is below zero`);
     if (grants !== packetsGranted) violations.push(`${where}: ${grants} users hold grants but the balance counts ${packetsGranted} packets handed out`);
     if (grants > state.packets) violations.push(`${where}: ${grants} grants exceed its ${state.packets} packets`);
-    const poolOutcomes = counted.perPool.get(spec.id)!;
-    if (poolOutcomes.granted !== grants) violations.push(`${where}: ${poolOutcomes.granted} grabs recorded as granted but ${grants} grants in the ledger`);
-    pools.push({ pool: spec.id, totalCents: state.totalCents, grantedCents, remainingCents: state.remainingCents, packets: state.packets, packetsGranted, grants });
+    if (state.outcomes.granted !== grants) violations.push(`${where}: ${state.outcomes.granted} grabs recorded as granted but ${grants} grants in the ledger`);
+    for (const k of Object.keys(poolSums) as Outcome[]) poolSums[k] += state.outcomes[k];
+    poolPending += state.pending;
+    pools.push({
+      pool: spec.id,
+      totalCents: state.totalCents,
+      grantedCents,
+      remainingCents: state.remainingCents,
+      packets: state.packets,
+      packetsGranted,
+      grants,
+      pending: state.pending,
+      failed: state.outcomes.failed,
+    });
+  });
+  // The stripe counters are kept in the same steps as the pools' own: they must agree.
+  poolSums.rejected = progress.outcomes.rejected;
+  if (poolPending !== progress.pending || (Object.keys(poolSums) as Outcome[]).some((k) => poolSums[k] !== progress.outcomes[k])) {
+    violations.push(`the campaign's progress counters (${JSON.stringify({ ...progress.outcomes, pending: progress.pending })}) disagree with its pools' (${JSON.stringify({ ...poolSums, pending: poolPending })})`);
   }
-  const enqueued = await plannedGrabs(redis, campaignId);
-  const finished = Object.values(counted.counts).reduce((a, b) => a + b, 0);
-  const pending = Math.max(0, enqueued - finished);
-  if (pending > 0) violations.push(`${pending} of ${enqueued} enqueued grabs have no outcome yet`);
-  if (finished > enqueued) violations.push(`${finished} outcomes recorded for ${enqueued} enqueued grabs`);
-  return { campaign: campaignId, ok: violations.length === 0, violations, outcomes: counted.counts, jobs: { enqueued, finished, pending }, pools };
+  if (progress.pending > 0) violations.push(`${progress.pending} of ${progress.enqueued} enqueued grabs have no outcome yet`);
+  return {
+    campaign: record.campaignId,
+    instance: record.instance,
+    ok: violations.length === 0,
+    violations,
+    outcomes: progress.outcomes,
+    jobs: { enqueued: progress.enqueued, finished: progress.finished, pending: progress.pending },
+    failed: await listFailed(outcomes, record, pools),
+    rejected: await listRejected(outcomes, record),
+    pools,
+  };
+}
+
+/** Reads the failures of only the pools that count some. */
+async function listFailed(outcomes: CommandServices['outcomes'], record: CampaignRecord, pools: readonly PoolReport[]): Promise<ListedGrab[]> {
+  const listed: ListedGrab[] = [];
+  for (const { pool: poolId } of pools.filter((p) => p.failed > 0)) {
+    if (listed.length >= LISTED_GRABS) break;
+    const pool = poolAddress(record, poolId);
+    for await (const { jobId, reason } of outcomes.failures(pool)) {
+      listed.push({ jobId, pool: pool.poolId, reason });
+      if (listed.length >= LISTED_GRABS) break;
+    }
+  }
+  return listed;
+}
+
+async function listRejected(outcomes: CommandServices['outcomes'], record: CampaignRecord): Promise<ListedGrab[]> {
+  const listed: ListedGrab[] = [];
+  for await (const grab of outcomes.rejections(record)) {
+    listed.push(grab);
+    if (listed.length >= LISTED_GRABS) break;
+  }
+  return listed;
 }

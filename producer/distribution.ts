@@ -1,3 +1,4 @@
+import { fnv1a } from '../shared/hash/fnv1a.js';
 import { seededRng } from '../shared/ledger/prng.js';
 
 export const distributionNames = ['uniform', 'hot', 'zipf'] as const;
@@ -8,12 +9,8 @@ export const HOT_SHARE = 0.8;
 
 const UINT32 = 2 ** 32;
 
-/** FNV-1a: a stable hash, so a user is sent to the same pool on every run of the producer. */
-function hashUser(user: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < user.length; i++) h = Math.imul(h ^ user.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
+/** Stable, so a user is sent to the same pool on every run of the producer. */
+const hashUser = fnv1a;
 
 /**
  * Picks the pool (an index below `pools`) each user grabs, deterministically from the user id.

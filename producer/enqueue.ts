@@ -1,16 +1,32 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobsOptions } from 'bullmq';
-import type { CampaignSpec } from '../shared/campaign/spec.js';
+import { poolAddress, type CampaignRecord } from '../shared/ledger/ledger.js';
+import { UnknownPoolError } from '../shared/ledger/ledger-errors.js';
+import type { OutcomeLog } from '../shared/ledger/outcome-log.js';
 import { grabJobId, type GrabJob } from '../shared/queue/grab-job.js';
 import type { GrabBulkJob, ShardedQueue } from '../shared/queue/sharded-queue.js';
 import { poolChooser, type DistributionName } from './distribution.js';
 
-/** Retries cover lost locks, fenced commits and outages; bad grabs fail at once (UnrecoverableError). */
-export const grabJobOptions: JobsOptions = { attempts: 10, backoff: { type: 'exponential', delay: 200 } };
+/** A grab's retry budget: attempts, with exponential backoff from `backoffMs`. */
+export interface RetryBudget {
+  attempts: number;
+  backoffMs: number;
+}
+
+/**
+ * Retries cover errors in the grab's own processing; outages and lost locks put a grab back
+ * without spending an attempt, and bad grabs fail at once (UnrecoverableError).
+ */
+export const defaultRetryBudget: RetryBudget = { attempts: 10, backoffMs: 200 };
+
+export const grabJobOptions = ({ attempts, backoffMs }: RetryBudget): JobsOptions => ({ attempts, backoff: { type: 'exponential', delay: backoffMs } });
 
 export interface EnqueueOptions {
   queue: ShardedQueue;
-  spec: CampaignSpec;
+  campaign: CampaignRecord;
+  /** Where each chunk's grabs are recorded as pending once the queue has taken them. */
+  outcomes: OutcomeLog;
+  retry?: RetryBudget;
   users: AsyncIterable<string>;
   distribution: DistributionName;
   chunkSize: number;
@@ -23,35 +39,59 @@ export interface EnqueueOptions {
   onProgress?: (sent: number) => void;
 }
 
+export interface EnqueueResult {
+  /** Grabs sent to the queue, one per user line. */
+  sent: number;
+  /** Grabs the campaign had not seen before: sent minus repeated users and grabs enqueued by earlier runs. */
+  added: number;
+}
+
 const CHUNK_ATTEMPTS = 5;
 
 /**
  * A chunk that failed (say, Redis restarted mid-pipeline) may be partly in the queue. Job ids
  * are deterministic, so sending it again adds only what is missing.
  */
-async function addWithRetries(queue: ShardedQueue, chunk: GrabBulkJob[]): Promise<void> {
+async function withRetries<T>(send: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await queue.addBulk(chunk);
-      return;
+      return await send();
     } catch (err) {
-      if (attempt >= CHUNK_ATTEMPTS) throw err;
+      if (attempt >= CHUNK_ATTEMPTS || err instanceof UnknownPoolError) throw err;
       await sleep(500 * attempt);
     }
   }
 }
 
 /**
+ * Records a chunk's grabs as pending in their pools' outcome logs, after the queue has taken
+ * them: a grab is counted once, however often it is sent. Returns how many were new.
+ */
+async function markChunk(options: EnqueueOptions, chunk: GrabBulkJob[]): Promise<number> {
+  const byPool = new Map<string, string[]>();
+  for (const job of chunk) {
+    let ids = byPool.get(job.data.pool);
+    if (!ids) byPool.set(job.data.pool, (ids = []));
+    ids.push(job.opts.jobId!);
+  }
+  const added = await Promise.all([...byPool].map(([pool, ids]) => options.outcomes.markEnqueued(poolAddress(options.campaign, pool), ids)));
+  return added.reduce((a, b) => a + b, 0);
+}
+
+/**
  * Streams one grab job per user into the queue: memory holds only the chunks in flight, never
  * the whole campaign. Job ids are deterministic, so re-sending a chunk, or re-running the whole
- * producer after a crash, adds no grab twice.
+ * producer after a crash, adds no grab twice, and each grab is counted once.
  */
-export async function enqueueGrabs(options: EnqueueOptions): Promise<number> {
-  const { queue, spec, chunkSize } = options;
+export async function enqueueGrabs(options: EnqueueOptions): Promise<EnqueueResult> {
+  const { queue, campaign, chunkSize } = options;
+  const { spec, instance } = campaign;
+  const jobOptions = grabJobOptions(options.retry ?? defaultRetryBudget);
   const choosePool = poolChooser(options.distribution, spec.pools.length);
   const pending = new Set<Promise<void>>();
   const startedAt = Date.now();
   let sent = 0;
+  let added = 0;
   let failure: unknown;
 
   const send = async (chunk: GrabBulkJob[]) => {
@@ -64,7 +104,10 @@ export async function enqueueGrabs(options: EnqueueOptions): Promise<number> {
       const dueAt = startedAt + ((sent + chunk.length) / options.rate) * 1000;
       if (dueAt > Date.now()) await sleep(dueAt - Date.now());
     }
-    const request = addWithRetries(queue, chunk).then(
+    const request = (async () => {
+      await withRetries(() => queue.addBulk(chunk));
+      added += await withRetries(() => markChunk(options, chunk));
+    })().then(
       () => {
         sent += chunk.length;
         options.onProgress?.(sent);
@@ -79,8 +122,8 @@ export async function enqueueGrabs(options: EnqueueOptions): Promise<number> {
 
   let chunk: GrabBulkJob[] = [];
   for await (const user of options.users) {
-    const data: GrabJob = { campaign: spec.id, pool: spec.pools[choosePool(user)]!.id, user };
-    chunk.push({ name: 'grab', data, opts: { ...grabJobOptions, jobId: grabJobId(data) } });
+    const data: GrabJob = { campaign: spec.id, instance, pool: spec.pools[choosePool(user)]!.id, user };
+    chunk.push({ name: 'grab', data, opts: { ...jobOptions, jobId: grabJobId(data) } });
     if (chunk.length === chunkSize) {
       await send(chunk);
       chunk = [];
@@ -89,5 +132,5 @@ export async function enqueueGrabs(options: EnqueueOptions): Promise<number> {
   if (chunk.length > 0) await send(chunk);
   await Promise.all(pending);
   if (failure) throw failure;
-  return sent;
+  return { sent, added };
 }

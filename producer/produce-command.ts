@@ -1,25 +1,25 @@
 import { z } from 'zod';
-import { UsageError } from '../shared/config/errors.js';
+import { CommandFailure, UsageError } from '../shared/config/errors.js';
 import type { Command } from '../shared/cli/command.js';
 import { intFlag, option } from '../shared/cli/options.js';
 import { progressReporter } from '../shared/cli/progress.js';
 import { requireCampaign, withServices } from '../shared/cli/services.js';
 import { idSchema } from '../shared/campaign/spec.js';
-import { raisePlannedGrabs } from '../shared/ledger/grab-plan.js';
+import { UnknownPoolError } from '../shared/ledger/ledger-errors.js';
 import { createLogger } from '../shared/logging/logger.js';
 import { createRegistry, producerMetrics } from '../shared/metrics/metrics.js';
 import { scrapeSample } from '../shared/metrics/scrape-sample.js';
 import { serveMetrics } from '../shared/metrics/serve-metrics.js';
 import { ShardedQueue } from '../shared/queue/sharded-queue.js';
 import { distributionNames } from './distribution.js';
-import { enqueueGrabs } from './enqueue.js';
+import { defaultRetryBudget, enqueueGrabs } from './enqueue.js';
 import { countUsers, generatedUsers, usersFromFile } from './user-source.js';
 
 export const produceCommand: Command = {
   name: 'produce',
-  summary: 'Enqueue one grab job per user of a campaign (re-running it never duplicates a grab)',
+  summary: 'Enqueue one grab job per user of a campaign (a repeated user, or a re-run, never duplicates a grab)',
   usage:
-    'grab produce --campaign C (--users N | --users-file F) [--distribution uniform|hot|zipf] [--chunk N] [--in-flight N] [--max-backlog N] [--rate R] [--metrics-port P] [--metrics-host H]',
+    'grab produce --campaign C (--users N | --users-file F) [--distribution uniform|hot|zipf] [--chunk N] [--in-flight N] [--max-backlog N] [--rate R] [--attempts N] [--backoff-ms MS] [--metrics-port P] [--metrics-host H]',
   example: 'grab produce --campaign new-year --users 100000 --distribution hot',
   options: {
     campaign: { type: 'string' },
@@ -30,6 +30,8 @@ export const produceCommand: Command = {
     'in-flight': { type: 'string' },
     'max-backlog': { type: 'string' },
     rate: { type: 'string' },
+    attempts: { type: 'string' },
+    'backoff-ms': { type: 'string' },
   },
   async run({ values, settings }) {
     const campaignId = option(values, 'campaign', idSchema);
@@ -41,13 +43,16 @@ export const produceCommand: Command = {
     const inFlight = option(values, 'in-flight', intFlag(1, 64, 4));
     const maxBacklog = values['max-backlog'] === undefined ? undefined : option(values, 'max-backlog', intFlag(1, 100_000_000));
     const rate = values.rate === undefined ? undefined : option(values, 'rate', intFlag(1, 10_000_000));
+    const retry = {
+      attempts: option(values, 'attempts', intFlag(1, 100, defaultRetryBudget.attempts)),
+      backoffMs: option(values, 'backoff-ms', intFlag(1, 600_000, defaultRetryBudget.backoffMs)),
+    };
     const logger = createLogger('producer', settings.logLevel);
     const users = () => (typeof usersFile === 'string' ? usersFromFile(usersFile) : generatedUsers(userCount!));
 
-    return withServices(settings, async ({ redis, ledger }) => {
+    return withServices(settings, async ({ redis, ledger, outcomes }) => {
       const record = await requireCampaign(ledger, campaignId);
       const total = userCount ?? (await countUsers(users()));
-      await raisePlannedGrabs(redis, campaignId, total);
       const queue = await ShardedQueue.open(settings.queue, settings.queueShards, redis);
       for (const shard of queue.shards) shard.on('error', (err) => logger.error({ err }, 'queue error'));
       const registry = createRegistry();
@@ -56,9 +61,11 @@ export const produceCommand: Command = {
       const progress = progressReporter(`enqueue ${campaignId}`, total);
       let counted = 0;
       try {
-        const sent = await enqueueGrabs({
+        const { sent, added } = await enqueueGrabs({
           queue,
-          spec: record.spec,
+          campaign: record,
+          outcomes,
+          retry,
           users: users(),
           distribution,
           chunkSize,
@@ -72,7 +79,15 @@ export const produceCommand: Command = {
           },
         });
         progress.finish(sent);
-        logger.info({ campaign: campaignId, grabs: sent, distribution }, 'grabs enqueued');
+        const repeated = sent - added;
+        process.stdout.write(
+          `enqueued ${added} new grabs for ${campaignId}` +
+            (repeated > 0 ? `; ${repeated} of the ${sent} sent were already enqueued (a user listed twice, or an earlier run) and count once\n` : '\n'),
+        );
+        logger.info({ campaign: campaignId, instance: record.instance, sent, added, distribution }, 'grabs enqueued');
+      } catch (err) {
+        if (err instanceof UnknownPoolError) throw new CommandFailure(`campaign "${campaignId}" was deleted while its grabs were being enqueued`);
+        throw err;
       } finally {
         await metricsServer?.close();
         await queue.close();

@@ -2,27 +2,37 @@ import type { Command } from '../shared/cli/command.js';
 import { option } from '../shared/cli/options.js';
 import { requireCampaign, withServices } from '../shared/cli/services.js';
 import { idSchema } from '../shared/campaign/spec.js';
-import { buildReport, type CampaignReport } from './campaign-report.js';
+import { buildReport, type CampaignReport, type ListedGrab } from './campaign-report.js';
+
+const listLines = (label: string, total: number, grabs: readonly ListedGrab[]): string[] =>
+  total === 0
+    ? []
+    : [
+        `${label} (${total}${grabs.length < total ? `, first ${grabs.length} listed` : ''}):`,
+        ...grabs.map((g) => `  ${g.jobId}${g.pool ? ` (pool ${g.pool})` : ''}: ${g.reason}`),
+      ];
 
 function formatReport(report: CampaignReport): string {
   const { outcomes, jobs } = report;
   const lines = [
     `campaign ${report.campaign}: ${report.ok ? 'OK' : 'VIOLATED'}`,
     `grabs: ${jobs.enqueued} enqueued, ${jobs.finished} finished, ${jobs.pending} pending`,
-    `outcomes: ${outcomes.granted} granted, ${outcomes.sold_out} sold out, ${outcomes.duplicate} duplicate, ${outcomes.rejected} rejected`,
+    `outcomes: ${outcomes.granted} granted, ${outcomes.sold_out} sold out, ${outcomes.duplicate} duplicate, ${outcomes.rejected} rejected, ${outcomes.failed} failed`,
     'pool                 total cents   granted cents  remaining cents  packets granted',
     ...report.pools.map(
       (p) =>
         `${p.pool.padEnd(20)} ${String(p.totalCents).padStart(11)} ${String(p.grantedCents).padStart(15)} ${String(p.remainingCents).padStart(16)} ${`${p.packetsGranted}/${p.packets}`.padStart(16)}`,
     ),
     ...report.violations.map((v) => `VIOLATION: ${v}`),
+    ...listLines(`FAILED grabs, re-drive them with grab redrive --campaign ${report.campaign}`, outcomes.failed, report.failed),
+    ...listLines('rejected grabs', outcomes.rejected, report.rejected),
   ];
   return `${lines.join('\n')}\n`;
 }
 
 export const reportCommand: Command = {
   name: 'report',
-  summary: 'Audit a campaign against its invariants (exit 1 naming each violation)',
+  summary: 'Audit a campaign against its invariants (exit 1 naming each violation, or listing failed grabs)',
   usage: 'grab report --campaign C [--json]',
   example: 'grab report --campaign new-year --json',
   options: { campaign: { type: 'string' }, json: { type: 'boolean' } },
@@ -31,7 +41,7 @@ export const reportCommand: Command = {
     return withServices(settings, async (services) => {
       const report = await buildReport(services, await requireCampaign(services.ledger, campaignId));
       process.stdout.write(values.json === true ? `${JSON.stringify(report)}\n` : formatReport(report));
-      return report.ok ? 0 : 1;
+      return report.ok && report.outcomes.failed === 0 ? 0 : 1;
     });
   },
 };

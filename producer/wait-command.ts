@@ -4,37 +4,42 @@ import { intFlag, option } from '../shared/cli/options.js';
 import { progressReporter } from '../shared/cli/progress.js';
 import { requireCampaign, withServices } from '../shared/cli/services.js';
 import { idSchema } from '../shared/campaign/spec.js';
-import { plannedGrabs } from '../shared/ledger/grab-plan.js';
+import { CommandFailure } from '../shared/config/errors.js';
+
+/** Each poll reads the campaign's stripe counters: at most 16 pipelined reads, however many pools. */
+const POLL_MS = 250;
 
 export const waitCommand: Command = {
   name: 'wait',
-  summary: 'Wait until every enqueued grab of a campaign has an outcome (exit 1 on timeout)',
+  summary: 'Wait until every enqueued grab of a campaign has an outcome (exit 1 on timeout, or if some failed)',
   usage: 'grab wait --campaign C [--timeout S]',
   example: 'grab wait --campaign new-year --timeout 600',
   options: { campaign: { type: 'string' }, timeout: { type: 'string' } },
   async run({ values, settings }) {
     const campaignId = option(values, 'campaign', idSchema);
     const timeoutSec = option(values, 'timeout', intFlag(1, 86_400, 600));
-    return withServices(settings, async ({ redis, ledger, outcomes }) => {
+    return withServices(settings, async ({ ledger, outcomes }) => {
       const record = await requireCampaign(ledger, campaignId);
-      const poolIds = record.spec.pools.map((p) => p.id);
       const deadline = Date.now() + timeoutSec * 1000;
-      let planned = await plannedGrabs(redis, campaignId);
-      const progress = progressReporter(`settle ${campaignId}`, planned);
+      let progress = await outcomes.progress(record, record.stripes);
+      const reporter = progressReporter(`settle ${campaignId}`, progress.enqueued);
       for (;;) {
-        const finished = await outcomes.finished(campaignId, poolIds);
-        if (planned > 0 && finished >= planned) {
-          progress.finish(finished);
-          return 0;
-        }
-        if (Date.now() >= deadline) {
-          progress.finish(finished);
-          process.stderr.write(`grab wait: timed out after ${timeoutSec} s; ${planned - finished} of ${planned} grabs still pending\n`);
+        if (progress.enqueued > 0 && progress.pending === 0) {
+          reporter.finish(progress.finished);
+          const { failed } = progress.outcomes;
+          if (failed === 0) return 0;
+          process.stderr.write(`grab wait: every grab has an outcome, but ${failed} failed; see grab report --campaign ${campaignId}, then grab redrive --campaign ${campaignId}\n`);
           return 1;
         }
-        progress.update(finished);
-        await sleep(250);
-        planned = await plannedGrabs(redis, campaignId);
+        if (Date.now() >= deadline) {
+          reporter.finish(progress.finished);
+          process.stderr.write(`grab wait: timed out after ${timeoutSec} s; ${progress.pending} of ${progress.enqueued} grabs still pending\n`);
+          return 1;
+        }
+        reporter.update(progress.finished, progress.enqueued);
+        await sleep(POLL_MS);
+        if ((await ledger.instanceOf(campaignId)) !== record.instance) throw new CommandFailure(`campaign "${campaignId}" was deleted while waiting for it`);
+        progress = await outcomes.progress(record, record.stripes);
       }
     });
   },

@@ -40,25 +40,27 @@ export function lockedDeduction(lock: DistributedLock, ledger: Ledger, rng: Rng,
     // A sold-out pool is always read: a redelivered grab of a user who holds a grant gets it back.
     return known && known.token === token && known.remainingPackets > 0 ? { ...known, grants: new Map() } : undefined;
   };
-  return async ({ campaignId, poolId, split }, grabs) => {
-    const key = `${campaignId}/${poolId}`;
+  return async (ref, grabs) => {
+    const key = `${ref.campaignId}/${ref.poolId}`;
+    // A re-created campaign takes the same lock, possibly a kept node with the same token: its
+    // pools are not the ones this process remembers.
+    const memoryKey = `${ref.instance}/${key}`;
     const read = () =>
       ledger.readPool(
-        campaignId,
-        poolId,
+        ref,
         grabs.map((g) => g.user),
       );
     const handle = await lock.acquire(key, { timeoutMs: lockTimeoutMs });
     try {
-      let pool = recall(key, handle.fencingToken) ?? (await read());
+      let pool = recall(memoryKey, handle.fencingToken) ?? (await read());
       for (let reads = 1; ; reads++) {
-        const { results, grants } = allocate(pool, split, grabs, rng);
+        const { results, grants } = allocate(pool, ref.split, grabs, rng);
         if (grants.length === 0) return results;
         if (!handle.isSafe()) throw new LostLockError('lost', `lock on ${key} lost before commit (${String(handle.lost.reason ?? 'deadline')})`);
-        const commit = await ledger.commitGrants(campaignId, poolId, handle.fencingToken, pool.version, grants, Date.now());
+        const commit = await ledger.commitGrants(ref, handle.fencingToken, pool.version, grants, Date.now());
         if (commit.status === 'ok') {
           if (remembered.size >= MAX_REMEMBERED_POOLS) remembered.clear();
-          remembered.set(key, {
+          remembered.set(memoryKey, {
             remainingCents: pool.remainingCents - grants.reduce((sum, g) => sum + g.cents, 0),
             remainingPackets: pool.remainingPackets - grants.length,
             version: commit.version,
@@ -66,7 +68,7 @@ export function lockedDeduction(lock: DistributedLock, ledger: Ledger, rng: Rng,
           });
           return results;
         }
-        remembered.delete(key);
+        remembered.delete(memoryKey);
         if (commit.status === 'fenced') throw new LostLockError('fenced', `commit to ${key} fenced out: token ${handle.fencingToken} < ${commit.storedToken}`);
         if (reads >= MAX_STALE_READS) throw new LostLockError('unstable', `pool ${key} kept changing under the lock`);
         pool = await read();
@@ -79,10 +81,10 @@ export function lockedDeduction(lock: DistributedLock, ledger: Ledger, rng: Rng,
 
 /** Lock-free: one Lua script per grab checks, computes and deducts inside Redis. The ceiling to compare against. */
 export function atomicDeduction(ledger: Ledger): Deduction {
-  return ({ campaignId, poolId }, grabs) =>
+  return (pool, grabs) =>
     Promise.all(
       grabs.map(async ({ user, jobId }): Promise<GrabResult> => {
-        const result = await ledger.grabAtomic(campaignId, poolId, user, jobId, Date.now());
+        const result = await ledger.grabAtomic(pool, user, jobId, Date.now());
         if (result.outcome === 'sold_out') return result;
         return result.outcome === 'granted' ? { outcome: 'granted', cents: result.grant.cents } : existingGrantResult(result.grant, jobId);
       }),
@@ -91,10 +93,10 @@ export function atomicDeduction(ledger: Ledger): Deduction {
 
 /** UNSAFE ON PURPOSE: no lock, no fence. Concurrent workers overwrite each other's deductions and overspend. */
 export function unlockedDeduction(ledger: Ledger, rng: Rng): Deduction {
-  return async ({ campaignId, poolId, split }, grabs) => {
-    const read = await ledger.readPool(campaignId, poolId, grabs.map((g) => g.user));
-    const { results, grants } = allocate(read, split, grabs, rng);
-    if (grants.length > 0) await ledger.writeUnfenced(campaignId, poolId, read, grants, Date.now());
+  return async (pool, grabs) => {
+    const read = await ledger.readPool(pool, grabs.map((g) => g.user));
+    const { results, grants } = allocate(read, pool.split, grabs, rng);
+    if (grants.length > 0) await ledger.writeUnfenced(pool, read, grants, Date.now());
     return results;
   };
 }

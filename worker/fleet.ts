@@ -4,6 +4,8 @@ import type { Logger } from '../shared/logging/logger.js';
 
 const grabCli = fileURLToPath(new URL('../shared/cli/grab.js', import.meta.url));
 const RESTART_DELAY_MS = 500;
+/** `grab work` exits 2 when its flags or settings are refused: restarting it would only repeat that. */
+const REFUSED_EXIT_CODE = 2;
 
 export interface FleetOptions {
   workers: number;
@@ -30,6 +32,12 @@ export function runFleet({ workers, argsFor, logger }: FleetOptions): Promise<nu
         if (children.size === 0) finish();
         return;
       }
+      if (code === REFUSED_EXIT_CODE) {
+        logger.error({ worker: index, code }, 'worker refused its settings; stopping the fleet');
+        exitCode = REFUSED_EXIT_CODE;
+        stop('SIGTERM');
+        return;
+      }
       logger.warn({ worker: index, code, signal }, 'worker died; restarting');
       setTimeout(() => {
         if (!stopping) start(index);
@@ -37,9 +45,10 @@ export function runFleet({ workers, argsFor, logger }: FleetOptions): Promise<nu
     });
   };
 
+  let exitCode = 0;
   let finish: () => void = () => undefined;
   const done = new Promise<number>((resolve) => {
-    finish = () => resolve(0);
+    finish = () => resolve(exitCode);
   });
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;

@@ -1,3 +1,4 @@
+import type { PoolAddress } from '../shared/ledger/keys.js';
 import type { SplitName } from '../shared/ledger/split.js';
 import type { GrabResult } from '../shared/queue/grab-job.js';
 
@@ -7,9 +8,8 @@ export interface GrabRequest {
   jobId: string;
 }
 
-export interface PoolRef {
-  campaignId: string;
-  poolId: string;
+/** A pool of one campaign instance, with the split its packets are cut by. */
+export interface PoolRef extends PoolAddress {
   split: SplitName;
 }
 

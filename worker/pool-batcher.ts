@@ -26,7 +26,7 @@ export class PoolBatcher {
   ) {}
 
   submit(pool: PoolRef, grab: GrabRequest): Promise<GrabResult> {
-    const key = `${pool.campaignId}/${pool.poolId}`;
+    const key = `${pool.campaignId}@${pool.instance}/${pool.poolId}`;
     let queue = this.queues.get(key);
     const result = new Promise<GrabResult>((resolve, reject) => {
       if (!queue) {

@@ -1,3 +1,4 @@
+import { UnknownPoolError } from '../shared/ledger/ledger-errors.js';
 import type { OutcomeLog } from '../shared/ledger/outcome-log.js';
 import type { Deduction } from './grab-request.js';
 
@@ -5,11 +6,11 @@ import type { Deduction } from './grab-request.js';
 export function recordingDeduction(deduct: Deduction, outcomes: OutcomeLog): Deduction {
   return async (pool, grabs) => {
     const results = await deduct(pool, grabs);
-    await outcomes.record(
-      pool.campaignId,
-      pool.poolId,
-      grabs.map((g, i) => [g.jobId, results[i]!.outcome] as const),
+    const recorded = await outcomes.record(
+      pool,
+      grabs.map((g, i) => ({ jobId: g.jobId, outcome: results[i]!.outcome })),
     );
+    if (!recorded) throw new UnknownPoolError(pool.campaignId, pool.poolId);
     return results;
   };
 }

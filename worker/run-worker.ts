@@ -1,6 +1,6 @@
-import { UnrecoverableError, type Worker } from 'bullmq';
+import { UnrecoverableError, type Job, type Worker } from 'bullmq';
 import type { Settings } from '../shared/config/settings.js';
-import { Ledger } from '../shared/ledger/ledger.js';
+import { Ledger, poolAddress } from '../shared/ledger/ledger.js';
 import { OutcomeLog } from '../shared/ledger/outcome-log.js';
 import { cryptoSeededRng, seededRng } from '../shared/ledger/prng.js';
 import type { Logger } from '../shared/logging/logger.js';
@@ -12,12 +12,19 @@ import { QUEUE_PREFIX } from '../shared/queue/queue-names.js';
 import { ShardedQueue } from '../shared/queue/sharded-queue.js';
 import { createRedis } from '../shared/redis/connection.js';
 import { CampaignDirectory } from './campaign-directory.js';
-import { createGrabProcessor } from './grab-processor.js';
+import { DependencyGate } from './dependency-gate.js';
+import { createGrabProcessor, recordFailure } from './grab-processor.js';
+import { checkLockFamily } from './lock-family-check.js';
 import { measuredDeduction } from './measured-deduction.js';
 import { PoolBatcher } from './pool-batcher.js';
 import { recordingDeduction } from './recording-deduction.js';
 import { startShardedConsumption } from './sharded-consumption.js';
-import { createStrategy, type StrategyName } from './strategies.js';
+import { createStrategy, lockFamily, type StrategyName } from './strategies.js';
+import { grabJobSchema } from '../shared/queue/grab-job.js';
+
+/** How long a grab put back during an outage waits before it is tried again. */
+const POSTPONE_MS = 1000;
+const STALLED_OUT = /stalled more than allowable limit/;
 
 export interface WorkerOptions {
   settings: Settings;
@@ -49,9 +56,24 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const rng = options.seed === undefined ? cryptoSeededRng() : seededRng(options.seed);
   const ledger = new Ledger(redis, rng);
   const outcomes = new OutcomeLog(redis);
+  const family = lockFamily(options.strategy);
+  try {
+    await checkLockFamily(ledger, outcomes, family, options.strategy);
+  } catch (err) {
+    redis.disconnect();
+    throw err;
+  }
+  const campaigns = new CampaignDirectory(ledger, family);
   const registry = createRegistry();
   const grabs = grabMetrics(registry);
-  const pools = new PoolGauges(poolMetrics(registry), (campaignId, poolId) => ledger.poolState(campaignId, poolId), logger);
+  const pools = new PoolGauges(
+    poolMetrics(registry),
+    async (campaignId, poolId) => {
+      const record = await campaigns.current(campaignId);
+      return record && ledger.poolState(poolAddress(record, poolId));
+    },
+    logger,
+  );
   const strategy = createStrategy(options.strategy, {
     settings,
     redis,
@@ -75,13 +97,34 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   });
   if (zookeeper) await zookeeper.session();
   const batcher = new PoolBatcher(measuredDeduction(recordingDeduction(strategy.deduction, outcomes), grabs, pools), options.maxBatch);
-  const processor = createGrabProcessor({ campaigns: new CampaignDirectory(ledger), batcher, outcomes });
+  const processor = createGrabProcessor({
+    campaigns,
+    batcher,
+    outcomes,
+    logger,
+    postponeMs: POSTPONE_MS,
+    onUnsettled: (outcome) => grabs.grabs.inc({ outcome }),
+  });
 
+  // The processor records a grab's last failed attempt itself; a job BullMQ fails without
+  // running it (stalled too often) is recorded here. Both end in the same failed outcome.
+  const recordFailedForGood = async (job: Job, err: Error) => {
+    const grab = grabJobSchema.safeParse(job.data);
+    if (!grab.success || !job.id) return;
+    const lookup = await campaigns.lookup(grab.data.campaign, grab.data.instance, grab.data.pool);
+    if (lookup.status === 'ok') await recordFailure(outcomes, lookup.pool, job.id, err);
+  };
   const onWorker = (worker: Worker) => {
     worker.on('error', (err) => logger.error({ err }, 'worker error'));
     worker.on('failed', (job, err) => {
-      if (err instanceof UnrecoverableError) grabs.grabs.inc({ outcome: 'rejected' });
-      if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) logger.warn({ jobId: job.id, reason: err.message }, 'grab failed for good');
+      if (err instanceof UnrecoverableError) {
+        grabs.grabs.inc({ outcome: 'rejected' });
+        return;
+      }
+      if (!job || (job.attemptsMade < (job.opts.attempts ?? 1) && !STALLED_OUT.test(err.message))) return;
+      grabs.grabs.inc({ outcome: 'failed' });
+      logger.warn({ jobId: job.id, err }, 'grab failed for good; grab redrive re-enqueues it');
+      recordFailedForGood(job, err).catch((recordErr: unknown) => logger.error({ err: recordErr, jobId: job.id }, 'recording a failed grab failed; it stays pending'));
     });
   };
   const consumption = await startShardedConsumption({
@@ -102,6 +145,16 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     },
   });
   shardMetrics(registry, () => consumption.consumer.shards.length);
+  const gate = new DependencyGate({
+    checks: {
+      redis: () => redis.status === 'ready' && queueConnection.status === 'ready',
+      ...(zookeeper ? { zookeeper: () => zooKeeperConnected(zookeeper) } : {}),
+    },
+    onChange: (up) => (up ? consumption.consumer.resume() : consumption.consumer.pause()),
+    whileDown: () => void zookeeper?.session().catch(() => undefined),
+    logger,
+  });
+  gate.start();
   pools.start();
   logger.info({ strategy: options.strategy, concurrency: options.concurrency, maxBatch: options.maxBatch }, 'worker started');
 
@@ -109,6 +162,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     async stop(graceMs) {
       // A job still running when the grace ends is redelivered by stall detection: its grab is
       // settled under its pool's lock again, and its outcome is replayed from the ledger.
+      gate.stop();
       if (!(await consumption.stop(graceMs))) logger.warn({ graceMs }, 'in-flight grabs did not finish in time; they will be redelivered');
       await strategy.close();
       await pools.stop();

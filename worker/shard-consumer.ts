@@ -24,6 +24,7 @@ export interface ShardConsumerOptions {
 export class ShardConsumer {
   private readonly workers = new Map<number, Worker>();
   private readonly closing = new Set<Promise<void>>();
+  private paused = false;
 
   constructor(private readonly options: ShardConsumerOptions) {}
 
@@ -42,6 +43,17 @@ export class ShardConsumer {
     this.options.logger.info({ shards: this.shards }, 'consuming shards');
   }
 
+  /** Stops taking new jobs on every shard, now and on shards assigned later; jobs in flight go on. */
+  pause(): void {
+    this.paused = true;
+    for (const worker of this.workers.values()) this.pauseWorker(worker);
+  }
+
+  resume(): void {
+    this.paused = false;
+    for (const worker of this.workers.values()) worker.resume().catch((err: unknown) => this.options.logger.warn({ err }, 'resuming a shard worker failed'));
+  }
+
   async waitUntilReady(): Promise<void> {
     await Promise.all([...this.workers.values()].map((w) => w.waitUntilReady()));
   }
@@ -56,7 +68,12 @@ export class ShardConsumer {
   private start(shard: number): Worker {
     const worker = new Worker(shardQueueName(this.options.queue, shard), this.options.processor, { ...this.options.workerOptions, concurrency: this.options.concurrency });
     this.options.onWorker(worker);
+    if (this.paused) this.pauseWorker(worker);
     return worker;
+  }
+
+  private pauseWorker(worker: Worker): void {
+    worker.pause(true).catch((err: unknown) => this.options.logger.warn({ err }, 'pausing a shard worker failed'));
   }
 
   private track(closed: Promise<void>): void {

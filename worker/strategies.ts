@@ -18,6 +18,12 @@ import type { Deduction } from './grab-request.js';
 export const strategyNames = ['zk', 'zk-herd', 'redis', 'none', 'atomic'] as const;
 export type StrategyName = (typeof strategyNames)[number];
 
+/**
+ * Strategies whose commits may meet on one campaign: the same fencing tokens (ZooKeeper czxids
+ * for both ZooKeeper drivers), or none. A campaign records the family of its first worker.
+ */
+export const lockFamily = (strategy: StrategyName): string => (strategy === 'zk-herd' ? 'zk' : strategy);
+
 export interface Strategy {
   deduction: Deduction;
   /** Whether this strategy needs ZooKeeper, for readiness. */

@@ -4,7 +4,6 @@ import { fileURLToPath } from 'node:url';
 import type { Settings } from '../../shared/config/settings.js';
 import type { CampaignSpec } from '../../shared/campaign/spec.js';
 import type { CommandServices } from '../../shared/cli/services.js';
-import { raisePlannedGrabs } from '../../shared/ledger/grab-plan.js';
 import { quantile } from '../../shared/metrics/quantile.js';
 import { ShardedQueue } from '../../shared/queue/sharded-queue.js';
 import { buildReport } from '../campaign-report.js';
@@ -109,8 +108,8 @@ async function runOne(options: E2eBenchOptions, queue: ShardedQueue, scenario: S
     }),
   };
   await services.ledger.createCampaign(spec);
-  await raisePlannedGrabs(services.redis, spec.id, scenario.grabs);
-  await enqueueGrabs({ queue, spec, users: generatedUsers(scenario.grabs), distribution: 'uniform', chunkSize: 1000, inFlight: 4 });
+  const record = (await services.ledger.getCampaign(spec.id))!;
+  await enqueueGrabs({ queue, campaign: record, outcomes: services.outcomes, users: generatedUsers(scenario.grabs), distribution: 'uniform', chunkSize: 1000, inFlight: 4 });
   options.onProgress?.(`${scenario.name} / ${variant.name}: ${scenario.grabs} grabs enqueued, starting ${options.workers} workers`);
 
   const ports = Array.from({ length: options.workers }, (_, i) => options.metricsPortBase + i);
@@ -127,12 +126,12 @@ async function runOne(options: E2eBenchOptions, queue: ShardedQueue, scenario: S
     }
     const seconds = (performance.now() - startedAt) / 1000;
     if (variant.workArgs) {
-      const finished = await services.outcomes.finished(spec.id, spec.pools.map((p) => p.id));
+      const { finished } = await services.outcomes.progress(record, record.stripes);
       if (finished !== scenario.grabs) throw new Error(`${variant.name}: the queue drained with ${finished} of ${scenario.grabs} outcomes recorded`);
     }
     const samples = variant.workArgs ? await scrape(ports) : [];
     const recent = (await Promise.all(queue.shards.map((q) => q.getCompleted(0, 999)))).flat();
-    const report = variant.workArgs ? await buildReport(services, { spec, createdAtMs: 0 }) : undefined;
+    const report = variant.workArgs ? await buildReport(services, record) : undefined;
     const batches = sumOf(samples, 'grab_batch_size_count');
     return {
       scenario: scenario.name,
@@ -147,7 +146,6 @@ async function runOne(options: E2eBenchOptions, queue: ShardedQueue, scenario: S
   } finally {
     await Promise.all(workers.map(stopWorker));
     await services.ledger.deleteCampaign(spec.id);
-    await services.redis.del(...services.outcomes.keysOf(spec.id, spec.pools.map((p) => p.id)));
   }
 }
 

@@ -5,7 +5,7 @@ import type { Settings } from '../../shared/config/settings.js';
 import type { CommandServices } from '../../shared/cli/services.js';
 import { grabJobId } from '../../shared/queue/grab-job.js';
 import { ShardedQueue, type GrabBulkJob } from '../../shared/queue/sharded-queue.js';
-import { grabJobOptions } from '../enqueue.js';
+import { defaultRetryBudget, grabJobOptions } from '../enqueue.js';
 import { generatedUsers } from '../user-source.js';
 
 const grabCli = fileURLToPath(new URL('../../shared/cli/grab.js', import.meta.url));
@@ -32,7 +32,7 @@ export async function runEnqueueBench(settings: Settings, services: CommandServi
   await services.ledger.createCampaign({ id: campaignId, split: 'random', pools: [{ id: 'p1', amountCents: jobs, packets: jobs }] });
   try {
     await queue.obliterate();
-    const baselineSec = await naiveEnqueue(queue, campaignId, jobs);
+    const baselineSec = await naiveEnqueue(queue, campaignId, (await services.ledger.instanceOf(campaignId))!, jobs);
     await queue.obliterate();
     const before = await usedMemory(services);
     const { seconds, peakRssMb } = await producerProcess(settings, queueName, campaignId, jobs);
@@ -47,12 +47,12 @@ export async function runEnqueueBench(settings: Settings, services: CommandServi
   }
 }
 
-async function naiveEnqueue(queue: ShardedQueue, campaignId: string, jobs: number): Promise<number> {
+async function naiveEnqueue(queue: ShardedQueue, campaignId: string, instance: number, jobs: number): Promise<number> {
   const startedAt = performance.now();
   let chunk: GrabBulkJob[] = [];
   for await (const user of generatedUsers(jobs)) {
-    const data = { campaign: campaignId, pool: 'p1', user };
-    chunk.push({ name: 'grab', data, opts: { ...grabJobOptions, jobId: grabJobId(data) } });
+    const data = { campaign: campaignId, instance, pool: 'p1', user };
+    chunk.push({ name: 'grab', data, opts: { ...grabJobOptions(defaultRetryBudget), jobId: grabJobId(data) } });
     if (chunk.length === NAIVE_CHUNK) {
       await queue.addBulk(chunk);
       chunk = [];

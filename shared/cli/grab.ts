@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { loadSettings, settingDefinitions, settingFlags } from '../config/settings.js';
-import { CommandFailure, UsageError } from '../config/errors.js';
+import { CommandFailure, SettingConflict, UsageError } from '../config/errors.js';
 import type { Command } from './command.js';
 import { packageVersion } from './package-info.js';
 import { commands } from './commands.js';
@@ -70,6 +70,10 @@ export async function main(argv: string[]): Promise<number> {
     const code = (err as { code?: string }).code;
     if (err instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
       process.stderr.write(`grab ${command.name}: ${(err as Error).message}\n\n${commandHelp(command)}\n`);
+      return 2;
+    }
+    if (err instanceof SettingConflict) {
+      process.stderr.write(`grab ${command.name}: ${err.message}\n`);
       return 2;
     }
     if (err instanceof CommandFailure) {

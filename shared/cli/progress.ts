@@ -2,7 +2,8 @@
  * Progress of long work on stderr: a live bar with rate and ETA on a terminal, a plain line
  * every few seconds otherwise (logs, CI).
  */
-export function progressReporter(label: string, total: number, stream: NodeJS.WriteStream = process.stderr) {
+export function progressReporter(label: string, initialTotal: number, stream: NodeJS.WriteStream = process.stderr) {
+  let total = initialTotal;
   const startedAt = Date.now();
   const interactive = stream.isTTY === true;
   let lastPrintAt = 0;
@@ -22,5 +23,12 @@ export function progressReporter(label: string, total: number, stream: NodeJS.Wr
       stream.write(`${text}\n`);
     }
   };
-  return { update: (done: number) => render(done, false), finish: (done: number) => render(done, true) };
+  return {
+    /** `newTotal`: the work grew (or shrank) meanwhile. */
+    update: (done: number, newTotal = total) => {
+      total = newTotal;
+      render(done, false);
+    },
+    finish: (done: number) => render(done, true),
+  };
 }

@@ -7,3 +7,8 @@ export class UsageError extends Error {
 export class CommandFailure extends Error {
   override readonly name = 'CommandFailure';
 }
+
+/** The settings conflict with what the fleet's data already records (e.g. a campaign's lock). Exits 2, without restarts. */
+export class SettingConflict extends Error {
+  override readonly name = 'SettingConflict';
+}

@@ -1,29 +1,50 @@
 import type { Redis } from 'ioredis';
 import type { CampaignSpec } from '../campaign/spec.js';
 import { loadLuaCommands } from '../redis/lua-scripts.js';
+import { scanHashes } from '../redis/scan-hashes.js';
 import { formatToken, parseToken } from './fencing-token.js';
 import { formatGrant, parseGrant, type Grant } from './grant.js';
-import { campaignKey, campaignsKey, grantsKey, poolKey } from './keys.js';
+import {
+  campaignKey,
+  campaignsKey,
+  grantsKey,
+  instanceSeqKey,
+  poolKey,
+  poolKeys,
+  progressKey,
+  rejectedKey,
+  stripeCount,
+  stripeOf,
+  type CampaignAddress,
+  type PoolAddress,
+} from './keys.js';
+import { UnknownPoolError } from './ledger-errors.js';
+import { countsFromHash, type OutcomeCounts } from './outcome-log.js';
 import { cryptoSeededRng, type Rng } from './prng.js';
 import type { SplitName } from './split.js';
 
-const scriptNames = ['createCampaign', 'deleteCampaign', 'readPool', 'commitGrants', 'grabAtomic'] as const;
+export { UnknownPoolError };
 
-/** A grab named a pool the ledger does not hold: a wrong id, or a campaign deleted meanwhile. */
-export class UnknownPoolError extends Error {
-  override readonly name = 'UnknownPoolError';
-  constructor(
-    readonly campaignId: string,
-    readonly poolId: string,
-  ) {
-    super(`campaign "${campaignId}" has no pool "${poolId}"`);
-  }
-}
+const scriptNames = ['createCampaign', 'deleteCampaign', 'readPool', 'commitGrants', 'grabAtomic', 'claimLockFamily'] as const;
 
-export interface CampaignRecord {
+/** One creation of a campaign, as the ledger holds it. */
+export interface CampaignRecord extends CampaignAddress {
   spec: CampaignSpec;
   createdAtMs: number;
+  stripes: number;
+  /** The lock family whose workers settle its grabs, once one has started to. */
+  lock: string | undefined;
 }
+
+/** Where each pool of a campaign instance lives. */
+export const poolAddresses = (record: CampaignRecord): PoolAddress[] => record.spec.pools.map((p) => poolAddress(record, p.id));
+
+export const poolAddress = (record: Pick<CampaignRecord, 'campaignId' | 'instance' | 'stripes'>, poolId: string): PoolAddress => ({
+  campaignId: record.campaignId,
+  instance: record.instance,
+  poolId,
+  stripe: stripeOf(poolId, record.stripes),
+});
 
 export type CreateCampaignResult = { status: 'created' } | { status: 'exists'; key: string };
 
@@ -35,6 +56,9 @@ export interface PoolState {
   version: number;
   token: bigint;
   split: SplitName;
+  /** Grabs of the pool with each outcome, and pending. */
+  outcomes: OutcomeCounts;
+  pending: number;
 }
 
 /** What a lock holder reads before computing grants: the balance, its version, and who already holds a grant. */
@@ -66,6 +90,14 @@ export type GrabResult = { outcome: 'granted' | 'duplicate'; grant: Grant } | { 
 
 export type ScannedGrant = Grant & { user: string };
 
+export interface GrantTotals {
+  /** Users holding a grant. */
+  grants: number;
+  grantedCents: number;
+  /** Users whose grant is below 1 cent, which no split may hand out. */
+  belowOneCent: string[];
+}
+
 /** The campaign and pool balances in Redis, changed only through the scripts in ./lua (and writeUnfenced). */
 export class Ledger {
   private readonly scripts;
@@ -78,38 +110,75 @@ export class Ledger {
     this.scripts = loadLuaCommands(redis, new URL('./lua/', import.meta.url), scriptNames);
   }
 
-  /** Creates the campaign and all its pools atomically; changes nothing if any of its keys exists. */
+  /**
+   * Creates a new instance of the campaign and all its pools atomically; changes nothing if the
+   * id is taken. An instance number drawn for a creation that was refused is simply never used.
+   */
   async createCampaign(spec: CampaignSpec, nowMs = Date.now()): Promise<CreateCampaignResult> {
-    const keys = [campaignsKey, campaignKey(spec.id), ...spec.pools.flatMap((p) => [poolKey(spec.id, p.id), grantsKey(spec.id, p.id)])];
-    const args = [spec.id, JSON.stringify(spec), spec.split, nowMs, ...spec.pools.flatMap((p) => [p.amountCents, p.packets])];
+    const instance = await this.redis.incr(instanceSeqKey);
+    const stripes = stripeCount(spec.pools.length);
+    const address = { campaignId: spec.id, instance, stripes };
+    const keys = [campaignsKey, campaignKey(spec.id), ...spec.pools.map((p) => poolKey(poolAddress(address, p.id)))];
+    const args = [spec.id, JSON.stringify(spec), spec.split, nowMs, instance, stripes, ...spec.pools.flatMap((p) => [p.amountCents, p.packets])];
     const [status, key] = (await this.scripts.createCampaign(keys, args)) as [string, string?];
     return status === 'created' ? { status } : { status: 'exists', key: key! };
   }
 
   async getCampaign(campaignId: string): Promise<CampaignRecord | undefined> {
-    const [spec, createdAtMs] = await this.redis.hmget(campaignKey(campaignId), 'spec', 'created_at_ms');
-    return spec ? { spec: JSON.parse(spec) as CampaignSpec, createdAtMs: Number(createdAtMs) } : undefined;
+    const [spec, createdAtMs, instance, stripes, lock] = await this.redis.hmget(campaignKey(campaignId), 'spec', 'created_at_ms', 'instance', 'stripes', 'lock');
+    if (!spec) return undefined;
+    return {
+      campaignId,
+      instance: Number(instance),
+      spec: JSON.parse(spec) as CampaignSpec,
+      createdAtMs: Number(createdAtMs),
+      stripes: Number(stripes),
+      lock: lock ?? undefined,
+    };
+  }
+
+  /** The number of the campaign's current instance, without reading its spec; undefined if there is none. */
+  async instanceOf(campaignId: string): Promise<number | undefined> {
+    const instance = await this.redis.hget(campaignKey(campaignId), 'instance');
+    return instance === null ? undefined : Number(instance);
+  }
+
+  /**
+   * Records `family` as the lock family of the campaign instance unless one is recorded already,
+   * and returns the one recorded; undefined if the instance is gone.
+   */
+  async claimLockFamily(campaign: CampaignAddress, family: string): Promise<string | undefined> {
+    const recorded = (await this.scripts.claimLockFamily([campaignKey(campaign.campaignId)], [campaign.instance, family])) as string | null;
+    return recorded ?? undefined;
   }
 
   async listCampaigns(): Promise<string[]> {
     return (await this.redis.smembers(campaignsKey)).sort();
   }
 
-  /** Removes the campaign record, its pools and their grants. False if there was no such campaign. */
-  async deleteCampaign(campaignId: string): Promise<boolean> {
+  /**
+   * Removes the campaign's current instance: its record, pools, grants, outcomes and progress.
+   * Returns the instance deleted, or undefined if there was no such campaign.
+   */
+  async deleteCampaign(campaignId: string): Promise<CampaignRecord | undefined> {
     for (;;) {
-      const campaign = await this.getCampaign(campaignId);
-      if (!campaign) return false;
-      const { spec, createdAtMs } = campaign;
-      const keys = [campaignsKey, campaignKey(campaignId), ...spec.pools.flatMap((p) => [poolKey(campaignId, p.id), grantsKey(campaignId, p.id)])];
-      if ((await this.scripts.deleteCampaign(keys, [campaignId, createdAtMs])) === 1) return true;
+      const record = await this.getCampaign(campaignId);
+      if (!record) return undefined;
+      const keys = [
+        campaignsKey,
+        campaignKey(campaignId),
+        rejectedKey(record),
+        ...Array.from({ length: record.stripes }, (_, stripe) => progressKey(record, stripe)),
+        ...poolAddresses(record).flatMap(poolKeys),
+      ];
+      if ((await this.scripts.deleteCampaign(keys, [campaignId, record.instance])) === 1) return record;
     }
   }
 
   /** The balance, version and token of a pool, and the grants `users` already hold: one round trip. */
-  async readPool(campaignId: string, poolId: string, users: readonly string[]): Promise<PoolRead> {
-    const reply = (await this.scripts.readPool([poolKey(campaignId, poolId), grantsKey(campaignId, poolId)], users)) as (string | null)[] | null;
-    if (!reply) throw new UnknownPoolError(campaignId, poolId);
+  async readPool(pool: PoolAddress, users: readonly string[]): Promise<PoolRead> {
+    const reply = (await this.scripts.readPool([poolKey(pool), grantsKey(pool)], users)) as (string | null)[] | null;
+    if (!reply) throw new UnknownPoolError(pool.campaignId, pool.poolId);
     const [remainingCents, remainingPackets, version, token, ...records] = reply;
     const grants = new Map<string, Grant>();
     records.forEach((record, i) => {
@@ -124,9 +193,9 @@ export class Ledger {
    * since the read, as 'held' if a user already holds a grant. Throws (changing nothing) if the
    * batch is invalid: a grant under 1 cent, an overspend, a user named twice.
    */
-  async commitGrants(campaignId: string, poolId: string, token: bigint, expectedVersion: number, grants: readonly GrantRequest[], nowMs: number): Promise<CommitResult> {
+  async commitGrants(pool: PoolAddress, token: bigint, expectedVersion: number, grants: readonly GrantRequest[], nowMs: number): Promise<CommitResult> {
     const args = [formatToken(token), String(expectedVersion), nowMs, ...grants.flatMap((g) => [g.user, String(g.cents), g.jobId])];
-    const [status, detail, record] = (await this.scripts.commitGrants([poolKey(campaignId, poolId), grantsKey(campaignId, poolId)], args)) as [string, string | number, string?];
+    const [status, detail, record] = (await this.scripts.commitGrants([poolKey(pool), grantsKey(pool)], args)) as [string, string | number, string?];
     switch (status) {
       case 'ok':
         return { status, version: Number(detail) };
@@ -137,13 +206,13 @@ export class Ledger {
       case 'held':
         return { status, user: String(detail), grant: parseGrant(record!) };
       default:
-        throw new UnknownPoolError(campaignId, poolId);
+        throw new UnknownPoolError(pool.campaignId, pool.poolId);
     }
   }
 
   /** The lock-free grab: checks, computes the packet and deducts it atomically inside Redis. */
-  async grabAtomic(campaignId: string, poolId: string, user: string, jobId: string, nowMs: number): Promise<GrabResult> {
-    const keys = [poolKey(campaignId, poolId), grantsKey(campaignId, poolId)];
+  async grabAtomic(pool: PoolAddress, user: string, jobId: string, nowMs: number): Promise<GrabResult> {
+    const keys = [poolKey(pool), grantsKey(pool)];
     const [outcome, record] = (await this.scripts.grabAtomic(keys, [user, jobId, nowMs, this.rng()])) as [string, string?];
     switch (outcome) {
       case 'granted':
@@ -152,7 +221,7 @@ export class Ledger {
       case 'sold_out':
         return { outcome };
       default:
-        throw new UnknownPoolError(campaignId, poolId);
+        throw new UnknownPoolError(pool.campaignId, pool.poolId);
     }
   }
 
@@ -162,11 +231,11 @@ export class Ledger {
    * no transaction. Two workers that read the same balance both write "balance minus my grants",
    * so one's deduction is lost while both grants stay: the pool pays out more than it holds.
    */
-  async writeUnfenced(campaignId: string, poolId: string, basis: Pick<PoolRead, 'remainingCents' | 'remainingPackets' | 'version'>, grants: readonly GrantRequest[], nowMs: number): Promise<void> {
+  async writeUnfenced(pool: PoolAddress, basis: Pick<PoolRead, 'remainingCents' | 'remainingPackets' | 'version'>, grants: readonly GrantRequest[], nowMs: number): Promise<void> {
     const spentCents = grants.reduce((sum, g) => sum + g.cents, 0);
     const pipeline = this.redis.pipeline();
-    for (const g of grants) pipeline.hset(grantsKey(campaignId, poolId), g.user, formatGrant({ cents: g.cents, token: 0n, atMs: nowMs, jobId: g.jobId }));
-    pipeline.hset(poolKey(campaignId, poolId), {
+    for (const g of grants) pipeline.hset(grantsKey(pool), g.user, formatGrant({ cents: g.cents, token: 0n, atMs: nowMs, jobId: g.jobId }));
+    pipeline.hset(poolKey(pool), {
       remaining_cents: basis.remainingCents - spentCents,
       remaining_packets: basis.remainingPackets - grants.length,
       version: basis.version + 1,
@@ -174,30 +243,68 @@ export class Ledger {
     for (const [err] of (await pipeline.exec()) ?? []) if (err) throw err;
   }
 
-  async poolState(campaignId: string, poolId: string): Promise<PoolState | undefined> {
-    const pool = await this.redis.hgetall(poolKey(campaignId, poolId));
-    if (pool.total_cents === undefined) return undefined;
-    return {
-      totalCents: Number(pool.total_cents),
-      packets: Number(pool.packets),
-      remainingCents: Number(pool.remaining_cents),
-      remainingPackets: Number(pool.remaining_packets),
-      version: Number(pool.version),
-      token: parseToken(pool.token!),
-      split: pool.split as SplitName,
-    };
+  async poolState(pool: PoolAddress): Promise<PoolState | undefined> {
+    return (await this.poolStates([pool]))[0];
+  }
+
+  /** The state of many pools, read in pipelined chunks: a bounded number of round trips. */
+  async poolStates(pools: readonly PoolAddress[], chunkSize = 1000): Promise<Array<PoolState | undefined>> {
+    const states: Array<PoolState | undefined> = [];
+    for (let from = 0; from < pools.length; from += chunkSize) {
+      const pipeline = this.redis.pipeline();
+      for (const pool of pools.slice(from, from + chunkSize)) pipeline.hgetall(poolKey(pool));
+      for (const [err, hash] of (await pipeline.exec()) ?? []) {
+        if (err) throw err;
+        states.push(parsePoolState(hash as Record<string, string>));
+      }
+    }
+    return states;
+  }
+
+  /** What each pool's grants add up to, read in pipelined rounds (see scanHashes). */
+  async grantTotals(pools: readonly PoolAddress[]): Promise<GrantTotals[]> {
+    const totals = pools.map((): GrantTotals => ({ grants: 0, grantedCents: 0, belowOneCent: [] }));
+    const seen = pools.map(() => new Set<string>());
+    await scanHashes(this.redis, pools.map(grantsKey), (i, fields) => {
+      for (let f = 0; f < fields.length; f += 2) {
+        const user = fields[f]!;
+        if (seen[i]!.has(user)) continue;
+        seen[i]!.add(user);
+        const { cents } = parseGrant(fields[f + 1]!);
+        totals[i]!.grants++;
+        totals[i]!.grantedCents += cents;
+        if (cents < 1) totals[i]!.belowOneCent.push(user);
+      }
+    });
+    return totals;
   }
 
   /**
    * Every grant of a pool, a page of HSCAN at a time. As with any SCAN, a grant present for the
    * whole scan is yielded at least once; one may repeat only if the hash shrinks meanwhile.
    */
-  async *scanGrants(campaignId: string, poolId: string, pageSize = 1000): AsyncGenerator<ScannedGrant> {
+  async *scanGrants(pool: PoolAddress, pageSize = 1000): AsyncGenerator<ScannedGrant> {
     let cursor = '0';
     do {
-      const [next, fields] = await this.redis.hscan(grantsKey(campaignId, poolId), cursor, 'COUNT', pageSize);
+      const [next, fields] = await this.redis.hscan(grantsKey(pool), cursor, 'COUNT', pageSize);
       for (let i = 0; i < fields.length; i += 2) yield { user: fields[i]!, ...parseGrant(fields[i + 1]!) };
       cursor = next;
     } while (cursor !== '0');
   }
+}
+
+function parsePoolState(pool: Record<string, string>): PoolState | undefined {
+  if (pool.total_cents === undefined) return undefined;
+  const { counts, pending } = countsFromHash(pool, 'o:');
+  return {
+    totalCents: Number(pool.total_cents),
+    packets: Number(pool.packets),
+    remainingCents: Number(pool.remaining_cents),
+    remainingPackets: Number(pool.remaining_packets),
+    version: Number(pool.version),
+    token: parseToken(pool.token!),
+    split: pool.split as SplitName,
+    outcomes: counts,
+    pending,
+  };
 }

@@ -1,68 +1,138 @@
 import type { Redis } from 'ioredis';
 import type { Outcome } from '../queue/grab-job.js';
+import { loadLuaCommands } from '../redis/lua-scripts.js';
+import { campaignKey, failuresKey, outcomesKey, poolKey, progressKey, rejectedKey, type CampaignAddress, type PoolAddress } from './keys.js';
+import { UnknownPoolError } from './ledger-errors.js';
 
-/**
- * The recorded outcome of every finished grab, keyed by job id, so a grab delivered twice is
- * still counted once. Pools keep theirs beside their balance (same hash tag); grabs rejected
- * before a pool was known are kept per campaign with their reason.
- */
-export const outcomesKey = (campaignId: string, poolId: string): string => `grab:outcomes:{${campaignId}/${poolId}}`;
-export const rejectedKey = (campaignId: string): string => `grab:rejected:{${campaignId}}`;
+/** The outcomes a pool's log records; 'rejected' grabs named no pool and are kept per campaign. */
+export type PoolOutcome = Exclude<Outcome, 'rejected'>;
 
-const codes = { granted: 'g', sold_out: 's', duplicate: 'd', rejected: 'r' } as const satisfies Record<Outcome, string>;
-const outcomeOfCode = new Map<string, Outcome>(Object.entries(codes).map(([outcome, code]) => [code, outcome as Outcome]));
+const codes = { granted: 'g', sold_out: 's', duplicate: 'd', failed: 'f' } as const satisfies Record<PoolOutcome, string>;
+const PENDING = 'q';
 
+/** How many grabs have each outcome, and how many are still pending. */
 export type OutcomeCounts = Record<Outcome, number>;
 
-export const emptyCounts = (): OutcomeCounts => ({ granted: 0, sold_out: 0, duplicate: 0, rejected: 0 });
+export interface CampaignProgress {
+  /** Every distinct grab the campaign has seen: pending or settled, rejected included. */
+  enqueued: number;
+  pending: number;
+  /** Grabs with a terminal outcome, failed included (a failed grab waits for `grab redrive`). */
+  finished: number;
+  outcomes: OutcomeCounts;
+}
 
+export interface SettledGrab {
+  jobId: string;
+  outcome: PoolOutcome;
+  /** Why a failed grab failed. */
+  reason?: string;
+}
+
+export interface FailedGrab {
+  jobId: string;
+  reason: string;
+}
+
+export const emptyCounts = (): OutcomeCounts => ({ granted: 0, sold_out: 0, duplicate: 0, rejected: 0, failed: 0 });
+
+/** Per-outcome counts as a pool hash (fields "o:g", ...) or a stripe's progress hash (fields "g", ...) keeps them. */
+export function countsFromHash(hash: Record<string, string>, prefix = ''): { counts: OutcomeCounts; pending: number } {
+  const counts = emptyCounts();
+  for (const [outcome, code] of Object.entries(codes)) counts[outcome as PoolOutcome] = Number(hash[prefix + code] ?? 0);
+  return { counts, pending: Number(hash[prefix + PENDING] ?? 0) };
+}
+
+const MAX_REASON_LENGTH = 500;
+const scriptNames = ['markEnqueued', 'recordOutcomes', 'recordRejected', 'redriveFailed'] as const;
+
+/**
+ * The recorded outcome of every grab, keyed by job id, so a grab delivered twice is still counted
+ * once. A grab is pending from the moment it is enqueued until a worker settles it; counts per
+ * outcome are kept beside each pool's balance and per stripe, updated in the same step as the
+ * outcome, so progress is exact and costs a few reads however large the campaign.
+ */
 export class OutcomeLog {
-  constructor(private readonly redis: Redis) {}
+  private readonly scripts;
 
-  /** One round trip for a whole batch. */
-  record(campaignId: string, poolId: string, outcomes: ReadonlyArray<readonly [jobId: string, outcome: Outcome]>): Promise<unknown> {
-    const fields: string[] = [];
-    for (const [jobId, outcome] of outcomes) fields.push(jobId, codes[outcome]);
-    return this.redis.hset(outcomesKey(campaignId, poolId), ...fields);
+  constructor(private readonly redis: Redis) {
+    this.scripts = loadLuaCommands(redis, new URL('./lua/', import.meta.url), scriptNames);
   }
 
-  recordRejected(campaignId: string, jobId: string, reason: string): Promise<unknown> {
-    return this.redis.hset(rejectedKey(campaignId), jobId, reason.slice(0, 500));
+  /** Marks grabs as pending; returns how many of them were not known before. */
+  async markEnqueued(pool: PoolAddress, jobIds: readonly string[]): Promise<number> {
+    const added = Number(await this.scripts.markEnqueued([poolKey(pool), outcomesKey(pool), progressKey(pool, pool.stripe)], jobIds));
+    if (added < 0) throw new UnknownPoolError(pool.campaignId, pool.poolId);
+    return added;
   }
 
-  /** Counts every recorded outcome of a campaign, scanning each pool's log. */
-  async count(campaignId: string, poolIds: readonly string[]): Promise<{ counts: OutcomeCounts; perPool: Map<string, OutcomeCounts> }> {
-    const counts = emptyCounts();
-    const perPool = new Map<string, OutcomeCounts>();
-    for (const poolId of poolIds) {
-      const pool = emptyCounts();
-      let cursor = '0';
-      do {
-        const [next, fields] = await this.redis.hscan(outcomesKey(campaignId, poolId), cursor, 'COUNT', 5000);
-        for (let i = 1; i < fields.length; i += 2) pool[outcomeOfCode.get(fields[i]!) ?? 'rejected']++;
-        cursor = next;
-      } while (cursor !== '0');
-      perPool.set(poolId, pool);
-      for (const k of Object.keys(counts) as Outcome[]) counts[k] += pool[k];
-    }
-    counts.rejected += await this.redis.hlen(rejectedKey(campaignId));
-    return { counts, perPool };
+  /** One round trip for a whole batch. False if the campaign instance is gone (nothing recorded). */
+  async record(pool: PoolAddress, grabs: readonly SettledGrab[]): Promise<boolean> {
+    const args: string[] = [];
+    for (const g of grabs) args.push(g.jobId, codes[g.outcome], g.reason?.slice(0, MAX_REASON_LENGTH) ?? '');
+    const keys = [poolKey(pool), outcomesKey(pool), failuresKey(pool), progressKey(pool, pool.stripe)];
+    return Number(await this.scripts.recordOutcomes(keys, args)) === 1;
   }
 
-  /** How many grabs of a campaign have a recorded outcome: one HLEN per pool, pipelined. */
-  async finished(campaignId: string, poolIds: readonly string[]): Promise<number> {
+  /** False if the campaign instance is gone (nothing recorded). */
+  async recordRejected(campaign: CampaignAddress, jobId: string, reason: string): Promise<boolean> {
+    const keys = [campaignKey(campaign.campaignId), rejectedKey(campaign)];
+    return Number(await this.scripts.recordRejected(keys, [campaign.instance, jobId, reason.slice(0, MAX_REASON_LENGTH)])) === 1;
+  }
+
+  /** Puts failed grabs back to pending, before their jobs are enqueued again; returns how many were failed. */
+  async redrive(pool: PoolAddress, jobIds: readonly string[]): Promise<number> {
+    const moved = Number(await this.scripts.redriveFailed([poolKey(pool), outcomesKey(pool), progressKey(pool, pool.stripe)], jobIds));
+    if (moved < 0) throw new UnknownPoolError(pool.campaignId, pool.poolId);
+    return moved;
+  }
+
+  /** A campaign's progress: one pipelined read of its stripes' counters and its rejections. */
+  async progress(campaign: CampaignAddress, stripes: number): Promise<CampaignProgress> {
     const pipeline = this.redis.pipeline();
-    for (const poolId of poolIds) pipeline.hlen(outcomesKey(campaignId, poolId));
-    pipeline.hlen(rejectedKey(campaignId));
-    let total = 0;
-    for (const [err, n] of (await pipeline.exec()) ?? []) {
+    for (let stripe = 0; stripe < stripes; stripe++) pipeline.hgetall(progressKey(campaign, stripe));
+    pipeline.hlen(rejectedKey(campaign));
+    const replies = (await pipeline.exec()) ?? [];
+    const outcomes = emptyCounts();
+    let pending = 0;
+    replies.forEach(([err, reply], i) => {
       if (err) throw err;
-      total += n as number;
-    }
-    return total;
+      if (i === stripes) {
+        outcomes.rejected = reply as number;
+        return;
+      }
+      const stripe = countsFromHash(reply as Record<string, string>);
+      pending += stripe.pending;
+      for (const k of Object.keys(outcomes) as Outcome[]) outcomes[k] += stripe.counts[k];
+    });
+    const finished = Object.values(outcomes).reduce((a, b) => a + b, 0);
+    return { enqueued: finished + pending, pending, finished, outcomes };
   }
 
-  keysOf(campaignId: string, poolIds: readonly string[]): string[] {
-    return [...poolIds.map((p) => outcomesKey(campaignId, p)), rejectedKey(campaignId)];
+  /** The failed grabs of a pool with their reasons, a page of HSCAN at a time. */
+  async *failures(pool: PoolAddress, pageSize = 1000): AsyncGenerator<FailedGrab> {
+    yield* this.scanReasons(failuresKey(pool), pageSize);
+  }
+
+  /** The rejected grabs of a campaign instance with their reasons. */
+  async *rejections(campaign: CampaignAddress, pageSize = 1000): AsyncGenerator<FailedGrab> {
+    yield* this.scanReasons(rejectedKey(campaign), pageSize);
+  }
+
+  /** The outcome recorded for one grab, 'pending' if it waits, undefined if it was never enqueued. */
+  async outcomeOf(pool: PoolAddress, jobId: string): Promise<PoolOutcome | 'pending' | undefined> {
+    const code = await this.redis.hget(outcomesKey(pool), jobId);
+    if (code === null) return undefined;
+    if (code === PENDING) return 'pending';
+    return (Object.keys(codes) as PoolOutcome[]).find((o) => codes[o] === code);
+  }
+
+  private async *scanReasons(key: string, pageSize: number): AsyncGenerator<FailedGrab> {
+    let cursor = '0';
+    do {
+      const [next, fields] = await this.redis.hscan(key, cursor, 'COUNT', pageSize);
+      for (let i = 0; i < fields.length; i += 2) yield { jobId: fields[i]!, reason: fields[i + 1]! };
+      cursor = next;
+    } while (cursor !== '0');
   }
 }

@@ -56,14 +56,18 @@ export function lockMetrics(registry: Registry) {
   };
 }
 
-/** A grab's outcome as counted: the ledger's outcomes, and error for a batch that failed (its grabs are retried). */
-const grabOutcomes = ['granted', 'sold_out', 'duplicate', 'rejected', 'error'] as const;
+/**
+ * A grab's outcome as counted: the ledger's outcomes; error for a batch that failed (its grabs
+ * are retried); postponed for grabs put back while a lock service or the ledger is unreachable
+ * (no attempt is spent); discarded for grabs of a campaign deleted meanwhile.
+ */
+export const grabOutcomes = ['granted', 'sold_out', 'duplicate', 'rejected', 'failed', 'error', 'postponed', 'discarded'] as const;
 
 export function grabMetrics(registry: Registry) {
   const registers = [registry];
   const grabs = new Counter({
     name: 'grab_grabs_total',
-    help: 'Grabs settled, by outcome; error: the batch failed and its grabs go back to the queue',
+    help: 'Grabs handled, by outcome; error: the batch failed and its grabs are retried; postponed: put back while a dependency is unreachable; discarded: its campaign was deleted',
     labelNames: ['outcome'] as const,
     registers,
   });

@@ -1,3 +1,5 @@
+import { fnv1a } from '../hash/fnv1a.js';
+
 /**
  * Grabs are split over several BullMQ queues by pool, so that all grabs of one pool reach the
  * one worker process consuming that shard: its kept ZooKeeper lock on the pool is then never
@@ -7,13 +9,7 @@
 
 /** The shard of a pool: FNV-1a over "campaign/pool", stable across processes and releases. */
 export function shardOf(campaignId: string, poolId: string, shards: number): number {
-  let hash = 0x811c9dc5;
-  const key = `${campaignId}/${poolId}`;
-  for (let i = 0; i < key.length; i++) {
-    hash ^= key.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0) % shards;
+  return fnv1a(`${campaignId}/${poolId}`) % shards;
 }
 
 /** Queue names never contain ".", so a shard's queue cannot be another queue's name. */

@@ -95,6 +95,29 @@ export class ShardedQueue {
     return lines.map((line) => (sums.has(line) ? `${line} ${sums.get(line)}` : line)).join('\n');
   }
 
+  /**
+   * Removes every job whose id starts with `prefix` (one campaign instance's grabs) from every
+   * shard: waiting, delayed, finished and failed. A job a worker is running stays, and that
+   * worker drops it. Finds them with one SCAN over the queue's job keys; returns how many went.
+   */
+  async removeJobs(prefix: string, connection: Redis, onProgress?: (removed: number) => void): Promise<number> {
+    const jobKey = new RegExp(`^${escapeRegExp(QUEUE_PREFIX)}:${escapeRegExp(this.name)}\\.(\\d+):(${escapeRegExp(prefix)}[^:]*)$`);
+    let removed = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await connection.scan(cursor, 'MATCH', `${QUEUE_PREFIX}:${this.name}.*:${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      const removals = keys.flatMap((key) => {
+        const match = jobKey.exec(key);
+        const shard = match && this.shards[Number(match[1])];
+        return shard ? [shard.remove(match[2]!).catch(() => 0)] : [];
+      });
+      removed += (await Promise.all(removals)).filter((n) => n === 1).length;
+      onProgress?.(removed);
+    } while (cursor !== '0');
+    return removed;
+  }
+
   async pause(): Promise<void> {
     await Promise.all(this.shards.map((q) => q.pause()));
   }
@@ -111,3 +134,5 @@ export class ShardedQueue {
     await Promise.all(this.shards.map((q) => q.close()));
   }
 }
+
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

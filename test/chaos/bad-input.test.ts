@@ -112,7 +112,6 @@ describe('chaos 7: bad input', () => {
     const produced = await grab(['produce', '--campaign', id, '--users', String(goodUsers), '--distribution', 'uniform'], env);
     expect(produced.code, produced.stderr).toBe(0);
     const jobs = await queue.addBulk([...bad, ...strays].map((data, i) => ({ name: 'grab', data: data as GrabJob, opts: { jobId: `${id}-bad-${i}` } })));
-    await redis.hset(`grab:campaign:{${id}}`, 'grabs_planned', goodUsers + recordable);
 
     const fleet = await startChaosFleet(2, ['--concurrency', '20'], env);
     const pidsBefore = fleet.workerPids().sort();

@@ -15,13 +15,16 @@ function honest(): ChaosEvidence {
   ];
   const report: CampaignReport = {
     campaign: 'c',
+    instance: 1,
     ok: true,
     violations: [],
-    outcomes: { granted: 3, sold_out: 2, duplicate: 0, rejected: 1 },
+    outcomes: { granted: 3, sold_out: 2, duplicate: 0, rejected: 1, failed: 0 },
     jobs: { enqueued: 6, finished: 6, pending: 0 },
+    failed: [],
+    rejected: [],
     pools: [
-      { pool: 'p1', totalCents: 100, grantedCents: 100, remainingCents: 0, packets: 2, packetsGranted: 2, grants: 2 },
-      { pool: 'p2', totalCents: 50, grantedCents: 7, remainingCents: 43, packets: 5, packetsGranted: 1, grants: 1 },
+      { pool: 'p1', totalCents: 100, grantedCents: 100, remainingCents: 0, packets: 2, packetsGranted: 2, grants: 2, pending: 0, failed: 0 },
+      { pool: 'p2', totalCents: 50, grantedCents: 7, remainingCents: 43, packets: 5, packetsGranted: 1, grants: 1, pending: 0, failed: 0 },
     ],
   };
   return { report, grants, lockNodes: [], expectedGrabs: 6 };

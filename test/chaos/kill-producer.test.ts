@@ -37,7 +37,7 @@ describe('chaos 6: kill -9 the producer mid-enqueue', () => {
     const redis = new Redis(server.url);
     const queue = await ShardedQueue.open('grab', loadSettings({}).queueShards, redis);
     const fleet = await startChaosFleet(2, ['--concurrency', '100'], env);
-    const progress = new ProgressMonitor(server.url, id, Array.from({ length: POOLS }, (_, i) => `p${i + 1}`));
+    const progress = new ProgressMonitor(server.url, id);
     progress.start();
     const enqueuedAtKill: number[] = [];
     try {

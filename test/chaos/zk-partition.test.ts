@@ -47,7 +47,7 @@ describe.skipIf(!FULL)('chaos 3: cut one worker off ZooKeeper past its session t
     const cutWorker = startGrab(['work', '--metrics-port', String(cutPort), ...flags], { ...env, ZK_CONNECT: proxy.address });
     const fleetMetrics = new MetricsTracker(fleet.ports);
     const cutMetrics = new MetricsTracker([cutPort]);
-    const progress = new ProgressMonitor(redis.url, id, ['p1']);
+    const progress = new ProgressMonitor(redis.url, id);
     let dropped = 0;
     let finishedAtCut = 0;
     let reconnected = false;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Ledger } from '../../shared/ledger/ledger.js';
+import { Ledger, poolAddress } from '../../shared/ledger/ledger.js';
 import type { GrabJob } from '../../shared/queue/grab-job.js';
 import { ShardedQueue } from '../../shared/queue/sharded-queue.js';
 import { loadSettings } from '../../shared/config/settings.js';
@@ -55,7 +55,7 @@ describe('a hot pool under each strategy', () => {
       const { code, report: r } = await runHotPool(lock);
       expect(r.violations).toEqual([]);
       expect(code).toBe(0);
-      expect(r.outcomes).toEqual({ granted: 500, sold_out: 2500, duplicate: 0, rejected: 0 });
+      expect(r.outcomes).toEqual({ granted: 500, sold_out: 2500, duplicate: 0, rejected: 0, failed: 0 });
       expect(r.pools[0]).toMatchObject({ totalCents: 5000, grantedCents: 5000, remainingCents: 0, packetsGranted: 500 });
     });
   }
@@ -65,21 +65,21 @@ describe('delivery faults and bad input', () => {
   it('one grab delivered twice leaves one grant, and the other job is a duplicate', async () => {
     const id = newId('twice');
     await grab(['campaign', 'create', '--id', id, '--pools', '1', '--packets', '10', '--amount-cents', '1000']);
-    const alice = { campaign: id, pool: 'p1', user: 'alice' };
+    const ledger = new Ledger(redis);
+    const record = (await ledger.getCampaign(id))!;
+    const alice = { campaign: id, instance: record.instance, pool: 'p1', user: 'alice' };
     await queue.addBulk([
       { name: 'grab', data: alice, opts: { jobId: `${id}.p1.alice` } },
       { name: 'grab', data: alice, opts: { jobId: `${id}.p1.alice.again` } },
     ]);
-    await redis.hset(`grab:campaign:{${id}}`, 'grabs_planned', 2);
     const worker = startGrab(['work', '--concurrency', '4']);
     try {
       expect((await grab(['wait', '--campaign', id, '--timeout', '60'])).code).toBe(0);
     } finally {
       await worker.stop();
     }
-    const ledger = new Ledger(redis);
     const grants = [];
-    for await (const g of ledger.scanGrants(id, 'p1')) grants.push(g);
+    for await (const g of ledger.scanGrants(poolAddress(record, 'p1'))) grants.push(g);
     expect(grants).toHaveLength(1);
     const { report: r } = await report(id);
     expect(r.outcomes).toMatchObject({ granted: 1, duplicate: 1 });
@@ -98,7 +98,6 @@ describe('delivery faults and bad input', () => {
       { campaign: id, pool: 'p1', user: 'eve', extra: true },
     ];
     const jobs = await queue.addBulk(bad.map((data, i) => ({ name: 'grab', data: data as GrabJob, opts: { jobId: `${id}-bad-${i}` } })));
-    await redis.hset(`grab:campaign:{${id}}`, 'grabs_planned', bad.length);
     const worker = startGrab(['work', '--concurrency', '4']);
     try {
       expect((await grab(['wait', '--campaign', id, '--timeout', '60'])).code).toBe(0);

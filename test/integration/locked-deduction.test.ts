@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Ledger } from '../../shared/ledger/ledger.js';
+import { Ledger, poolAddress } from '../../shared/ledger/ledger.js';
 import { seededRng } from '../../shared/ledger/prng.js';
 import { createLogger } from '../../shared/logging/logger.js';
 import { lockedDeduction } from '../../worker/deductions.js';
@@ -28,14 +28,14 @@ async function setUp(packets: number) {
   const campaignId = `kept-${randomUUID().slice(0, 8)}`;
   await ledger.createCampaign({ id: campaignId, split: 'equal', pools: [{ id: 'p1', amountCents: packets * 100, packets }] });
   const deduct = lockedDeduction(zk.lock({ retainMs: 10_000 }), ledger, seededRng(1), 5000, logger);
-  const pool = { campaignId, poolId: 'p1', split: 'equal' as const };
+  const pool = { ...poolAddress((await ledger.getCampaign(campaignId))!, 'p1'), split: 'equal' as const };
   const grabs = (...users: string[]) => users.map((user) => ({ user, jobId: `${campaignId}.p1.${user}` }));
   return { campaignId, deduct, pool, grabs };
 }
 
 describe('lockedDeduction with a kept lock node', () => {
   it('reads the pool once, then computes from the balance it left', async () => {
-    const { campaignId, deduct, pool, grabs } = await setUp(10);
+    const { deduct, pool, grabs } = await setUp(10);
     const reads = vi.spyOn(ledger, 'readPool');
     await expect(deduct(pool, grabs('a'))).resolves.toEqual([{ outcome: 'granted', cents: 100 }]);
     await expect(deduct(pool, grabs('b', 'c'))).resolves.toEqual([
@@ -45,20 +45,20 @@ describe('lockedDeduction with a kept lock node', () => {
     await expect(deduct(pool, grabs('d'))).resolves.toEqual([{ outcome: 'granted', cents: 100 }]);
     expect(reads).toHaveBeenCalledTimes(1);
     reads.mockRestore();
-    await expect(ledger.poolState(campaignId, 'p1')).resolves.toMatchObject({ remainingCents: 600, remainingPackets: 6, version: 3 });
+    await expect(ledger.poolState(pool)).resolves.toMatchObject({ remainingCents: 600, remainingPackets: 6, version: 3 });
   });
 
   it('a pool changed behind its back costs a read: the commit is refused as stale, then recomputed', async () => {
-    const { campaignId, deduct, pool, grabs } = await setUp(4);
+    const { deduct, pool, grabs } = await setUp(4);
     await deduct(pool, grabs('a'));
-    const { token } = (await ledger.poolState(campaignId, 'p1'))!;
+    const { token } = (await ledger.poolState(pool))!;
     // Another write under the same token (as a bug would make it): the remembered version is old.
-    await expect(ledger.commitGrants(campaignId, 'p1', token, 1, [{ user: 'x', cents: 100, jobId: 'x' }], Date.now())).resolves.toMatchObject({ status: 'ok' });
+    await expect(ledger.commitGrants(pool, token, 1, [{ user: 'x', cents: 100, jobId: 'x' }], Date.now())).resolves.toMatchObject({ status: 'ok' });
     const reads = vi.spyOn(ledger, 'readPool');
     await expect(deduct(pool, grabs('b', 'c', 'd'))).resolves.toEqual([{ outcome: 'granted', cents: 100 }, { outcome: 'granted', cents: 100 }, { outcome: 'sold_out' }]);
     expect(reads).toHaveBeenCalledTimes(1);
     reads.mockRestore();
-    await expect(ledger.poolState(campaignId, 'p1')).resolves.toMatchObject({ remainingCents: 0, remainingPackets: 0 });
+    await expect(ledger.poolState(pool)).resolves.toMatchObject({ remainingCents: 0, remainingPackets: 0 });
   });
 
   it('a user who already holds a grant is found by the commit and gets it back, not a second packet', async () => {
@@ -70,7 +70,7 @@ describe('lockedDeduction with a kept lock node', () => {
       { outcome: 'duplicate', cents: 100 },
       { outcome: 'granted', cents: 100 },
     ]);
-    await expect(ledger.poolState(campaignId, 'p1')).resolves.toMatchObject({ remainingCents: 100, remainingPackets: 1 });
+    await expect(ledger.poolState(pool)).resolves.toMatchObject({ remainingCents: 100, remainingPackets: 1 });
   });
 
   it('a sold-out pool is read, so a redelivered grab still gets its own grant back', async () => {

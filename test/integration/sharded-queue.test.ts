@@ -22,7 +22,7 @@ describe('ShardedQueue', () => {
   it('puts each grab in its pool\'s shard and sums the shards\' counts and metrics under the queue\'s name', async () => {
     const queue = await ShardedQueue.open(newQueue(), 4, redis);
     try {
-      const data = (pool: string, user: string) => ({ campaign: 'c1', pool, user });
+      const data = (pool: string, user: string) => ({ campaign: 'c1', instance: 1, pool, user });
       await queue.addBulk(['p1', 'p2', 'p3', 'p4', 'p5'].map((pool, i) => ({ name: 'grab', data: data(pool, `u${i}`), opts: { jobId: `c1.${pool}.u${i}` } })));
       for (const pool of ['p1', 'p2', 'p3', 'p4', 'p5']) {
         const shard = queue.shards[shardOf('c1', pool, 4)]!;

@@ -61,8 +61,9 @@ export function checkEvidence(e: ChaosEvidence): string[] {
   // Every enqueued grab has exactly one outcome.
   if (r.jobs.pending !== 0) v.push(`jobs: ${r.jobs.pending} of ${r.jobs.enqueued} enqueued grabs have no outcome`);
   if (r.jobs.finished !== r.jobs.enqueued) v.push(`jobs: ${r.jobs.finished} outcomes for ${r.jobs.enqueued} enqueued grabs`);
-  const outcomeSum = r.outcomes.granted + r.outcomes.sold_out + r.outcomes.duplicate + r.outcomes.rejected;
+  const outcomeSum = r.outcomes.granted + r.outcomes.sold_out + r.outcomes.duplicate + r.outcomes.rejected + r.outcomes.failed;
   if (outcomeSum !== r.jobs.finished) v.push(`jobs: outcomes add up to ${outcomeSum}, not the ${r.jobs.finished} finished`);
+  if (r.outcomes.failed > 0) v.push(`jobs: ${r.outcomes.failed} grabs failed; under these faults every grab must settle`);
   if (e.expectedGrabs !== undefined && r.jobs.enqueued !== e.expectedGrabs) {
     v.push(`jobs: the report counts ${r.jobs.enqueued} enqueued grabs, the scenario enqueued ${e.expectedGrabs}`);
   }

@@ -10,6 +10,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { Ledger, type CampaignRecord } from '../../shared/ledger/ledger.js';
 import { OutcomeLog } from '../../shared/ledger/outcome-log.js';
 import type { ChaosCheck } from './chaos-checker.js';
 import { grab, startGrab } from './cli.js';
@@ -139,17 +140,22 @@ export class MetricsTracker {
 export class ProgressMonitor {
   private readonly redis: Redis;
   private readonly outcomes: OutcomeLog;
+  private readonly ledger: Ledger;
+  private record: CampaignRecord | undefined;
   private readonly samples: Array<{ at: number; finished: number }> = [];
   private readonly faults: number[] = [];
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(redisUrl: string, private readonly campaign: string, private readonly pools: string[]) {
+  constructor(redisUrl: string, private readonly campaign: string) {
     this.redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
     this.outcomes = new OutcomeLog(this.redis);
+    this.ledger = new Ledger(this.redis);
   }
 
   async sample(): Promise<number> {
-    const finished = await this.outcomes.finished(this.campaign, this.pools);
+    this.record ??= await this.ledger.getCampaign(this.campaign);
+    if (!this.record) throw new Error(`no campaign ${this.campaign}`);
+    const { finished } = await this.outcomes.progress(this.record, this.record.stripes);
     this.samples.push({ at: Date.now(), finished });
     return finished;
   }
@@ -291,7 +297,7 @@ export async function startHotPoolRun({ tag, packets, lock, sessionMs, redisUrl,
   if (created.code !== 0) throw new Error(`campaign create exited ${created.code}: ${created.stderr}`);
   const fleet = await startChaosFleet(2, ['--lock', lock, '--concurrency', '50', '--max-batch', '8', '--zk-session-timeout-ms', String(sessionMs)], env);
   const metrics = new MetricsTracker(fleet.ports);
-  const progress = new ProgressMonitor(redisUrl, id, ['p1']);
+  const progress = new ProgressMonitor(redisUrl, id);
   metrics.start();
   progress.start();
   return { id, fleet, metrics, progress };

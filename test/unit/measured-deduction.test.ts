@@ -12,7 +12,7 @@ import type { Deduction, PoolRef } from '../../worker/grab-request.js';
 import { measuredDeduction } from '../../worker/measured-deduction.js';
 
 const logger = createLogger('test', 'silent');
-const pool: PoolRef = { campaignId: 'c', poolId: 'p1', split: 'equal' };
+const pool: PoolRef = { campaignId: 'c', instance: 1, poolId: 'p1', stripe: 0, split: 'equal' };
 const grabs = (n: number) => Array.from({ length: n }, (_, i) => ({ user: `u${i}`, jobId: `c.p1.u${i}` }));
 
 let registry: Registry;
@@ -61,7 +61,7 @@ describe('measured deduction', () => {
     ];
     const deduct = measuredDeduction(inner, grabMetrics(registry), pools);
     await deduct(pool, grabs(4));
-    expect(await values('grab_grabs_total')).toEqual({ granted: 2, duplicate: 1, sold_out: 1, rejected: 0, error: 0 });
+    expect(await values('grab_grabs_total')).toEqual({ granted: 2, duplicate: 1, sold_out: 1, rejected: 0, failed: 0, error: 0, postponed: 0, discarded: 0 });
     expect(await values('grab_granted_cents_total')).toEqual({ '': 200 });
     expect(await values('grab_batch_size')).toMatchObject({ grab_batch_size_count: 1, grab_batch_size_sum: 4 });
     expect(granted).toEqual(['c/p1']);
