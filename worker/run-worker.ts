@@ -48,21 +48,17 @@ export interface RunningWorker {
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const { settings, logger } = options;
   const redis = createRedis(settings.redisUrl, 'command');
-  const queue = await ShardedQueue.open(settings.queue, settings.queueShards, redis).catch((err: unknown) => {
-    redis.disconnect();
-    throw err;
-  });
-  const queueConnection = createRedis(settings.redisUrl, 'worker');
   const rng = options.seed === undefined ? cryptoSeededRng() : seededRng(options.seed);
   const ledger = new Ledger(redis, rng);
   const outcomes = new OutcomeLog(redis);
   const family = lockFamily(options.strategy);
-  try {
-    await checkLockFamily(ledger, outcomes, family, options.strategy);
-  } catch (err) {
-    redis.disconnect();
-    throw err;
-  }
+  const queue = await checkLockFamily(ledger, outcomes, family, options.strategy)
+    .then(() => ShardedQueue.open(settings.queue, settings.queueShards, redis))
+    .catch((err: unknown) => {
+      redis.disconnect();
+      throw err;
+    });
+  const queueConnection = createRedis(settings.redisUrl, 'worker');
   const campaigns = new CampaignDirectory(ledger, family);
   const registry = createRegistry();
   const grabs = grabMetrics(registry);

@@ -9,6 +9,7 @@ import {
 import { produceCommand } from '../../producer/produce-command.js';
 import { waitCommand } from '../../producer/wait-command.js';
 import { reportCommand } from '../../producer/report-command.js';
+import { redriveCommand } from '../../producer/redrive-command.js';
 import { exportCommand } from '../../producer/export-command.js';
 import { workCommand } from '../../worker/work-command.js';
 import { fleetCommand } from '../../worker/fleet-command.js';
@@ -25,6 +26,7 @@ export const commands: Command[] = [
   fleetCommand,
   waitCommand,
   reportCommand,
+  redriveCommand,
   exportCommand,
   benchCommand,
   lockBenchCommand,
