@@ -1,0 +1,117 @@
+/**
+ * Chaos scenarios 8 and 9: ZooKeeper, then Redis, unreachable mid-campaign for longer than a
+ * grab's whole retry budget. The workers pause their shards, stay alive, and resume by
+ * themselves once the service is back; every grab settles and none fails.
+ *
+ * In CI (short form) the grabs get a retry budget of a fraction of a second and the outage lasts
+ * 12 s. `npm run chaos` keeps the default budget (10 attempts, about 100 s of backoff) and makes
+ * the outages longer than it: 3 minutes of ZooKeeper, 2.5 minutes of Redis.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { grab } from '../support/cli.js';
+import { checkCampaign } from '../support/chaos-checker.js';
+import { ms, recordRow, scale, sleep, startHotPoolRun } from '../support/chaos.js';
+import { testRedisUrl, testZkConnect } from '../support/env.js';
+import { startRedis, startZooKeeper, type RedisServer, type ZkServer } from '../support/servers.js';
+
+const PACKETS = scale(3_000, 10_000);
+const GRABS = scale(12_000, 60_000);
+const SESSION_MS = 2_000;
+const ZK_DOWN_MS = scale(12_000, 180_000);
+const REDIS_DOWN_MS = scale(12_000, 150_000);
+/** Short form: a budget far below the outage. Full form: the producer's default. */
+const RETRY_FLAGS = scale(['--attempts', '2', '--backoff-ms', '100'], []);
+
+async function produceAll(id: string, env: Record<string, string>) {
+  const produced = await grab(['produce', '--campaign', id, '--users', String(GRABS), '--distribution', 'hot', ...RETRY_FLAGS], env);
+  expect(produced.code, produced.stderr).toBe(0);
+}
+
+describe('chaos 8 and 9: outages longer than the retry budget', () => {
+  let zk: ZkServer;
+  let redis: RedisServer;
+  beforeAll(async () => {
+    [zk, redis] = await Promise.all([startZooKeeper(), startRedis({ appendonly: true, appendfsync: 'always' })]);
+  });
+  afterAll(async () => {
+    await Promise.all([zk?.stop(), redis?.stop()]);
+  });
+
+  it('ZooKeeper down mid-campaign: the workers pause, stay up, resume, and every grab settles', { timeout: scale(240_000, 900_000) }, async () => {
+    const started = Date.now();
+    const env = { REDIS_URL: testRedisUrl(), ZK_CONNECT: zk.connect };
+    const { id, fleet, metrics, progress } = await startHotPoolRun({ tag: 'zk-outage', packets: PACKETS, lock: 'zk', sessionMs: SESSION_MS, redisUrl: testRedisUrl(), env });
+    let atFault = 0;
+    try {
+      await produceAll(id, env);
+      while ((atFault = await progress.sample()) < GRABS / 10) await sleep(100);
+      const pids = fleet.workerPids().sort();
+      progress.fault();
+      await zk.stop();
+      await sleep(ZK_DOWN_MS);
+      const duringOutage = await progress.sample();
+      await zk.restart();
+      const waited = await grab(['wait', '--campaign', id, '--timeout', '300'], env);
+      expect(waited.code, `${waited.stdout}${waited.stderr}\n${fleet.output().slice(-3000)}`).toBe(0);
+      expect(fleet.workerPids().sort(), fleet.output().slice(-4000)).toEqual(pids);
+      expect(duringOutage).toBeLessThan(GRABS);
+    } finally {
+      await metrics.stop();
+      await progress.stop();
+      expect(await fleet.stop(), fleet.output().slice(-3000)).toBe(0);
+    }
+    const check = await checkCampaign({ campaign: id, env, zkConnect: zk.connect, expectedGrabs: GRABS, lockWaitMs: SESSION_MS * 5 });
+    recordRow(
+      {
+        scenario: `8. ZooKeeper down ${ms(ZK_DOWN_MS)} mid-campaign, longer than the retry budget`,
+        grabs: GRABS,
+        faults: `1 outage (at ${atFault.toLocaleString('en-US')} outcomes)`,
+        fencedWrites: metrics.total('grab_fencing_rejections_total'),
+        recovery: `${ms(progress.drainMs(GRABS) - ZK_DOWN_MS)} to drain after the restart`,
+        startedAt: started,
+      },
+      check,
+    );
+    expect(check.violations).toEqual([]);
+    expect(check.report.outcomes.failed).toBe(0);
+    expect(check.report.pools[0]!.packetsGranted).toBe(PACKETS);
+  });
+
+  it('Redis down mid-campaign: the workers stay up, reconnect, and every grab settles', { timeout: scale(240_000, 900_000) }, async () => {
+    const started = Date.now();
+    const env = { REDIS_URL: redis.url, ZK_CONNECT: testZkConnect() };
+    const { id, fleet, metrics, progress } = await startHotPoolRun({ tag: 'redis-outage', packets: PACKETS, lock: 'zk', sessionMs: SESSION_MS, redisUrl: redis.url, env });
+    let atFault = 0;
+    try {
+      await produceAll(id, env);
+      while ((atFault = await progress.sample()) < GRABS / 10) await sleep(100);
+      const pids = fleet.workerPids().sort();
+      progress.fault();
+      await redis.stop();
+      await sleep(REDIS_DOWN_MS);
+      await redis.restart();
+      const waited = await grab(['wait', '--campaign', id, '--timeout', '300'], env);
+      expect(waited.code, `${waited.stdout}${waited.stderr}\n${fleet.output().slice(-3000)}`).toBe(0);
+      expect(fleet.workerPids().sort(), fleet.output().slice(-4000)).toEqual(pids);
+    } finally {
+      await metrics.stop();
+      await progress.stop();
+      expect(await fleet.stop(), fleet.output().slice(-3000)).toBe(0);
+    }
+    const check = await checkCampaign({ campaign: id, env, zkConnect: testZkConnect(), expectedGrabs: GRABS, lockWaitMs: SESSION_MS * 5 });
+    recordRow(
+      {
+        scenario: `9. Redis down ${ms(REDIS_DOWN_MS)} mid-campaign, longer than the retry budget`,
+        grabs: GRABS,
+        faults: `1 outage (at ${atFault.toLocaleString('en-US')} outcomes)`,
+        fencedWrites: metrics.total('grab_fencing_rejections_total'),
+        recovery: `${ms(progress.drainMs(GRABS) - REDIS_DOWN_MS)} to drain after the restart`,
+        startedAt: started,
+      },
+      check,
+    );
+    expect(check.violations).toEqual([]);
+    expect(check.report.outcomes.failed).toBe(0);
+    expect(check.report.pools[0]!.packetsGranted).toBe(PACKETS);
+  });
+});
