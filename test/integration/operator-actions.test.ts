@@ -206,3 +206,23 @@ describe('switching the lock strategy of a live campaign', () => {
     }
   });
 });
+
+describe('operator commands load Redis boundedly', () => {
+  const commandCalls = async () => {
+    const stats = await redis.info('commandstats');
+    return [...stats.matchAll(/calls=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+  };
+
+  it('grab wait polls a few stripe counters, however many pools the campaign has', async () => {
+    const id = newId('wide');
+    await create(id, 2000, 1);
+    expect((await run(['produce', '--campaign', id, '--users', '4000'])).code).toBe(0);
+    const before = await commandCalls();
+    const waited = await run(['wait', '--campaign', id, '--timeout', '2']);
+    const calls = (await commandCalls()) - before;
+    expect(waited.code).toBe(1);
+    // About 8 polls of 16 stripes each; one read per pool per poll would be 16,000.
+    expect(calls).toBeLessThan(400);
+    expect((await run(['campaign', 'delete', '--id', id, '--force'])).code).toBe(0);
+  });
+});
