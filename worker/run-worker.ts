@@ -6,6 +6,7 @@ import { cryptoSeededRng, seededRng } from '../shared/ledger/prng.js';
 import type { Logger } from '../shared/logging/logger.js';
 import { createRegistry, grabMetrics, lockMetrics, poolMetrics, shardMetrics } from '../shared/metrics/metrics.js';
 import { PoolGauges } from '../shared/metrics/pool-gauges.js';
+import { QueueCounts } from '../shared/metrics/queue-counts.js';
 import { serveMetrics } from '../shared/metrics/serve-metrics.js';
 import { watchZooKeeper, zooKeeperConnected } from '../shared/metrics/watch-zookeeper.js';
 import { QUEUE_PREFIX } from '../shared/queue/queue-names.js';
@@ -41,7 +42,7 @@ export interface RunningWorker {
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const { settings, logger } = options;
   const redis = createRedis(settings.redisUrl, 'command');
-  const queue = await ShardedQueue.open(settings.queue, settings.queueShards, redis).catch((err: unknown) => {
+  const queue = await ShardedQueue.open(settings.queue, settings.queueShards, redis, { dedicatedConnection: true }).catch((err: unknown) => {
     redis.disconnect();
     throw err;
   });
@@ -51,7 +52,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const outcomes = new OutcomeLog(redis);
   const registry = createRegistry();
   const grabs = grabMetrics(registry);
-  const pools = new PoolGauges(poolMetrics(registry), (campaignId, poolId) => ledger.poolState(campaignId, poolId), logger);
+  const pools = new PoolGauges(poolMetrics(registry), (refs) => ledger.poolBalances(refs), logger);
   const strategy = createStrategy(options.strategy, {
     settings,
     redis,
@@ -65,7 +66,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   });
   const { zookeeper } = strategy;
   if (zookeeper) watchZooKeeper(zookeeper, registry);
-  const metricsServer = await serveMetrics(settings, queue, {
+  const metricsServer = await serveMetrics(settings, new QueueCounts(queue), {
     registry,
     logger,
     readiness: () => ({

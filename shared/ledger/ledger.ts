@@ -189,6 +189,20 @@ export class Ledger {
   }
 
   /**
+   * The remaining balances of many pools in one round trip (a pipeline of one HMGET per pool,
+   * each pool's hash being in a slot of its own); undefined for a pool that is gone.
+   */
+  async poolBalances(pools: readonly { campaign: string; pool: string }[]): Promise<(Pick<PoolState, 'remainingCents' | 'remainingPackets'> | undefined)[]> {
+    const pipeline = this.redis.pipeline();
+    for (const { campaign, pool } of pools) pipeline.hmget(poolKey(campaign, pool), 'remaining_cents', 'remaining_packets');
+    return ((await pipeline.exec()) ?? []).map(([err, fields]) => {
+      if (err) throw err;
+      const [cents, packets] = fields as (string | null)[];
+      return cents == null ? undefined : { remainingCents: Number(cents), remainingPackets: Number(packets) };
+    });
+  }
+
+  /**
    * Every grant of a pool, a page of HSCAN at a time. As with any SCAN, a grant present for the
    * whole scan is yielded at least once; one may repeat only if the hash shrinks meanwhile.
    */

@@ -19,23 +19,34 @@ export class ShardedQueue {
   private constructor(
     readonly name: string,
     readonly shards: readonly Queue[],
+    private readonly ownConnection: Redis | undefined,
   ) {}
 
   /**
    * Opens the shards of `name`, recording the shard count the first time. A queue already split
    * differently is refused: its grabs would reach workers that never look at their shard.
+   * With `dedicatedConnection` the shards talk to Redis over a duplicate of `connection`, which
+   * the queue closes with itself, so its reads never queue behind the caller's commands.
    */
-  static async open(name: string, shards: number, connection: Redis): Promise<ShardedQueue> {
-    await connection.set(shardCountKey(name), shards, 'NX');
-    const recorded = Number(await connection.get(shardCountKey(name)));
-    if (recorded !== shards) {
-      throw new CommandFailure(
-        `queue "${name}" is split into ${recorded} shards, but GRAB_QUEUE_SHARDS (--queue-shards) is ${shards}: give every producer and worker of this queue the same value`,
-      );
+  static async open(name: string, shards: number, connection: Redis, options: { dedicatedConnection?: boolean } = {}): Promise<ShardedQueue> {
+    const own = options.dedicatedConnection ? connection.duplicate() : undefined;
+    const client = own ?? connection;
+    try {
+      await client.set(shardCountKey(name), shards, 'NX');
+      const recorded = Number(await client.get(shardCountKey(name)));
+      if (recorded !== shards) {
+        throw new CommandFailure(
+          `queue "${name}" is split into ${recorded} shards, but GRAB_QUEUE_SHARDS (--queue-shards) is ${shards}: give every producer and worker of this queue the same value`,
+        );
+      }
+    } catch (err) {
+      own?.disconnect();
+      throw err;
     }
     return new ShardedQueue(
       name,
-      Array.from({ length: shards }, (_, i) => new Queue(shardQueueName(name, i), { connection, prefix: QUEUE_PREFIX })),
+      Array.from({ length: shards }, (_, i) => new Queue(shardQueueName(name, i), { connection: client, prefix: QUEUE_PREFIX })),
+      own,
     );
   }
 
@@ -58,7 +69,7 @@ export class ShardedQueue {
     return (await Promise.all([...byShard].map(([shard, list]) => shard.addBulk(list)))).flat();
   }
 
-  /** Job counts summed over the shards, by state. */
+  /** Job counts summed over the shards, by state: one command per shard, sent together. */
   async jobCounts(...types: JobType[]): Promise<Record<string, number>> {
     const perShard = await Promise.all(this.shards.map((q) => q.getJobCounts(...types)));
     const total: Record<string, number> = {};
@@ -68,31 +79,6 @@ export class ShardedQueue {
 
   async waitingCount(): Promise<number> {
     return (await Promise.all(this.shards.map((q) => q.getWaitingCount()))).reduce((a, b) => a + b, 0);
-  }
-
-  /**
-   * BullMQ's own gauges and counters (bullmq_job_count{queue,state}, ...), summed over the
-   * shards and labelled with the queue's name, so dashboards see one queue however it is split.
-   */
-  async exportPrometheusMetrics(): Promise<string> {
-    const texts = await Promise.all(this.shards.map((q) => q.exportPrometheusMetrics()));
-    const lines: string[] = [];
-    const sums = new Map<string, number>();
-    const label = `queue="${this.name}"`;
-    for (const text of texts) {
-      for (const line of text.split('\n')) {
-        if (line.startsWith('#')) {
-          if (!lines.includes(line)) lines.push(line);
-          continue;
-        }
-        const space = line.lastIndexOf(' ');
-        if (space < 0) continue;
-        const series = line.slice(0, space).replace(/queue="[^"]*"/, label);
-        if (!sums.has(series)) lines.push(series);
-        sums.set(series, (sums.get(series) ?? 0) + Number(line.slice(space + 1)));
-      }
-    }
-    return lines.map((line) => (sums.has(line) ? `${line} ${sums.get(line)}` : line)).join('\n');
   }
 
   async pause(): Promise<void> {
@@ -109,5 +95,6 @@ export class ShardedQueue {
 
   async close(): Promise<void> {
     await Promise.all(this.shards.map((q) => q.close()));
+    this.ownConnection?.disconnect();
   }
 }
