@@ -1,6 +1,6 @@
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import * as units from '@grafana/grafana-foundation-sdk/units';
-import { dashboard, datasourceVariable, labelVariable, selectAllVariable, statPanel, timeseriesPanel, yuan } from './panels.js';
+import { dashboard, datasourceVariable, labelVariable, selectAllVariable, statPanel, timeseriesPanel, yuan, type Step } from './panels.js';
 
 /**
  * The chosen pools of the chosen campaign. Each worker exports the pools it granted from, so a
@@ -9,7 +9,7 @@ import { dashboard, datasourceVariable, labelVariable, selectAllVariable, statPa
 const pools = 'campaign="$campaign", pool=~"$pool"';
 const remainingPackets = `min by (pool) (grab_pool_remaining_packets{${pools}})`;
 
-const balanceSteps: [string, number | null][] = [
+const balanceSteps: Step[] = [
   ['red', null],
   ['green', 0],
 ];

@@ -42,7 +42,7 @@ export const selectAllVariable = (name: string, label: string, selector: string,
   labelVariable(name, label, selector).multi(true).includeAll(true).allValue(allValue);
 
 /** A threshold step: the first one's value is null (everything below the next step). */
-type Step = [color: string, value: number | null];
+export type Step = [color: string, value: number | null];
 
 export interface PanelSpec {
   title: string;
@@ -90,7 +90,7 @@ export function timeseriesPanel({ title, description, unit, size: [width, height
 }
 
 /** The last value of each query as a big number, coloured by the steps. */
-export function statPanel({ title, description, unit, size: [width, height], queries, steps = [['green', null]] }: PanelSpec) {
+export function statPanel({ title, description, unit, size: [width, height], queries, steps = [['green', null]] }: Omit<PanelSpec, 'min' | 'decimals'>) {
   return new stat.PanelBuilder()
     .title(title)
     .description(description)
