@@ -8,7 +8,7 @@ import { idSchema } from '../shared/campaign/spec.js';
 import { UnknownPoolError } from '../shared/ledger/ledger-errors.js';
 import { createLogger } from '../shared/logging/logger.js';
 import { createRegistry, producerMetrics } from '../shared/metrics/metrics.js';
-import { scrapeSample } from '../shared/metrics/scrape-sample.js';
+import { QueueCounts } from '../shared/metrics/queue-counts.js';
 import { serveMetrics } from '../shared/metrics/serve-metrics.js';
 import { ShardedQueue } from '../shared/queue/sharded-queue.js';
 import { distributionNames } from './distribution.js';
@@ -56,8 +56,9 @@ export const produceCommand: Command = {
       const queue = await ShardedQueue.open(settings.queue, settings.queueShards, redis);
       for (const shard of queue.shards) shard.on('error', (err) => logger.error({ err }, 'queue error'));
       const registry = createRegistry();
-      const { producedJobs } = producerMetrics(registry, () => scrapeSample(queue.waitingCount()));
-      const metricsServer = await serveMetrics(settings, queue, { registry, logger, readiness: () => ({ redis: redis.status === 'ready' }) });
+      const queueCounts = new QueueCounts(queue);
+      const { producedJobs } = producerMetrics(registry, async () => (await queueCounts.get())?.waiting);
+      const metricsServer = await serveMetrics(settings, queueCounts, { registry, logger, readiness: () => ({ redis: redis.status === 'ready' }) });
       const progress = progressReporter(`enqueue ${campaignId}`, total);
       let counted = 0;
       try {

@@ -6,6 +6,7 @@ import { cryptoSeededRng, seededRng } from '../shared/ledger/prng.js';
 import type { Logger } from '../shared/logging/logger.js';
 import { createRegistry, grabMetrics, lockMetrics, poolMetrics, shardMetrics } from '../shared/metrics/metrics.js';
 import { PoolGauges } from '../shared/metrics/pool-gauges.js';
+import { QueueCounts } from '../shared/metrics/queue-counts.js';
 import { serveMetrics } from '../shared/metrics/serve-metrics.js';
 import { watchZooKeeper, zooKeeperConnected } from '../shared/metrics/watch-zookeeper.js';
 import { QUEUE_PREFIX } from '../shared/queue/queue-names.js';
@@ -53,7 +54,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const outcomes = new OutcomeLog(redis);
   const family = lockFamily(options.strategy);
   const queue = await checkLockFamily(ledger, outcomes, family, options.strategy)
-    .then(() => ShardedQueue.open(settings.queue, settings.queueShards, redis))
+    .then(() => ShardedQueue.open(settings.queue, settings.queueShards, redis, { dedicatedConnection: true }))
     .catch((err: unknown) => {
       redis.disconnect();
       throw err;
@@ -64,9 +65,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const grabs = grabMetrics(registry);
   const pools = new PoolGauges(
     poolMetrics(registry),
-    async (campaignId, poolId) => {
-      const record = await campaigns.current(campaignId);
-      return record && ledger.poolState(poolAddress(record, poolId));
+    async (labels) => {
+      const records = await Promise.all(labels.map((l) => campaigns.current(l.campaign)));
+      return ledger.poolBalances(labels.map((l, i) => records[i] && poolAddress(records[i], l.pool)));
     },
     logger,
   );
@@ -83,7 +84,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   });
   const { zookeeper } = strategy;
   if (zookeeper) watchZooKeeper(zookeeper, registry);
-  const metricsServer = await serveMetrics(settings, queue, {
+  const metricsServer = await serveMetrics(settings, new QueueCounts(queue), {
     registry,
     logger,
     readiness: () => ({

@@ -280,6 +280,23 @@ export class Ledger {
   }
 
   /**
+   * The remaining balances of many pools in one round trip (a pipeline of one HMGET per pool);
+   * undefined for a pool that is gone, or not given.
+   */
+  async poolBalances(pools: readonly (PoolAddress | undefined)[]): Promise<(Pick<PoolState, 'remainingCents' | 'remainingPackets'> | undefined)[]> {
+    const pipeline = this.redis.pipeline();
+    const asked = pools.filter((p): p is PoolAddress => p !== undefined);
+    for (const pool of asked) pipeline.hmget(poolKey(pool), 'remaining_cents', 'remaining_packets');
+    const replies = ((await pipeline.exec()) ?? []).map(([err, fields]) => {
+      if (err) throw err;
+      const [cents, packets] = fields as (string | null)[];
+      return cents == null ? undefined : { remainingCents: Number(cents), remainingPackets: Number(packets) };
+    });
+    let next = 0;
+    return pools.map((pool) => (pool === undefined ? undefined : replies[next++]));
+  }
+
+  /**
    * Every grant of a pool, a page of HSCAN at a time. As with any SCAN, a grant present for the
    * whole scan is yielded at least once; one may repeat only if the hash shrinks meanwhile.
    */

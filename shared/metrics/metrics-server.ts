@@ -11,8 +11,6 @@ export interface MetricsServerOptions {
   /** 0 picks a free port; `url` then tells which. */
   port: number;
   registry: Registry;
-  /** More metrics in the text format, appended to the registry's; undefined leaves them out of this scrape. */
-  appended?: () => Promise<string | undefined>;
   readiness: ReadinessChecks;
   logger: Logger;
 }
@@ -34,9 +32,8 @@ type Route = (options: MetricsServerOptions) => Promise<{ status: number; body: 
 const text = 'text/plain; charset=utf-8';
 
 const routes: Record<string, Route> = {
-  async '/metrics'({ registry, appended }) {
-    const [own, more] = await Promise.all([registry.metrics(), appended?.()]);
-    return { status: 200, body: more ? `${own}${more}\n` : own, contentType: registry.contentType };
+  async '/metrics'({ registry }) {
+    return { status: 200, body: await registry.metrics(), contentType: registry.contentType };
   },
   async '/healthz'() {
     return { status: 200, body: 'ok\n', contentType: text };

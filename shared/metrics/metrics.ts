@@ -158,6 +158,25 @@ export function shardMetrics(registry: Registry, consumed: () => number) {
   });
 }
 
+/**
+ * BullMQ's queue gauge under BullMQ's own name and help, one series per state, summed over the
+ * queue's shards and labelled with the queue's name, so dashboards see one queue however it is
+ * split. Sampled at each scrape; left out of a scrape the counts are unknown for.
+ */
+export function queueMetrics(registry: Registry, queue: string, counts: () => Promise<Record<string, number> | undefined>) {
+  return new Gauge({
+    name: 'bullmq_job_count',
+    help: 'Number of jobs in the queue by state',
+    labelNames: ['queue', 'state'] as const,
+    registers: [registry],
+    async collect() {
+      const byState = await counts();
+      this.reset();
+      for (const [state, count] of Object.entries(byState ?? {})) this.set({ queue, state }, count);
+    },
+  });
+}
+
 /** `backlog` is sampled at each scrape; undefined (Redis unreachable) keeps the last value. */
 export function producerMetrics(registry: Registry, backlog: () => Promise<number | undefined>) {
   const registers = [registry];

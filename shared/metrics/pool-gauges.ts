@@ -6,22 +6,27 @@ export interface PoolBalance {
   remainingPackets: number;
 }
 
-/** The pool's balance in the ledger; undefined when the pool is gone (its campaign was deleted). */
-export type PoolBalanceReader = (campaignId: string, poolId: string) => Promise<PoolBalance | undefined>;
+export interface PoolLabels {
+  campaign: string;
+  pool: string;
+}
+
+/** The pools' balances in the ledger, in one round trip, in order; undefined for a pool that is gone (its campaign was deleted). */
+export type PoolBalancesReader = (pools: readonly PoolLabels[]) => Promise<(PoolBalance | undefined)[]>;
 
 export interface PoolGaugeLimits {
   /** Pools exported per process, at most. Pools beyond are not exported, which is logged once. */
   maxPools: number;
   /** A pool that granted nothing for this long leaves the export. */
   idleMs: number;
-  /** How often the balances of the pools that granted since the last look are read. */
+  /** How often the balances of the pools that granted since the last look are read, all in one round trip. */
   refreshMs: number;
 }
 
 const defaultPoolGaugeLimits: PoolGaugeLimits = { maxPools: 1000, idleMs: 60_000, refreshMs: 1000 };
 
 interface ExportedPool {
-  labels: { campaign: string; pool: string };
+  labels: PoolLabels;
   lastGrantAt: number;
   balanceDue: boolean;
 }
@@ -31,8 +36,9 @@ interface ExportedPool {
  * enters when this process grants from it and leaves when its campaign is found deleted or it
  * has granted nothing for `idleMs`. A sold-out pool therefore reads 0 for `idleMs` after its
  * last packet, long enough for dashboards to count it sold out, and then goes. Balances come
- * from the ledger on a timer, one read per pool that granted since the last look, so the grab
- * path itself only flags the pool.
+ * from the ledger on a timer, in one pipelined read of the pools that granted since the last
+ * look (at most `maxPools` of them), so the grab path itself only flags the pool and a scrape
+ * reads nothing.
  */
 export class PoolGauges {
   private readonly pools = new Map<string, ExportedPool>();
@@ -42,7 +48,7 @@ export class PoolGauges {
 
   constructor(
     private readonly metrics: PoolMetrics,
-    private readonly readBalance: PoolBalanceReader,
+    private readonly readBalances: PoolBalancesReader,
     private readonly logger: Logger,
     private readonly limits: PoolGaugeLimits = defaultPoolGaugeLimits,
   ) {}
@@ -78,7 +84,23 @@ export class PoolGauges {
   async refresh(now = Date.now()): Promise<void> {
     for (const [key, pool] of this.pools) if (now - pool.lastGrantAt >= this.limits.idleMs) this.remove(key, pool);
     const due = [...this.pools].filter(([, pool]) => pool.balanceDue);
-    await Promise.all(due.map(([key, pool]) => this.readInto(key, pool)));
+    if (due.length === 0) return;
+    for (const [, pool] of due) pool.balanceDue = false;
+    let balances: (PoolBalance | undefined)[];
+    try {
+      balances = await this.readBalances(due.map(([, pool]) => pool.labels));
+    } catch (err) {
+      for (const [, pool] of due) pool.balanceDue = true;
+      this.logger.debug({ err, pools: due.length }, 'pool balances not read; trying again at the next refresh');
+      return;
+    }
+    due.forEach(([key, pool], i) => {
+      if (this.pools.get(key) !== pool) return;
+      const balance = balances[i];
+      if (!balance) return this.remove(key, pool);
+      this.metrics.remainingCents.set(pool.labels, balance.remainingCents);
+      this.metrics.remainingPackets.set(pool.labels, balance.remainingPackets);
+    });
   }
 
   private admit(key: string, campaign: string, pool: string): ExportedPool | undefined {
@@ -92,22 +114,6 @@ export class PoolGauges {
     const exported: ExportedPool = { labels: { campaign, pool }, lastGrantAt: 0, balanceDue: false };
     this.pools.set(key, exported);
     return exported;
-  }
-
-  private async readInto(key: string, pool: ExportedPool): Promise<void> {
-    pool.balanceDue = false;
-    let balance: PoolBalance | undefined;
-    try {
-      balance = await this.readBalance(pool.labels.campaign, pool.labels.pool);
-    } catch (err) {
-      pool.balanceDue = true;
-      this.logger.debug({ err, pool: key }, 'pool balance not read; trying again at the next refresh');
-      return;
-    }
-    if (this.pools.get(key) !== pool) return;
-    if (!balance) return this.remove(key, pool);
-    this.metrics.remainingCents.set(pool.labels, balance.remainingCents);
-    this.metrics.remainingPackets.set(pool.labels, balance.remainingPackets);
   }
 
   private remove(key: string, pool: ExportedPool): void {

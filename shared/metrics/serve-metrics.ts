@@ -1,23 +1,18 @@
-import type { ShardedQueue } from '../queue/sharded-queue.js';
 import type { Settings } from '../config/settings.js';
 import { startMetricsServer, type MetricsServer, type MetricsServerOptions } from './metrics-server.js';
-import { scrapeSample } from './scrape-sample.js';
+import { queueMetrics } from './metrics.js';
+import type { QueueCounts } from './queue-counts.js';
 
 /**
- * Starts the metrics server the settings ask for (none while METRICS_PORT is off), with
- * BullMQ's own queue gauges, bullmq_job_count{queue,state} summed over the shards, appended to
- * the registry's metrics.
+ * Starts the metrics server the settings ask for (none while METRICS_PORT is off), with the
+ * queue's depth, bullmq_job_count{queue,state}, among the registry's metrics.
  */
 export function serveMetrics(
   settings: Pick<Settings, 'metricsHost' | 'metricsPort'>,
-  queue: ShardedQueue,
+  queueCounts: QueueCounts,
   options: Pick<MetricsServerOptions, 'registry' | 'readiness' | 'logger'>,
 ): Promise<MetricsServer | undefined> {
   if (settings.metricsPort === undefined) return Promise.resolve(undefined);
-  return startMetricsServer({
-    ...options,
-    host: settings.metricsHost,
-    port: settings.metricsPort,
-    appended: () => scrapeSample(queue.exportPrometheusMetrics()),
-  });
+  queueMetrics(options.registry, queueCounts.queue, () => queueCounts.get());
+  return startMetricsServer({ ...options, host: settings.metricsHost, port: settings.metricsPort });
 }

@@ -19,23 +19,34 @@ export class ShardedQueue {
   private constructor(
     readonly name: string,
     readonly shards: readonly Queue[],
+    private readonly ownConnection: Redis | undefined,
   ) {}
 
   /**
    * Opens the shards of `name`, recording the shard count the first time. A queue already split
    * differently is refused: its grabs would reach workers that never look at their shard.
+   * With `dedicatedConnection` the shards talk to Redis over a duplicate of `connection`, which
+   * the queue closes with itself, so its reads never queue behind the caller's commands.
    */
-  static async open(name: string, shards: number, connection: Redis): Promise<ShardedQueue> {
-    await connection.set(shardCountKey(name), shards, 'NX');
-    const recorded = Number(await connection.get(shardCountKey(name)));
-    if (recorded !== shards) {
-      throw new CommandFailure(
-        `queue "${name}" is split into ${recorded} shards, but GRAB_QUEUE_SHARDS (--queue-shards) is ${shards}: give every producer and worker of this queue the same value`,
-      );
+  static async open(name: string, shards: number, connection: Redis, options: { dedicatedConnection?: boolean } = {}): Promise<ShardedQueue> {
+    const own = options.dedicatedConnection ? connection.duplicate() : undefined;
+    const client = own ?? connection;
+    try {
+      await client.set(shardCountKey(name), shards, 'NX');
+      const recorded = Number(await client.get(shardCountKey(name)));
+      if (recorded !== shards) {
+        throw new CommandFailure(
+          `queue "${name}" is split into ${recorded} shards, but GRAB_QUEUE_SHARDS (--queue-shards) is ${shards}: give every producer and worker of this queue the same value`,
+        );
+      }
+    } catch (err) {
+      own?.disconnect();
+      throw err;
     }
     return new ShardedQueue(
       name,
-      Array.from({ length: shards }, (_, i) => new Queue(shardQueueName(name, i), { connection, prefix: QUEUE_PREFIX })),
+      Array.from({ length: shards }, (_, i) => new Queue(shardQueueName(name, i), { connection: client, prefix: QUEUE_PREFIX })),
+      own,
     );
   }
 
@@ -58,7 +69,7 @@ export class ShardedQueue {
     return (await Promise.all([...byShard].map(([shard, list]) => shard.addBulk(list)))).flat();
   }
 
-  /** Job counts summed over the shards, by state. */
+  /** Job counts summed over the shards, by state: one command per shard, sent together. */
   async jobCounts(...types: JobType[]): Promise<Record<string, number>> {
     const perShard = await Promise.all(this.shards.map((q) => q.getJobCounts(...types)));
     const total: Record<string, number> = {};
@@ -71,36 +82,11 @@ export class ShardedQueue {
   }
 
   /**
-   * BullMQ's own gauges and counters (bullmq_job_count{queue,state}, ...), summed over the
-   * shards and labelled with the queue's name, so dashboards see one queue however it is split.
-   */
-  async exportPrometheusMetrics(): Promise<string> {
-    const texts = await Promise.all(this.shards.map((q) => q.exportPrometheusMetrics()));
-    const lines: string[] = [];
-    const sums = new Map<string, number>();
-    const label = `queue="${this.name}"`;
-    for (const text of texts) {
-      for (const line of text.split('\n')) {
-        if (line.startsWith('#')) {
-          if (!lines.includes(line)) lines.push(line);
-          continue;
-        }
-        const space = line.lastIndexOf(' ');
-        if (space < 0) continue;
-        const series = line.slice(0, space).replace(/queue="[^"]*"/, label);
-        if (!sums.has(series)) lines.push(series);
-        sums.set(series, (sums.get(series) ?? 0) + Number(line.slice(space + 1)));
-      }
-    }
-    return lines.map((line) => (sums.has(line) ? `${line} ${sums.get(line)}` : line)).join('\n');
-  }
-
-  /**
    * Removes every job whose id starts with `prefix` (one campaign instance's grabs) from every
    * shard: waiting, delayed, finished and failed. A job a worker is running stays, and that
    * worker drops it. Finds them with one SCAN over the queue's job keys; returns how many went.
    */
-  async removeJobs(prefix: string, connection: Redis, onProgress?: (removed: number) => void): Promise<number> {
+  async removeJobs(prefix: string, connection: Redis): Promise<number> {
     const jobKey = new RegExp(`^${escapeRegExp(QUEUE_PREFIX)}:${escapeRegExp(this.name)}\\.(\\d+):(${escapeRegExp(prefix)}[^:]*)$`);
     let removed = 0;
     let cursor = '0';
@@ -113,7 +99,6 @@ export class ShardedQueue {
         return shard ? [shard.remove(match[2]!).catch(() => 0)] : [];
       });
       removed += (await Promise.all(removals)).filter((n) => n === 1).length;
-      onProgress?.(removed);
     } while (cursor !== '0');
     return removed;
   }
@@ -132,6 +117,7 @@ export class ShardedQueue {
 
   async close(): Promise<void> {
     await Promise.all(this.shards.map((q) => q.close()));
+    this.ownConnection?.disconnect();
   }
 }
 

@@ -214,7 +214,7 @@ describe('observability against a real Prometheus', () => {
       producer = startGrab(['produce', '--campaign', campaign, '--users', '1600', '--distribution', 'hot', '--rate', '80', '--metrics-port', String(producerPort)]);
       await eventually(() => fetch(`http://127.0.0.1:${producerPort}/readyz`).then((r) => r.ok, () => false), 10_000, 'producer serving metrics');
 
-      const queries = dashboardQueries({ campaign, pool: '.*', __rate_interval: RATE_INTERVAL });
+      const queries = dashboardQueries({ campaign, pool: '.*', job: '.+', instance: '.+', __rate_interval: RATE_INTERVAL });
       const replies = await Promise.all(queries.map(async (q) => ({ ...q, reply: await queryWithData(q.expr, 20_000) })));
       const empty = replies.filter((r) => r.reply.status !== 'success' || r.reply.data.result.length === 0);
       expect(empty.map((r) => `${r.where}: ${r.expr} -> ${r.reply.error ?? 'no data'}`)).toEqual([]);

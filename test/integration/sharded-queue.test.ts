@@ -1,5 +1,6 @@
 /** The sharded queue and fleet membership against a real Redis, and heartbeat-member.lua on its own. */
 import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandFailure } from '../../shared/config/errors.js';
@@ -19,7 +20,7 @@ beforeAll(() => {
 afterAll(() => redis.disconnect());
 
 describe('ShardedQueue', () => {
-  it('puts each grab in its pool\'s shard and sums the shards\' counts and metrics under the queue\'s name', async () => {
+  it('puts each grab in its pool\'s shard and sums the shards\' counts', async () => {
     const queue = await ShardedQueue.open(newQueue(), 4, redis);
     try {
       const data = (pool: string, user: string) => ({ campaign: 'c1', instance: 1, pool, user });
@@ -30,14 +31,29 @@ describe('ShardedQueue', () => {
       }
       await expect(queue.waitingCount()).resolves.toBe(5);
       await expect(queue.jobCounts('waiting', 'active')).resolves.toEqual({ waiting: 5, active: 0 });
-      const text = await queue.exportPrometheusMetrics();
-      expect(text).toContain(`bullmq_job_count{queue="${queue.name}", state="waiting"} 5`);
-      expect(text.match(/# TYPE bullmq_job_count gauge/g)).toHaveLength(1);
-      expect(text).not.toMatch(new RegExp(`queue="${queue.name}\\.`));
       await queue.obliterate();
     } finally {
       await queue.close();
     }
+  });
+
+  it('with a dedicated connection, talks to Redis over a connection of its own, which it closes', async () => {
+    const clients = async () => String(await redis.client('LIST')).trim().split('\n').length;
+    const before = await clients();
+    const queue = await ShardedQueue.open(newQueue(), 4, redis, { dedicatedConnection: true });
+    expect(await clients()).toBe(before + 1);
+    const callerPort = (redis.stream as Socket).localPort;
+    const sources = new Set<string>();
+    const monitor = await redis.monitor();
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      if (args[0]?.toLowerCase() === 'evalsha') sources.add(source);
+    });
+    await expect(queue.jobCounts('waiting')).resolves.toEqual({ waiting: 0 });
+    await expect.poll(() => sources.size).toBe(1);
+    monitor.disconnect();
+    expect([...sources][0]).not.toMatch(new RegExp(`:${callerPort}$`));
+    await queue.close();
+    await expect.poll(clients).toBe(before);
   });
 
   it('refuses a shard count other than the one the queue was first opened with', async () => {

@@ -8,12 +8,11 @@ export const repoFile = (path: string): string => new URL(`../../${path}`, impor
 export interface Dashboard {
   uid: string;
   title: string;
-  templating: { list: { name: string; query: { query: string } }[] };
+  /** A data source variable's query is the data source type; a query variable's is PromQL. */
+  templating: { list: { name: string; type: string; query: string | { query: string } }[] };
   panels: {
     title: string;
-    datasource?: { uid?: string };
-    fieldConfig: { defaults: { unit?: string } };
-    targets: { expr: string; datasource?: { uid?: string } }[];
+    targets: { expr: string }[];
   }[];
 }
 
@@ -40,12 +39,6 @@ export function readRules(): Rule[] {
   return doc.groups.flatMap((g) => g.rules);
 }
 
-/** The uid of the provisioned Prometheus data source, which every panel must name. */
-export function datasourceUid(): string {
-  const doc = parseYaml(readFileSync(repoFile('grafana/provisioning/datasources/prometheus.yaml'), 'utf8')) as { datasources: { uid: string }[] };
-  return doc.datasources[0]!.uid;
-}
-
 /** Replaces Grafana's variables as Grafana would; throws on one it was not told about. */
 export function substitute(expr: string, values: Record<string, string>): string {
   return expr.replace(/\$(\w+)/g, (whole, name: string) => {
@@ -61,8 +54,8 @@ export function substitute(expr: string, values: Record<string, string>): string
  */
 export function dashboardQueries(values: Record<string, string>): NamedQuery[] {
   return readDashboards().flatMap((d) => [
-    ...d.templating.list.map((v) => {
-      const labelValues = /^label_values\((.+),\s*(\w+)\)$/.exec(v.query.query);
+    ...d.templating.list.filter((v) => v.type === 'query').map((v) => {
+      const labelValues = /^label_values\((.+),\s*(\w+)\)$/.exec(typeof v.query === 'string' ? v.query : v.query.query);
       if (!labelValues) throw new Error(`${d.title}: variable $${v.name} is not a label_values() query`);
       return { where: `${d.title} / $${v.name}`, expr: substitute(`group by (${labelValues[2]}) (${labelValues[1]})`, values) };
     }),

@@ -21,7 +21,7 @@ let pools: PoolGauges;
 beforeEach(() => {
   registry = new Registry();
   granted = [];
-  pools = new PoolGauges(poolMetrics(registry), async () => undefined, logger);
+  pools = new PoolGauges(poolMetrics(registry), async () => [], logger);
   pools.granted = (campaignId, poolId) => void granted.push(`${campaignId}/${poolId}`);
 });
 

@@ -8,7 +8,8 @@ const limits = { maxPools: 2, idleMs: 60_000, refreshMs: 1000 };
 
 let registry: Registry;
 let balances: Map<string, PoolBalance | Error>;
-let reads: string[];
+/** The pools of each read, one entry per round trip. */
+let reads: string[][];
 let logLines: string[];
 let gauges: PoolGauges;
 
@@ -20,11 +21,14 @@ beforeEach(() => {
   const logger = createLogger('test', 'warn', { write: (line: string) => void logLines.push(line) });
   gauges = new PoolGauges(
     poolMetrics(registry),
-    async (campaign, pool) => {
-      reads.push(`${campaign}/${pool}`);
-      const balance = balances.get(`${campaign}/${pool}`);
-      if (balance instanceof Error) throw balance;
-      return balance;
+    async (pools) => {
+      const keys = pools.map(({ campaign, pool }) => `${campaign}/${pool}`);
+      reads.push(keys);
+      return keys.map((key) => {
+        const balance = balances.get(key);
+        if (balance instanceof Error) throw balance;
+        return balance;
+      });
     },
     logger,
     limits,
@@ -51,20 +55,20 @@ describe('pool gauges', () => {
     expect(await series('grab_lock_contenders')).toEqual({ 'c/p1': 4 });
   });
 
-  it('read only the pools that granted since the last refresh', async () => {
+  it('read only the pools that granted since the last refresh, all in one read', async () => {
     balances.set('c/p1', { remainingCents: 900, remainingPackets: 9 });
     balances.set('c/p2', { remainingCents: 500, remainingPackets: 5 });
     gauges.granted('c', 'p1', 0);
     gauges.granted('c', 'p2', 0);
     gauges.granted('c', 'p1', 0);
     await gauges.refresh(1);
-    expect(reads.sort()).toEqual(['c/p1', 'c/p2']);
+    expect(reads).toEqual([['c/p1', 'c/p2']]);
     await gauges.refresh(2);
-    expect(reads).toHaveLength(2);
+    expect(reads).toHaveLength(1);
     balances.set('c/p2', { remainingCents: 0, remainingPackets: 0 });
     gauges.granted('c', 'p2', 3);
     await gauges.refresh(4);
-    expect(reads.slice(2)).toEqual(['c/p2']);
+    expect(reads.slice(1)).toEqual([['c/p2']]);
     expect(await series('grab_pool_remaining_packets')).toEqual({ 'c/p1': 9, 'c/p2': 0 });
   });
 
@@ -91,14 +95,17 @@ describe('pool gauges', () => {
     expect(await series('grab_pool_remaining_cents')).toEqual({});
   });
 
-  it('read again at the next refresh when a read fails', async () => {
+  it('read every pool of a failed read again at the next refresh', async () => {
     balances.set('c/p1', new Error('redis away'));
+    balances.set('c/p2', { remainingCents: 200, remainingPackets: 2 });
     gauges.granted('c', 'p1', 0);
+    gauges.granted('c', 'p2', 0);
     await gauges.refresh(1);
     expect(await series('grab_pool_remaining_cents')).toEqual({});
     balances.set('c/p1', { remainingCents: 100, remainingPackets: 1 });
     await gauges.refresh(2);
-    expect(await series('grab_pool_remaining_cents')).toEqual({ 'c/p1': 100 });
+    expect(reads).toEqual([['c/p1', 'c/p2'], ['c/p1', 'c/p2']]);
+    expect(await series('grab_pool_remaining_cents')).toEqual({ 'c/p1': 100, 'c/p2': 200 });
   });
 
   it('export at most maxPools pools, and say so once', async () => {
@@ -107,6 +114,7 @@ describe('pool gauges', () => {
       gauges.granted('c', pool, 0);
     }
     await gauges.refresh(1);
+    expect(reads).toEqual([['c/p1', 'c/p2']]);
     expect(Object.keys(await series('grab_pool_remaining_cents'))).toEqual(['c/p1', 'c/p2']);
     expect(logLines).toHaveLength(1);
     expect(logLines[0]).toContain('pool gauges are full');
