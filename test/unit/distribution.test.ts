@@ -45,7 +45,7 @@ describe('poolChooser', () => {
     expectShares(shares('uniform', pools), new Array<number>(pools).fill(1 / pools));
   });
 
-  it.each([2, 7, 20])('hot over %i pools: 80%% to the first pool, the rest evenly over the others', (pools) => {
+  it.each([2, 7, 20])('hot over %i pools: a share of 0.8 to the first pool, the rest evenly over the others', (pools) => {
     expectShares(shares('hot', pools), [0.8, ...new Array<number>(pools - 1).fill(0.2 / (pools - 1))]);
   });
 
