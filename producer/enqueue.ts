@@ -106,7 +106,9 @@ export async function enqueueGrabs(options: EnqueueOptions): Promise<EnqueueResu
     }
     const request = (async () => {
       await withRetries(() => queue.addBulk(chunk));
-      added += await withRetries(() => markChunk(options, chunk));
+      // Not `added += await ...`: that reads `added` before the await, losing the other chunks' counts.
+      const newGrabs = await withRetries(() => markChunk(options, chunk));
+      added += newGrabs;
     })().then(
       () => {
         sent += chunk.length;

@@ -51,6 +51,9 @@ export class PoolBatcher {
           queue.pool,
           batch.map((w) => w.grab),
         );
+        if (results.length !== batch.length) {
+          throw new Error(`the deduction for pool ${key} returned ${results.length} results for ${batch.length} grabs`);
+        }
         batch.forEach((w, i) => w.resolve(results[i]!));
       } catch (err) {
         for (const w of batch) w.reject(err);

@@ -84,6 +84,13 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A reader that stopped reading (`grab export | head -1`) has all it wants: end quietly, as a
+// Unix tool does. Exiting at once also stops a streaming command and closes its connections.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

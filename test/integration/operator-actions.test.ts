@@ -94,6 +94,15 @@ describe('grabs are counted exactly, however they are enqueued', () => {
       await worker.stop();
     }
   });
+
+  it('a first run with many chunks in flight at once calls every grab new', async () => {
+    const id = newId('in-flight');
+    await create(id, 4, 50);
+    const produced = await run(['produce', '--campaign', id, '--users', '4000', '--chunk', '100', '--in-flight', '8']);
+    expect(produced.code, produced.stderr).toBe(0);
+    expect(produced.stdout).toMatch(/^enqueued 4000 new grabs/);
+    expect((await run(['campaign', 'delete', '--id', id, '--force'])).code).toBe(0);
+  });
 });
 
 describe('delete and re-create under the same id', () => {

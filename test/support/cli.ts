@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { testRedisUrl, testZkConnect } from './env.js';
 
 export const grabCli = new URL('../../dist/shared/cli/grab.js', import.meta.url).pathname;
@@ -18,10 +19,13 @@ export const cliEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv =>
   ...extra,
 });
 
+const spawnGrab = (args: string[], extraEnv: Record<string, string>): ChildProcessByStdio<null, Readable, Readable> =>
+  spawn(process.execPath, [grabCli, ...args], { env: cliEnv(extraEnv), stdio: ['ignore', 'pipe', 'pipe'] });
+
 /** Runs the compiled `grab` CLI to completion. */
 export function grab(args: string[], extraEnv: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [grabCli, ...args], { env: cliEnv(extraEnv), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnGrab(args, extraEnv);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -33,10 +37,10 @@ export function grab(args: string[], extraEnv: Record<string, string> = {}): Pro
 
 /** Starts a long-running `grab` command (work, fleet); stop() sends SIGTERM and waits for the exit code. */
 export function startGrab(args: string[], extraEnv: Record<string, string> = {}) {
-  const child: ChildProcess = spawn(process.execPath, [grabCli, ...args], { env: cliEnv(extraEnv), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnGrab(args, extraEnv);
   let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
     child,
@@ -47,4 +51,32 @@ export function startGrab(args: string[], extraEnv: Record<string, string> = {})
       return exited;
     },
   };
+}
+
+export interface FirstLineResult {
+  code: number | null;
+  firstLine: string;
+  stderr: string;
+  /** From the reader closing the pipe to the command's exit. */
+  exitMs: number;
+}
+
+/** Runs `grab` into a reader that closes the pipe after the first line, as `grab ... | head -1` does. */
+export function grabFirstLine(args: string[], extraEnv: Record<string, string> = {}): Promise<FirstLineResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawnGrab(args, extraEnv);
+    let stdout = '';
+    let stderr = '';
+    let closedAt = Number.NaN;
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (stdout.includes('\n')) {
+        closedAt = Date.now();
+        child.stdout.destroy();
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, firstLine: stdout.split('\n')[0]!, stderr, exitMs: Date.now() - closedAt }));
+  });
 }
