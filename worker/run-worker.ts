@@ -54,7 +54,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const outcomes = new OutcomeLog(redis);
   const family = lockFamily(options.strategy);
   const queue = await checkLockFamily(ledger, outcomes, family, options.strategy)
-    .then(() => ShardedQueue.open(settings.queue, settings.queueShards, redis, { dedicatedConnection: true }))
+    .then(() => ShardedQueue.open(settings.queue, settings.queueShards, redis, { dedicatedConnection: true, logger }))
     .catch((err: unknown) => {
       redis.disconnect();
       throw err;
