@@ -9,9 +9,11 @@ const escape = () => {
   void Promise.reject(err);
 };
 
-// grab.ts installs its handlers, then loads the settings, in one synchronous run.
+// grab.ts installs its handlers, then loads the settings, in one synchronous run; a grab
+// without such handlers gets the error after 5 s all the same.
+const startedAt = Date.now();
 const waiting = setInterval(() => {
-  if (process.listenerCount('unhandledRejection') === 0) return;
+  if (process.listenerCount('unhandledRejection') === 0 && Date.now() - startedAt < 5000) return;
   clearInterval(waiting);
   setTimeout(escape, 200);
 }, 20);
