@@ -107,6 +107,7 @@ export class ZkSession extends EventEmitter {
     return this.negotiatedTimeoutMs;
   }
 
+  /** The logger the session was opened with, for what is done in its name (lock-internals.ts). */
   get logger(): Logger | undefined {
     return this.options.logger;
   }
