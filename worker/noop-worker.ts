@@ -12,7 +12,7 @@ if (!concurrency) throw new Error('usage: noop-worker.js CONCURRENCY (REDIS_URL,
 
 const settings = loadSettings(process.env);
 const logger = settingsLogger('noop-worker', settings);
-const redis = createRedis(settings.redisUrl, 'command');
+const redis = createRedis(settings.redisUrl, 'command', logger);
 const connection = createRedis(settings.redisUrl, 'worker');
 const consumption = await startShardedConsumption({
   redis,
