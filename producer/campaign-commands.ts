@@ -10,6 +10,7 @@ import { ShardedQueue } from '../shared/queue/sharded-queue.js';
 import { ZkConnection } from '../shared/lock/zk-connection.js';
 import { LOCK_ROOT } from '../shared/lock/zk-lock.js';
 import { zkSessionOptions } from '../shared/lock/zk-settings.js';
+import { settingsLogger } from '../shared/logging/logger.js';
 import { deleteTree } from '../shared/lock/delete-tree.js';
 
 const campaignId = (values: OptionValues) => option(values, 'id', idSchema);
@@ -124,7 +125,7 @@ export const campaignDeleteCommand: Command = {
       // The ledger first: from then on, workers drop this instance's grabs and the producer stops.
       const deleted = await ledger.deleteCampaign(id);
       if (!deleted) throw new CommandFailure(`campaign "${id}" was deleted meanwhile`);
-      const queue = await ShardedQueue.open(settings.queue, settings.queueShards, redis);
+      const queue = await ShardedQueue.open(settings.queue, settings.queueShards, redis, { logger: settingsLogger('campaign', settings) });
       try {
         const removed = await queue.removeJobs(campaignJobIdPrefix(id, deleted.instance), redis);
         process.stdout.write(`deleted campaign ${id} (instance ${deleted.instance}) and ${removed} of its jobs from queue ${settings.queue}\n`);

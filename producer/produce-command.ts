@@ -6,7 +6,7 @@ import { progressReporter } from '../shared/cli/progress.js';
 import { requireCampaign, withServices } from '../shared/cli/services.js';
 import { idSchema } from '../shared/campaign/spec.js';
 import { UnknownPoolError } from '../shared/ledger/ledger-errors.js';
-import { createLogger } from '../shared/logging/logger.js';
+import { settingsLogger } from '../shared/logging/logger.js';
 import { createRegistry, producerMetrics } from '../shared/metrics/metrics.js';
 import { QueueCounts } from '../shared/metrics/queue-counts.js';
 import { serveMetrics } from '../shared/metrics/serve-metrics.js';
@@ -47,14 +47,13 @@ export const produceCommand: Command = {
       attempts: option(values, 'attempts', intFlag(1, 100, defaultRetryBudget.attempts)),
       backoffMs: option(values, 'backoff-ms', intFlag(1, 600_000, defaultRetryBudget.backoffMs)),
     };
-    const logger = createLogger('producer', settings.logLevel);
+    const logger = settingsLogger('producer', settings);
     const users = () => (typeof usersFile === 'string' ? usersFromFile(usersFile) : generatedUsers(userCount!));
 
     return withServices(settings, async ({ redis, ledger, outcomes }) => {
       const record = await requireCampaign(ledger, campaignId);
       const total = userCount ?? (await countUsers(users()));
-      const queue = await ShardedQueue.open(settings.queue, settings.queueShards, redis);
-      for (const shard of queue.shards) shard.on('error', (err) => logger.error({ err }, 'queue error'));
+      const queue = await ShardedQueue.open(settings.queue, settings.queueShards, redis, { logger });
       const registry = createRegistry();
       const queueCounts = new QueueCounts(queue);
       const { producedJobs } = producerMetrics(registry, async () => (await queueCounts.get())?.waiting);

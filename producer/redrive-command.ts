@@ -6,6 +6,7 @@ import { failuresKey, type PoolAddress } from '../shared/ledger/keys.js';
 import { poolAddresses, type CampaignRecord } from '../shared/ledger/ledger.js';
 import { scanHashes } from '../shared/redis/scan-hashes.js';
 import { campaignJobIdPrefix, type GrabJob } from '../shared/queue/grab-job.js';
+import { settingsLogger } from '../shared/logging/logger.js';
 import { ShardedQueue } from '../shared/queue/sharded-queue.js';
 import { defaultRetryBudget, grabJobOptions } from './enqueue.js';
 
@@ -22,7 +23,7 @@ export const redriveCommand: Command = {
     const campaignId = option(values, 'campaign', idSchema);
     return withServices(settings, async (services) => {
       const record = await requireCampaign(services.ledger, campaignId);
-      const queue = await ShardedQueue.open(settings.queue, settings.queueShards, services.redis);
+      const queue = await ShardedQueue.open(settings.queue, settings.queueShards, services.redis, { logger: settingsLogger('redrive', settings) });
       try {
         const found = await recordUnrecordedFailures(services, record, queue);
         const { redriven, stuck } = await redrive(services, record, queue);

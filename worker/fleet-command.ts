@@ -1,8 +1,8 @@
 import type { Command } from '../shared/cli/command.js';
 import { intFlag, option } from '../shared/cli/options.js';
 import { UsageError } from '../shared/config/errors.js';
-import { settingDefinitions } from '../shared/config/settings.js';
-import { createLogger } from '../shared/logging/logger.js';
+import { childEnv } from '../shared/config/child-env.js';
+import { settingsLogger } from '../shared/logging/logger.js';
 import { metricsUrl } from '../shared/metrics/metrics-server.js';
 import { runFleet } from './fleet.js';
 import { workCommand, workOptions } from './work-command.js';
@@ -19,16 +19,13 @@ export const fleetCommand: Command = {
     if (metricsPort === 0 || (metricsPort !== undefined && metricsPort + workers - 1 > 65_535)) {
       throw new UsageError(`invalid metrics port ${metricsPort} (--metrics-port, METRICS_PORT): grab fleet needs a first port from 1 to ${65_536 - workers}, worker i gets port + i`);
     }
-    const settingFlags = new Set<string>(Object.values(settingDefinitions).map((d) => d.flag));
-    const forwarded: string[] = [];
-    for (const [flag, value] of Object.entries(values)) {
-      if (flag === 'workers' || flag === 'metrics-port' || value === undefined) continue;
-      if (settingFlags.has(flag) || flag in workOptions) forwarded.push(`--${flag}`, String(value));
-    }
+    const args: string[] = [];
+    for (const [flag, value] of Object.entries(values)) if (flag in workOptions && value !== undefined) args.push(`--${flag}`, String(value));
     const done = runFleet({
       workers,
-      argsFor: (i) => (metricsPort === undefined ? forwarded : [...forwarded, '--metrics-port', String(metricsPort + i)]),
-      logger: createLogger('fleet', settings.logLevel),
+      args,
+      envFor: (i) => childEnv({ ...settings, metricsPort: metricsPort === undefined ? undefined : metricsPort + i }),
+      logger: settingsLogger('fleet', settings),
     });
     if (metricsPort !== undefined) {
       const urls = Array.from({ length: workers }, (_, i) => metricsUrl(settings.metricsHost, metricsPort + i));

@@ -9,8 +9,10 @@ const REFUSED_EXIT_CODE = 2;
 
 export interface FleetOptions {
   workers: number;
-  /** Flags for each `grab work`, by worker index (so each can get its own metrics port). */
-  argsFor: (index: number) => string[];
+  /** The `grab work` flags of every worker. */
+  args: string[];
+  /** Each worker's environment, by worker index (so each can get its own metrics port); it carries the settings. */
+  envFor: (index: number) => NodeJS.ProcessEnv;
   logger: Logger;
 }
 
@@ -18,12 +20,12 @@ export interface FleetOptions {
  * N local `grab work` processes. A worker that dies is restarted; SIGTERM/SIGINT is passed on,
  * and the fleet exits once every worker has stopped.
  */
-export function runFleet({ workers, argsFor, logger }: FleetOptions): Promise<number> {
+export function runFleet({ workers, args, envFor, logger }: FleetOptions): Promise<number> {
   const children = new Map<number, ChildProcess>();
   let stopping = false;
 
   const start = (index: number) => {
-    const child = spawn(process.execPath, [grabCli, 'work', ...argsFor(index)], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, [grabCli, 'work', ...args], { env: envFor(index), stdio: ['ignore', 'inherit', 'inherit'] });
     children.set(index, child);
     logger.info({ worker: index, pid: child.pid }, 'worker started');
     child.once('exit', (code, signal) => {

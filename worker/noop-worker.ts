@@ -1,21 +1,23 @@
 // The benchmark's ceiling: a BullMQ worker process whose processor does nothing, consuming the
 // shards of the queue exactly as `grab work` does. What it reaches is BullMQ's own limit on this
-// machine, which no real strategy can pass.
-import { createLogger } from '../shared/logging/logger.js';
+// machine, which no real strategy can pass. Its settings come from the environment, as grab's.
+import { loadSettings } from '../shared/config/settings.js';
+import { settingsLogger } from '../shared/logging/logger.js';
 import { createRedis } from '../shared/redis/connection.js';
 import { QUEUE_PREFIX } from '../shared/queue/queue-names.js';
 import { startShardedConsumption } from './sharded-consumption.js';
 
-const [queue, concurrency, shardCount, redisUrl] = process.argv.slice(2);
-if (!queue || !concurrency || !shardCount || !redisUrl) throw new Error('usage: noop-worker.js QUEUE CONCURRENCY SHARDS REDIS_URL');
+const [concurrency] = process.argv.slice(2);
+if (!concurrency) throw new Error('usage: noop-worker.js CONCURRENCY (REDIS_URL, GRAB_QUEUE and the other settings from the environment)');
 
-const logger = createLogger('noop-worker', 'warn');
-const redis = createRedis(redisUrl, 'command');
-const connection = createRedis(redisUrl, 'worker');
+const settings = loadSettings(process.env);
+const logger = settingsLogger('noop-worker', settings);
+const redis = createRedis(settings.redisUrl, 'command', logger);
+const connection = createRedis(settings.redisUrl, 'worker');
 const consumption = await startShardedConsumption({
   redis,
-  queue,
-  shardCount: Number(shardCount),
+  queue: settings.queue,
+  shardCount: settings.queueShards,
   affinity: true,
   concurrency: Number(concurrency),
   processor: async () => undefined,
@@ -23,10 +25,13 @@ const consumption = await startShardedConsumption({
   logger,
   workerOptions: { connection, prefix: QUEUE_PREFIX, removeOnComplete: { count: 1000 } },
 });
-process.once('SIGTERM', () =>
-  void consumption.stop(10_000).then(() => {
-    redis.disconnect();
-    connection.disconnect();
-    process.exit(0);
-  }),
-);
+process.once('SIGTERM', () => {
+  consumption
+    .stop(10_000)
+    .catch((err: unknown) => logger.error({ err }, 'noop worker did not stop cleanly'))
+    .finally(() => {
+      redis.disconnect();
+      connection.disconnect();
+      process.exit(0);
+    });
+});

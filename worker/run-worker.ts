@@ -48,13 +48,13 @@ export interface RunningWorker {
 
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const { settings, logger } = options;
-  const redis = createRedis(settings.redisUrl, 'command');
+  const redis = createRedis(settings.redisUrl, 'command', logger);
   const rng = options.seed === undefined ? cryptoSeededRng() : seededRng(options.seed);
   const ledger = new Ledger(redis, rng);
   const outcomes = new OutcomeLog(redis);
   const family = lockFamily(options.strategy);
   const queue = await checkLockFamily(ledger, outcomes, family, options.strategy)
-    .then(() => ShardedQueue.open(settings.queue, settings.queueShards, redis, { dedicatedConnection: true }))
+    .then(() => ShardedQueue.open(settings.queue, settings.queueShards, redis, { dedicatedConnection: true, logger }))
     .catch((err: unknown) => {
       redis.disconnect();
       throw err;

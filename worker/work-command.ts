@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Command } from '../shared/cli/command.js';
 import { intFlag, option } from '../shared/cli/options.js';
-import { createLogger } from '../shared/logging/logger.js';
+import { settingsLogger } from '../shared/logging/logger.js';
 import { startWorker } from './run-worker.js';
 import { strategyNames } from './strategies.js';
 
@@ -36,7 +36,7 @@ export const workCommand: Command = {
     // --lock none is the article's uncoordinated fleet: no lock, and no pool affinity either.
     const affinity = option(values, 'affinity', z.enum(['on', 'off'], { error: 'must be on or off' }).default(strategy === 'none' ? 'off' : 'on')) === 'on';
     const seed = values.seed === undefined ? undefined : option(values, 'seed', intFlag(0, 2 ** 32 - 1));
-    const logger = createLogger('worker', settings.logLevel);
+    const logger = settingsLogger('worker', settings);
     const running = await startWorker({ settings, logger, strategy, concurrency, maxBatch, lockTimeoutMs, lockRetainMs, affinity, seed });
     await new Promise<void>((resolve) => {
       const onSignal = (signal: NodeJS.Signals) => {

@@ -3,6 +3,7 @@ import type { Command } from '../../shared/cli/command.js';
 import { intFlag, option } from '../../shared/cli/options.js';
 import { withServices } from '../../shared/cli/services.js';
 import { UsageError } from '../../shared/config/errors.js';
+import { settingsLogger } from '../../shared/logging/logger.js';
 import { runE2eBench, scenarios, variants, type BenchRow } from './e2e-bench.js';
 import { runEnqueueBench } from './enqueue-bench.js';
 import { runMillionBench } from './million-bench.js';
@@ -53,7 +54,7 @@ export const benchCommand: Command = {
     }
     if (which === 'enqueue') {
       const jobs = option(values, 'jobs', intFlag(1000, 100_000_000, 500_000));
-      const result = await withServices(settings, (services) => runEnqueueBench(settings, services, jobs));
+      const result = await withServices(settings, (services) => runEnqueueBench(settings, services, jobs, settingsLogger('bench', settings)));
       process.stdout.write(
         values.json === true
           ? `${JSON.stringify(result)}\n`
@@ -71,6 +72,7 @@ export const benchCommand: Command = {
       runE2eBench({
         settings,
         services,
+        logger: settingsLogger('bench', settings),
         workers: option(values, 'workers', intFlag(1, 64, 2)),
         concurrency: option(values, 'concurrency', intFlag(1, 10_000, 200)),
         scale: option(values, 'scale', scaleSchema),

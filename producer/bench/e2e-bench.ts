@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import type { Settings } from '../../shared/config/settings.js';
 import type { CampaignSpec } from '../../shared/campaign/spec.js';
 import type { CommandServices } from '../../shared/cli/services.js';
+import { childEnv } from '../../shared/config/child-env.js';
+import type { Logger } from '../../shared/logging/logger.js';
 import { quantile } from '../../shared/metrics/quantile.js';
 import { ShardedQueue } from '../../shared/queue/sharded-queue.js';
 import { buildReport } from '../campaign-report.js';
@@ -56,6 +58,7 @@ export interface BenchRow {
 export interface E2eBenchOptions {
   settings: Settings;
   services: CommandServices;
+  logger: Logger;
   workers: number;
   concurrency: number;
   /** Multiplies every scenario's grab count (a smoke run uses a small fraction). */
@@ -77,7 +80,7 @@ const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** di
 export async function runE2eBench(options: E2eBenchOptions): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const queueName = `${options.settings.queue}-bench`;
-  const queue = await ShardedQueue.open(queueName, options.settings.queueShards, options.services.redis);
+  const queue = await ShardedQueue.open(queueName, options.settings.queueShards, options.services.redis, { logger: options.logger });
   try {
     for (const scenario of scenarios.filter((s) => !options.scenarioNames || options.scenarioNames.includes(s.name))) {
       let ceiling = 0;
@@ -150,11 +153,9 @@ async function runOne(options: E2eBenchOptions, queue: ShardedQueue, scenario: S
 }
 
 function startWorker(settings: Settings, queueName: string, concurrency: number, variant: BenchVariant, metricsPort: number): ChildProcess {
-  const args = variant.workArgs
-    ? [grabCli, 'work', '--queue', queueName, '--queue-shards', String(settings.queueShards), '--concurrency', String(concurrency), '--metrics-port', String(metricsPort), ...variant.workArgs]
-    : [noopWorker, queueName, String(concurrency), String(settings.queueShards), settings.redisUrl];
+  const args = variant.workArgs ? [grabCli, 'work', '--concurrency', String(concurrency), ...variant.workArgs] : [noopWorker, String(concurrency)];
   return spawn(process.execPath, args, {
-    env: { ...process.env, REDIS_URL: settings.redisUrl, ZK_CONNECT: settings.zkConnect, LOG_LEVEL: 'warn' },
+    env: childEnv({ ...settings, queue: queueName, metricsPort, logLevel: 'warn' }),
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 }

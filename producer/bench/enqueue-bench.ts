@@ -3,6 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Settings } from '../../shared/config/settings.js';
 import type { CommandServices } from '../../shared/cli/services.js';
+import { childEnv } from '../../shared/config/child-env.js';
+import type { Logger } from '../../shared/logging/logger.js';
 import { grabJobId } from '../../shared/queue/grab-job.js';
 import { ShardedQueue, type GrabBulkJob } from '../../shared/queue/sharded-queue.js';
 import { defaultRetryBudget, grabJobOptions } from '../enqueue.js';
@@ -25,9 +27,9 @@ const NAIVE_CHUNK = 1000;
  * `grab produce` (a separate process, so its peak RSS is its own) against a naive producer:
  * addBulk chunks of 1,000 sent one after another, with the same job shape, into the same Redis.
  */
-export async function runEnqueueBench(settings: Settings, services: CommandServices, jobs: number): Promise<EnqueueBenchResult> {
+export async function runEnqueueBench(settings: Settings, services: CommandServices, jobs: number, logger: Logger): Promise<EnqueueBenchResult> {
   const queueName = `${settings.queue}-bench`;
-  const queue = await ShardedQueue.open(queueName, settings.queueShards, services.redis);
+  const queue = await ShardedQueue.open(queueName, settings.queueShards, services.redis, { logger });
   const campaignId = `bench-enqueue-${Date.now()}`;
   await services.ledger.createCampaign({ id: campaignId, split: 'random', pools: [{ id: 'p1', amountCents: jobs, packets: jobs }] });
   try {
@@ -64,8 +66,8 @@ async function naiveEnqueue(queue: ShardedQueue, campaignId: string, instance: n
 
 async function producerProcess(settings: Settings, queueName: string, campaignId: string, jobs: number): Promise<{ seconds: number; peakRssMb: number }> {
   const startedAt = performance.now();
-  const child = spawn(process.execPath, [grabCli, 'produce', '--campaign', campaignId, '--users', String(jobs), '--queue', queueName, '--queue-shards', String(settings.queueShards)], {
-    env: { ...process.env, REDIS_URL: settings.redisUrl, LOG_LEVEL: 'warn' },
+  const child = spawn(process.execPath, [grabCli, 'produce', '--campaign', campaignId, '--users', String(jobs)], {
+    env: childEnv({ ...settings, queue: queueName, metricsPort: undefined, logLevel: 'warn' }),
     stdio: ['ignore', 'ignore', 'ignore'],
   });
   let peakKb = 0;

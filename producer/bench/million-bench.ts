@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Settings } from '../../shared/config/settings.js';
 import type { CommandServices } from '../../shared/cli/services.js';
+import { childEnv } from '../../shared/config/child-env.js';
 
 const grabCli = fileURLToPath(new URL('../../shared/cli/grab.js', import.meta.url));
 
@@ -22,7 +23,8 @@ export interface MillionBenchResult {
 export async function runMillionBench(settings: Settings, services: CommandServices, grabs: number, workers: number, onProgress: (line: string) => void): Promise<MillionBenchResult> {
   const campaignId = `bench-million-${Date.now()}`;
   const pools = 100;
-  const env = { ...process.env, REDIS_URL: settings.redisUrl, ZK_CONNECT: settings.zkConnect, GRAB_QUEUE: `${settings.queue}-bench`, GRAB_QUEUE_SHARDS: String(settings.queueShards), LOG_LEVEL: 'warn' };
+  // No metrics port: the produce run and the fleet's first worker would both ask for it.
+  const env = childEnv({ ...settings, queue: `${settings.queue}-bench`, metricsPort: undefined, logLevel: 'warn' });
   const run = (args: string[]) =>
     new Promise<number | null>((resolve) => {
       const child = spawn(process.execPath, [grabCli, ...args], { env, stdio: ['ignore', 'ignore', 'inherit'] });

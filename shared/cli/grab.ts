@@ -1,10 +1,29 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { pino } from 'pino';
 import { loadSettings, settingDefinitions, settingFlags } from '../config/settings.js';
 import { CommandFailure, SettingConflict, UsageError } from '../config/errors.js';
+import { scrubText } from '../logging/error-serializer.js';
+import { createLogger, settingSecrets } from '../logging/logger.js';
 import type { Command } from './command.js';
 import { packageVersion } from './package-info.js';
 import { commands } from './commands.js';
+
+/** What no error this process prints or logs may show: known once the settings are. */
+let secrets: readonly string[] = [];
+
+/**
+ * The last line of defence, not the fix: an error that escaped every handler is logged (pino
+ * JSON, redacted, written before the exit) and the process ends with 1.
+ */
+function exitOnEscapedError(kind: string) {
+  return (err: unknown) => {
+    createLogger('grab', 'fatal', { destination: pino.destination({ fd: 2, sync: true }), secrets }).fatal({ err }, kind);
+    process.exit(1);
+  };
+}
+process.on('unhandledRejection', exitOnEscapedError('unhandled rejection'));
+process.on('uncaughtException', exitOnEscapedError('uncaught exception'));
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -65,6 +84,7 @@ export async function main(argv: string[]): Promise<number> {
       strict: true,
     });
     const settings = loadSettings(process.env, values);
+    secrets = settingSecrets(settings);
     return await command.run({ values, positionals, settings });
   } catch (err) {
     const code = (err as { code?: string }).code;
@@ -96,7 +116,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`grab: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(`grab: ${scrubText(err instanceof Error ? (err.stack ?? err.message) : String(err), secrets)}\n`);
     process.exitCode = 1;
   },
 );

@@ -6,7 +6,7 @@ import {
   sortBySequence,
   type LockDriver,
 } from './lock-driver.js';
-import { isConnectionLoss, isNoNode, LockLostError, LockTimeoutError, ZkTimeoutError } from './zk-errors.js';
+import { isConnectionLoss, isNoNode, LockLostError, LockTimeoutError } from './zk-errors.js';
 import type { ZkSession } from './zk-session.js';
 
 const { CreateMode, Event } = zookeeper;
@@ -185,15 +185,24 @@ function throwIfCancelled({ session, deadline, signal }: Attempt): void {
   if (Date.now() >= deadline) throw new LockTimeoutError('lock not acquired before the timeout');
 }
 
-/** Deletes a node, retrying while the session lives; once the session is gone, so is the node. */
+/**
+ * Deletes a node of the session, retrying while the session lives; once the session is gone, so
+ * is the node. It never rejects, so it may run in the background: when the server refuses the
+ * delete for good (NO_AUTH after the parent's ACL changed, SESSION_EXPIRED, SESSION_MOVED), the
+ * session is ended instead, and the server removes the node with it.
+ */
 export async function deleteGuaranteed(session: ZkSession, path: string): Promise<void> {
   while (!session.isLost) {
     try {
       await session.remove(path, Date.now() + session.sessionTimeoutMs);
       return;
     } catch (err) {
-      if (isNoNode(err)) return;
-      if (!isConnectionLoss(err) && !(err instanceof ZkTimeoutError)) throw err;
+      if (isNoNode(err) || session.isLost) return;
+      if (!isConnectionLoss(err)) {
+        session.logger?.warn({ err, path, session: session.id }, 'zookeeper refused to delete a lock node; ending the session, which removes it');
+        session.close();
+        return;
+      }
       await session.whenConnected(Date.now() + session.sessionTimeoutMs).catch(() => undefined);
     }
   }

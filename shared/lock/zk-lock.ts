@@ -151,6 +151,7 @@ export class ZkLock implements DistributedLock {
     void this.deleteNode(kept.session, kept.held);
   }
 
+  /** Never rejects (deleteGuaranteed does not), so a node given up in the background needs no catch. */
   private async deleteNode(session: ZkSession, held: HeldNode): Promise<void> {
     try {
       await deleteGuaranteed(session, held.path);

@@ -107,6 +107,11 @@ export class ZkSession extends EventEmitter {
     return this.negotiatedTimeoutMs;
   }
 
+  /** The logger the session was opened with, for what is done in its name (lock-internals.ts). */
+  get logger(): Logger | undefined {
+    return this.options.logger;
+  }
+
   /** Until this time, the server cannot have expired the session, so locks held in it are safe. */
   get safeUntil(): number {
     return this.lastContactSentAt + this.negotiatedTimeoutMs - this.marginMs;

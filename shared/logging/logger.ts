@@ -1,4 +1,6 @@
 import { pino, type Logger } from 'pino';
+import type { Settings } from '../config/settings.js';
+import { errorSerializer, REDACTED, urlPassword } from './error-serializer.js';
 
 export type { Logger };
 
@@ -16,11 +18,41 @@ export const redactedPaths = [
   'settings.zkAuth',
 ];
 
-/** The one logger factory: pino JSON on stderr, so stdout stays free for command output. */
-export function createLogger(
-  name: string,
-  level: string,
-  destination: pino.DestinationStream = pino.destination({ fd: 2, sync: false }),
-): Logger {
-  return pino({ name, level, redact: { paths: redactedPaths, censor: '[redacted]' } }, destination);
+export interface LoggerOptions {
+  /** Where the JSON lines go: stderr by default, so stdout stays free for command output. */
+  destination?: pino.DestinationStream;
+  /** Values no logged error may show, wherever they appear in it (see settingSecrets). */
+  secrets?: readonly string[];
+}
+
+/**
+ * The one logger factory: pino JSON. Errors go under `err`, where the serializer scrubs them
+ * (shared/logging/error-serializer.ts); other fields are covered by the redact paths.
+ */
+export function createLogger(name: string, level: string, { destination, secrets = [] }: LoggerOptions = {}): Logger {
+  return pino(
+    { name, level, redact: { paths: redactedPaths, censor: REDACTED }, serializers: { err: errorSerializer(secrets) } },
+    destination ?? pino.destination({ fd: 2, sync: false }),
+  );
+}
+
+/** The password of REDIS_URL, as written and decoded, and ZK_AUTH's digest credentials whole and their password. */
+export function settingSecrets({ redisUrl, zkAuth }: Pick<Settings, 'redisUrl' | 'zkAuth'>): string[] {
+  const secrets: string[] = [];
+  const password = urlPassword(redisUrl);
+  if (password) {
+    secrets.push(password);
+    try {
+      secrets.push(decodeURIComponent(password));
+    } catch {
+      // Not percent-encoded validly: ioredis then uses it as written, which is already listed.
+    }
+  }
+  if (zkAuth) secrets.push(zkAuth, zkAuth.slice(zkAuth.indexOf(':') + 1));
+  return secrets;
+}
+
+/** A command's logger: its level and the secrets its errors must not show both come from the settings. */
+export function settingsLogger(name: string, settings: Pick<Settings, 'logLevel' | 'redisUrl' | 'zkAuth'>): Logger {
+  return createLogger(name, settings.logLevel, { secrets: settingSecrets(settings) });
 }

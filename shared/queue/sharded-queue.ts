@@ -1,6 +1,7 @@
 import { Queue, type Job, type JobsOptions, type JobType } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { CommandFailure } from '../config/errors.js';
+import type { Logger } from '../logging/logger.js';
 import type { GrabJob } from './grab-job.js';
 import { QUEUE_PREFIX } from './queue-names.js';
 import { shardOf, shardQueueName } from './queue-shards.js';
@@ -27,8 +28,15 @@ export class ShardedQueue {
    * differently is refused: its grabs would reach workers that never look at their shard.
    * With `dedicatedConnection` the shards talk to Redis over a duplicate of `connection`, which
    * the queue closes with itself, so its reads never queue behind the caller's commands.
+   * Errors of the shards go to `logger`: BullMQ prints those nobody listens for with
+   * console.error, unredacted and not as JSON.
    */
-  static async open(name: string, shards: number, connection: Redis, options: { dedicatedConnection?: boolean } = {}): Promise<ShardedQueue> {
+  static async open(
+    name: string,
+    shards: number,
+    connection: Redis,
+    options: { dedicatedConnection?: boolean; logger?: Logger } = {},
+  ): Promise<ShardedQueue> {
     const own = options.dedicatedConnection ? connection.duplicate() : undefined;
     const client = own ?? connection;
     try {
@@ -43,11 +51,19 @@ export class ShardedQueue {
       own?.disconnect();
       throw err;
     }
-    return new ShardedQueue(
-      name,
-      Array.from({ length: shards }, (_, i) => new Queue(shardQueueName(name, i), { connection: client, prefix: QUEUE_PREFIX })),
-      own,
-    );
+    const queues = Array.from({ length: shards }, (_, i) => new Queue(shardQueueName(name, i), { connection: client, prefix: QUEUE_PREFIX }));
+    const { logger } = options;
+    if (logger) {
+      // The shards share the connection, so each of its errors reaches every shard: log it once.
+      let last: unknown;
+      const onError = (err: Error) => {
+        if (err === last) return;
+        last = err;
+        logger.error({ err, queue: name }, 'queue error');
+      };
+      for (const queue of queues) queue.on('error', onError);
+    }
+    return new ShardedQueue(name, queues, own);
   }
 
   /** The shard a job goes to: its pool's, or the first for a payload that names no pool (it is rejected there). */

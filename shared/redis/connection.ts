@@ -1,13 +1,18 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from '../logging/logger.js';
 
 /**
  * ioredis clients for each role. Workers block on BullMQ and must wait out outages
  * (maxRetriesPerRequest null); commands and producers fail fast instead of queueing offline.
+ * With a logger, the client's errors are logged there (redacted, as JSON); a client nobody
+ * listens to prints them with console.error. BullMQ listens to the connections it is given.
  */
-export function createRedis(url: string, role: 'worker' | 'command'): Redis {
+export function createRedis(url: string, role: 'worker' | 'command', logger?: Logger): Redis {
   const options: RedisOptions =
     role === 'worker'
       ? { maxRetriesPerRequest: null, enableReadyCheck: true }
       : { maxRetriesPerRequest: 3, enableOfflineQueue: true, connectTimeout: 5000, enableAutoPipelining: true };
-  return new Redis(url, { ...options, lazyConnect: false });
+  const redis = new Redis(url, { ...options, lazyConnect: false });
+  if (logger) redis.on('error', (err: Error) => logger.error({ err, role }, 'redis error'));
+  return redis;
 }

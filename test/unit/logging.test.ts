@@ -15,7 +15,7 @@ function capture() {
       done();
     },
   });
-  return { logger: createLogger('test', 'info', destination), output: () => out };
+  return { logger: createLogger('test', 'info', { destination }), output: () => out };
 }
 
 const settings = loadSettings({

@@ -18,7 +18,7 @@ beforeEach(() => {
   balances = new Map();
   reads = [];
   logLines = [];
-  const logger = createLogger('test', 'warn', { write: (line: string) => void logLines.push(line) });
+  const logger = createLogger('test', 'warn', { destination: { write: (line: string) => void logLines.push(line) } });
   gauges = new PoolGauges(
     poolMetrics(registry),
     async (pools) => {
