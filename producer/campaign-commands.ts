@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { CommandFailure, UsageError } from '../shared/config/errors.js';
+import { UsageError } from '../shared/config/errors.js';
 import type { Command, OptionValues } from '../shared/cli/command.js';
+import { CommandFailure } from '../shared/cli/command-failure.js';
 import { option } from '../shared/cli/options.js';
 import { requireCampaign, withServices } from '../shared/cli/services.js';
 import { idSchema, parseSpecFile, specFromFlags } from '../shared/campaign/spec.js';

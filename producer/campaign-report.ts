@@ -1,7 +1,6 @@
 import type { CommandServices } from '../shared/cli/services.js';
 import { poolAddress, poolAddresses, type CampaignRecord } from '../shared/ledger/ledger.js';
-import { emptyCounts, type OutcomeCounts } from '../shared/ledger/outcome-log.js';
-import type { Outcome } from '../shared/queue/grab-job.js';
+import { emptyCounts, type Outcome, type OutcomeCounts } from '../shared/ledger/outcome-log.js';
 
 export interface PoolReport {
   pool: string;

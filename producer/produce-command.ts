@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { CommandFailure, UsageError } from '../shared/config/errors.js';
+import { UsageError } from '../shared/config/errors.js';
 import type { Command } from '../shared/cli/command.js';
+import { CommandFailure } from '../shared/cli/command-failure.js';
 import { intFlag, option } from '../shared/cli/options.js';
 import { progressReporter } from '../shared/cli/progress.js';
 import { requireCampaign, withServices } from '../shared/cli/services.js';

@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from '../shared/cli/command.js';
+import { CommandFailure } from '../shared/cli/command-failure.js';
 import { intFlag, option } from '../shared/cli/options.js';
 import { progressReporter } from '../shared/cli/progress.js';
 import { requireCampaign, withServices } from '../shared/cli/services.js';
 import { idSchema } from '../shared/campaign/spec.js';
-import { CommandFailure } from '../shared/config/errors.js';
 
 /** Each poll reads the campaign's stripe counters: at most 16 pipelined reads, however many pools. */
 const POLL_MS = 250;

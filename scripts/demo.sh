@@ -10,7 +10,7 @@ npm run build
 bash scripts/services.sh start
 
 # The operator commands' info logs only repeat what they print; warnings and errors still show.
-grab() { LOG_LEVEL=warn node dist/shared/cli/grab.js "$@"; }
+grab() { LOG_LEVEL=warn node dist/cli/grab.js "$@"; }
 campaign=demo-$(date +%Y%m%d-%H%M%S)
 fleet_log=${GRAB_SERVICES_DIR:-$PWD/.services}/demo/$campaign.fleet.log
 mkdir -p "$(dirname "$fleet_log")"
@@ -20,7 +20,7 @@ grab campaign create --id "$campaign" --pools 20 --packets 2000 --amount 888.88
 grab produce --campaign "$campaign" --users 100000 --distribution zipf
 
 # Started directly, not through the function above, so $! is the fleet itself and SIGTERM reaches it.
-node dist/shared/cli/grab.js fleet --workers 2 >"$fleet_log" 2>&1 &
+node dist/cli/grab.js fleet --workers 2 >"$fleet_log" 2>&1 &
 fleet=$!
 trap 'kill -TERM "$fleet" 2>/dev/null || true' EXIT
 echo "fleet: 2 workers settling the grabs"
@@ -31,5 +31,5 @@ wait "$fleet"
 trap - EXIT
 
 grab report --campaign "$campaign"
-echo "Grants as NDJSON: node dist/shared/cli/grab.js export --campaign $campaign"
+echo "Grants as NDJSON: node dist/cli/grab.js export --campaign $campaign"
 echo "Worker logs: $fleet_log"

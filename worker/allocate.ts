@@ -1,7 +1,8 @@
 import type { Grant } from '../shared/ledger/grant.js';
 import type { GrantRequest, PoolRead } from '../shared/ledger/ledger.js';
 import type { Rng } from '../shared/ledger/prng.js';
-import { nextPacketCents, type SplitName } from '../shared/ledger/split.js';
+import type { SplitName } from '../shared/campaign/spec.js';
+import { nextPacketCents } from '../shared/ledger/split.js';
 import type { GrabResult } from '../shared/queue/grab-job.js';
 import type { GrabRequest } from './grab-request.js';
 

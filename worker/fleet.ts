@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from '../shared/logging/logger.js';
+import { grabEntry } from '../shared/cli/grab-entry.js';
 
-const grabCli = fileURLToPath(new URL('../shared/cli/grab.js', import.meta.url));
 const RESTART_DELAY_MS = 500;
 /** `grab work` exits 2 when its flags or settings are refused: restarting it would only repeat that. */
 const REFUSED_EXIT_CODE = 2;
@@ -25,7 +24,7 @@ export function runFleet({ workers, args, envFor, logger }: FleetOptions): Promi
   let stopping = false;
 
   const start = (index: number) => {
-    const child = spawn(process.execPath, [grabCli, 'work', ...args], { env: envFor(index), stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, [grabEntry, 'work', ...args], { env: envFor(index), stdio: ['ignore', 'inherit', 'inherit'] });
     children.set(index, child);
     logger.info({ worker: index, pid: child.pid }, 'worker started');
     child.once('exit', (code, signal) => {

@@ -1,5 +1,5 @@
 import type { PoolAddress } from '../shared/ledger/keys.js';
-import type { SplitName } from '../shared/ledger/split.js';
+import type { SplitName } from '../shared/campaign/spec.js';
 import type { GrabResult } from '../shared/queue/grab-job.js';
 
 /** A validated grab waiting for its pool's turn, with the job id its outcome is recorded under. */

@@ -3,8 +3,11 @@ import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from '../config/errors.js';
-import { splitNames, type SplitName } from '../ledger/split.js';
 import { parseAmountToCents } from './money.js';
+
+/** How a pool's amount is split into packets: the ledger's split algorithms (`ledger/split.ts`) by name. */
+export const splitNames = ['random', 'equal'] as const;
+export type SplitName = (typeof splitNames)[number];
 
 export const MAX_POOLS = 100_000;
 export const MAX_PACKETS_PER_POOL = 1_000_000;

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { CommandFailure } from '../config/errors.js';
 import type { Settings } from '../config/settings.js';
+import { CommandFailure } from './command-failure.js';
 import { Ledger, type CampaignRecord } from '../ledger/ledger.js';
 import { OutcomeLog } from '../ledger/outcome-log.js';
 import { createRedis } from '../redis/connection.js';

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { CampaignSpec } from '../campaign/spec.js';
+import type { CampaignSpec, SplitName } from '../campaign/spec.js';
 import { loadLuaCommands } from '../redis/lua-scripts.js';
 import { scanHashes } from '../redis/scan-hashes.js';
 import { formatToken, parseToken } from './fencing-token.js';
@@ -21,7 +21,6 @@ import {
 import { UnknownPoolError } from './ledger-errors.js';
 import { countsFromHash, type OutcomeCounts } from './outcome-log.js';
 import { cryptoSeededRng, type Rng } from './prng.js';
-import type { SplitName } from './split.js';
 
 export { UnknownPoolError };
 

@@ -1,8 +1,10 @@
 import type { Redis } from 'ioredis';
-import type { Outcome } from '../queue/grab-job.js';
 import { loadLuaCommands } from '../redis/lua-scripts.js';
 import { campaignKey, failuresKey, outcomesKey, poolKey, progressKey, rejectedKey, type CampaignAddress, type PoolAddress } from './keys.js';
 import { UnknownPoolError } from './ledger-errors.js';
+
+/** Where each grab ends: exactly one of these is recorded for it, and until then it is pending. */
+export type Outcome = 'granted' | 'sold_out' | 'duplicate' | 'rejected' | 'failed';
 
 /** The outcomes a pool's log records; 'rejected' grabs named no pool and are kept per campaign. */
 export type PoolOutcome = Exclude<Outcome, 'rejected'>;

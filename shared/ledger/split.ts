@@ -1,7 +1,5 @@
+import type { SplitName } from '../campaign/spec.js';
 import { randomIntInclusive, type Rng } from './prng.js';
-
-export const splitNames = ['random', 'equal'] as const;
-export type SplitName = (typeof splitNames)[number];
 
 /**
  * The largest random draw of the double-average split (二倍均值法): a packet gets 1 + a draw

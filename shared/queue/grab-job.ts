@@ -25,7 +25,5 @@ export const grabJobId = (job: GrabJob): string => `${job.campaign}.${job.instan
 /** The job id prefix shared by every grab of one campaign instance. */
 export const campaignJobIdPrefix = (campaign: string, instance: number): string => `${campaign}.${instance}.`;
 
-export type Outcome = 'granted' | 'sold_out' | 'duplicate' | 'rejected' | 'failed';
-
 /** What a processed grab returns; kept small, since BullMQ stores it with the job. */
 export type GrabResult = { outcome: 'granted' | 'duplicate'; cents: number } | { outcome: 'sold_out' };

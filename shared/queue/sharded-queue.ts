@@ -1,8 +1,8 @@
 import { Queue, type Job, type JobsOptions, type JobType } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { CommandFailure } from '../config/errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { GrabJob } from './grab-job.js';
+import { ShardCountMismatch } from './queue-errors.js';
 import { QUEUE_PREFIX } from './queue-names.js';
 import { shardOf, shardQueueName } from './queue-shards.js';
 
@@ -42,11 +42,7 @@ export class ShardedQueue {
     try {
       await client.set(shardCountKey(name), shards, 'NX');
       const recorded = Number(await client.get(shardCountKey(name)));
-      if (recorded !== shards) {
-        throw new CommandFailure(
-          `queue "${name}" is split into ${recorded} shards, but GRAB_QUEUE_SHARDS (--queue-shards) is ${shards}: give every producer and worker of this queue the same value`,
-        );
-      }
+      if (recorded !== shards) throw new ShardCountMismatch(name, recorded, shards);
     } catch (err) {
       own?.disconnect();
       throw err;

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { settingDefinitions } from '../../shared/config/settings.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const cli = fileURLToPath(new URL('../../dist/shared/cli/grab.js', import.meta.url));
+const cli = fileURLToPath(new URL('../../dist/cli/grab.js', import.meta.url));
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 function grab(args: string[], env: Record<string, string> = {}) {

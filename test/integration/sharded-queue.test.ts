@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CommandFailure } from '../../shared/config/errors.js';
+import { ShardCountMismatch } from '../../shared/queue/queue-errors.js';
 import { createLogger } from '../../shared/logging/logger.js';
 import { loadLuaCommands } from '../../shared/redis/lua-scripts.js';
 import { FleetMembership, membersKey } from '../../shared/queue/fleet-membership.js';
@@ -60,7 +60,7 @@ describe('ShardedQueue', () => {
     const name = newQueue();
     await (await ShardedQueue.open(name, 4, redis)).close();
     const refused = ShardedQueue.open(name, 8, redis);
-    await expect(refused).rejects.toBeInstanceOf(CommandFailure);
+    await expect(refused).rejects.toBeInstanceOf(ShardCountMismatch);
     await expect(refused).rejects.toThrow(`queue "${name}" is split into 4 shards, but GRAB_QUEUE_SHARDS (--queue-shards) is 8`);
   });
 });

@@ -2,7 +2,7 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { testRedisUrl, testZkConnect } from './env.js';
 
-export const grabCli = new URL('../../dist/shared/cli/grab.js', import.meta.url).pathname;
+export const grabCli = new URL('../../dist/cli/grab.js', import.meta.url).pathname;
 
 export interface CliResult {
   code: number | null;

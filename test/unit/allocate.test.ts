@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Grant } from '../../shared/ledger/grant.js';
 import type { PoolRead } from '../../shared/ledger/ledger.js';
 import { seededRng } from '../../shared/ledger/prng.js';
-import { nextPacketCents, splitNames } from '../../shared/ledger/split.js';
+import { splitNames } from '../../shared/campaign/spec.js';
+import { nextPacketCents } from '../../shared/ledger/split.js';
 import { allocate } from '../../worker/allocate.js';
 import type { GrabRequest } from '../../worker/grab-request.js';
 

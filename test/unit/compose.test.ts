@@ -136,17 +136,18 @@ describe('docker-compose.yml', () => {
 
 describe('Dockerfile', () => {
   const dockerfile = read('Dockerfile');
+  const pkg = JSON.parse(read('package.json')) as { bin: { grab: string }; files: string[] };
   const stages = dockerfile.split(/^FROM /m).slice(1);
 
-  it('builds in its own stage; the runtime, node:20-slim as user node, has only the compiled CLI and production dependencies', () => {
+  it('builds in its own stage; the runtime, node:20-slim as user node, has only the compiled CLI (what the package ships) and production dependencies', () => {
     expect(stages).toHaveLength(2);
     const runtime = stages[1]!;
     expect(runtime).toMatch(/^node:20-slim\n/);
     expect(runtime).toContain('npm ci --omit=dev');
     const fromBuild = [...runtime.matchAll(/^COPY --from=build \S+ (\S+)$/gm)].map((m) => m[1]);
-    expect(fromBuild).toEqual(['dist/shared', 'dist/producer', 'dist/worker']);
+    expect(fromBuild).toEqual(pkg.files);
     expect(runtime).toMatch(/^USER node$/m);
-    expect(runtime).toContain('ENTRYPOINT ["node", "dist/shared/cli/grab.js"]');
+    expect(runtime).toContain(`ENTRYPOINT ["node", "${pkg.bin.grab}"]`);
     expect(runtime).toContain('CMD ["work"]');
   });
 

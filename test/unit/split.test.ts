@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomIntInclusive, seededRng, type Rng } from '../../shared/ledger/prng.js';
-import { nextPacketCents, randomSplitSpan, splitNames, type SplitName } from '../../shared/ledger/split.js';
+import { splitNames, type SplitName } from '../../shared/campaign/spec.js';
+import { nextPacketCents, randomSplitSpan } from '../../shared/ledger/split.js';
 
 /** Splits a whole pool packet by packet, checking each grant against what was left when it was made. */
 function splitWholePool(split: SplitName, totalCents: number, packets: number, rng: Rng): number[] {

@@ -5,7 +5,7 @@ import { loadSettings } from '../shared/config/settings.js';
 import { settingsLogger } from '../shared/logging/logger.js';
 import { createRedis } from '../shared/redis/connection.js';
 import { QUEUE_PREFIX } from '../shared/queue/queue-names.js';
-import { startShardedConsumption } from './sharded-consumption.js';
+import { startShardedConsumption } from '../worker/sharded-consumption.js';
 
 const [concurrency] = process.argv.slice(2);
 if (!concurrency) throw new Error('usage: noop-worker.js CONCURRENCY (REDIS_URL, GRAB_QUEUE and the other settings from the environment)');

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import type { Command } from '../../shared/cli/command.js';
-import { intFlag, option } from '../../shared/cli/options.js';
-import { withServices } from '../../shared/cli/services.js';
-import { UsageError } from '../../shared/config/errors.js';
-import { settingsLogger } from '../../shared/logging/logger.js';
+import type { Command } from '../shared/cli/command.js';
+import { intFlag, option } from '../shared/cli/options.js';
+import { withServices } from '../shared/cli/services.js';
+import { UsageError } from '../shared/config/errors.js';
+import { settingsLogger } from '../shared/logging/logger.js';
 import { runE2eBench, scenarios, variants, type BenchRow } from './e2e-bench.js';
 import { runEnqueueBench } from './enqueue-bench.js';
 import { runMillionBench } from './million-bench.js';

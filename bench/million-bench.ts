@@ -1,10 +1,8 @@
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import type { Settings } from '../../shared/config/settings.js';
-import type { CommandServices } from '../../shared/cli/services.js';
-import { childEnv } from '../../shared/config/child-env.js';
-
-const grabCli = fileURLToPath(new URL('../../shared/cli/grab.js', import.meta.url));
+import type { Settings } from '../shared/config/settings.js';
+import type { CommandServices } from '../shared/cli/services.js';
+import { grabEntry } from '../shared/cli/grab-entry.js';
+import { childEnv } from '../shared/config/child-env.js';
 
 export interface MillionBenchResult {
   grabs: number;
@@ -27,7 +25,7 @@ export async function runMillionBench(settings: Settings, services: CommandServi
   const env = childEnv({ ...settings, queue: `${settings.queue}-bench`, metricsPort: undefined, logLevel: 'warn' });
   const run = (args: string[]) =>
     new Promise<number | null>((resolve) => {
-      const child = spawn(process.execPath, [grabCli, ...args], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+      const child = spawn(process.execPath, [grabEntry, ...args], { env, stdio: ['ignore', 'ignore', 'inherit'] });
       child.once('exit', resolve);
     });
   let peakBytes = 0;
@@ -45,7 +43,7 @@ export async function runMillionBench(settings: Settings, services: CommandServi
     throw new Error('campaign create failed');
   }
   onProgress(`created ${campaignId}: ${pools} pools of ${packets} packets; enqueuing ${grabs} grabs (zipf)`);
-  const fleet = spawn(process.execPath, [grabCli, 'fleet', '--workers', String(workers)], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const fleet = spawn(process.execPath, [grabEntry, 'fleet', '--workers', String(workers)], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const fleetExited = new Promise((resolve) => fleet.once('exit', resolve));
   try {
     if ((await run(['produce', '--campaign', campaignId, '--users', String(grabs), '--distribution', 'zipf'])) !== 0) throw new Error('produce failed');

@@ -1,16 +1,14 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import type { Settings } from '../../shared/config/settings.js';
-import type { CommandServices } from '../../shared/cli/services.js';
-import { childEnv } from '../../shared/config/child-env.js';
-import type { Logger } from '../../shared/logging/logger.js';
-import { grabJobId } from '../../shared/queue/grab-job.js';
-import { ShardedQueue, type GrabBulkJob } from '../../shared/queue/sharded-queue.js';
-import { defaultRetryBudget, grabJobOptions } from '../enqueue.js';
-import { generatedUsers } from '../user-source.js';
-
-const grabCli = fileURLToPath(new URL('../../shared/cli/grab.js', import.meta.url));
+import type { Settings } from '../shared/config/settings.js';
+import type { CommandServices } from '../shared/cli/services.js';
+import { grabEntry } from '../shared/cli/grab-entry.js';
+import { childEnv } from '../shared/config/child-env.js';
+import type { Logger } from '../shared/logging/logger.js';
+import { grabJobId } from '../shared/queue/grab-job.js';
+import { ShardedQueue, type GrabBulkJob } from '../shared/queue/sharded-queue.js';
+import { defaultRetryBudget, grabJobOptions } from '../producer/enqueue.js';
+import { generatedUsers } from '../producer/user-source.js';
 
 export interface EnqueueBenchResult {
   jobs: number;
@@ -66,7 +64,7 @@ async function naiveEnqueue(queue: ShardedQueue, campaignId: string, instance: n
 
 async function producerProcess(settings: Settings, queueName: string, campaignId: string, jobs: number): Promise<{ seconds: number; peakRssMb: number }> {
   const startedAt = performance.now();
-  const child = spawn(process.execPath, [grabCli, 'produce', '--campaign', campaignId, '--users', String(jobs)], {
+  const child = spawn(process.execPath, [grabEntry, 'produce', '--campaign', campaignId, '--users', String(jobs)], {
     env: childEnv({ ...settings, queue: queueName, metricsPort: undefined, logLevel: 'warn' }),
     stdio: ['ignore', 'ignore', 'ignore'],
   });

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { quantile } from '../metrics/quantile.js';
-import { ZkConnection } from './zk-connection.js';
-import { ZkLock } from './zk-lock.js';
-import type { LockDriver } from './lock-driver.js';
-import type { ZkSessionOptions } from './zk-session.js';
-import { deleteGuaranteed } from './lock-internals.js';
+import { quantile } from '../shared/metrics/quantile.js';
+import { ZkConnection } from '../shared/lock/zk-connection.js';
+import { ZkLock } from '../shared/lock/zk-lock.js';
+import type { LockDriver } from '../shared/lock/lock-driver.js';
+import type { ZkSessionOptions } from '../shared/lock/zk-session.js';
+import { deleteGuaranteed } from '../shared/lock/lock-internals.js';
 
 export interface LockBenchOptions {
   zookeeper: ZkSessionOptions;

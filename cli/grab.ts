@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { loadSettings, settingDefinitions, settingFlags } from '../config/settings.js';
-import { CommandFailure, SettingConflict, UsageError } from '../config/errors.js';
-import { scrubText } from '../logging/error-serializer.js';
-import { createLogger, settingSecrets } from '../logging/logger.js';
-import type { Command } from './command.js';
+import { loadSettings, settingDefinitions, settingFlags } from '../shared/config/settings.js';
+import { SettingConflict, UsageError } from '../shared/config/errors.js';
+import { scrubText } from '../shared/logging/error-serializer.js';
+import { createLogger, settingSecrets } from '../shared/logging/logger.js';
+import type { Command } from '../shared/cli/command.js';
+import { CommandFailure } from '../shared/cli/command-failure.js';
+import { ShardCountMismatch } from '../shared/queue/queue-errors.js';
 import { packageVersion } from './package-info.js';
 import { commands } from './commands.js';
 
@@ -87,6 +89,7 @@ export async function main(argv: string[]): Promise<number> {
     secrets = settingSecrets(settings);
     return await command.run({ values, positionals, settings });
   } catch (err) {
+    // The one place where errors become exit codes: the layers below throw their own errors.
     const code = (err as { code?: string }).code;
     if (err instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
       process.stderr.write(`grab ${command.name}: ${(err as Error).message}\n\n${commandHelp(command)}\n`);
@@ -96,7 +99,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`grab ${command.name}: ${err.message}\n`);
       return 2;
     }
-    if (err instanceof CommandFailure) {
+    if (err instanceof CommandFailure || err instanceof ShardCountMismatch) {
       process.stderr.write(`grab ${command.name}: ${err.message}\n`);
       return 1;
     }

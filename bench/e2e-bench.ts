@@ -1,20 +1,20 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { Settings } from '../../shared/config/settings.js';
-import type { CampaignSpec } from '../../shared/campaign/spec.js';
-import type { CommandServices } from '../../shared/cli/services.js';
-import { childEnv } from '../../shared/config/child-env.js';
-import type { Logger } from '../../shared/logging/logger.js';
-import { quantile } from '../../shared/metrics/quantile.js';
-import { ShardedQueue } from '../../shared/queue/sharded-queue.js';
-import { buildReport } from '../campaign-report.js';
-import { enqueueGrabs } from '../enqueue.js';
-import { generatedUsers } from '../user-source.js';
+import type { Settings } from '../shared/config/settings.js';
+import type { CampaignSpec } from '../shared/campaign/spec.js';
+import type { CommandServices } from '../shared/cli/services.js';
+import { grabEntry } from '../shared/cli/grab-entry.js';
+import { childEnv } from '../shared/config/child-env.js';
+import type { Logger } from '../shared/logging/logger.js';
+import { quantile } from '../shared/metrics/quantile.js';
+import { ShardedQueue } from '../shared/queue/sharded-queue.js';
+import { buildReport } from '../producer/campaign-report.js';
+import { enqueueGrabs } from '../producer/enqueue.js';
+import { generatedUsers } from '../producer/user-source.js';
 import { histogramQuantile, parsePrometheusText, sumOf, type Sample } from './prometheus-text.js';
 
-const grabCli = fileURLToPath(new URL('../../shared/cli/grab.js', import.meta.url));
-const noopWorker = fileURLToPath(new URL('../../worker/noop-worker.js', import.meta.url));
+const noopWorker = fileURLToPath(new URL('./noop-worker.js', import.meta.url));
 
 export interface Scenario {
   name: string;
@@ -153,7 +153,7 @@ async function runOne(options: E2eBenchOptions, queue: ShardedQueue, scenario: S
 }
 
 function startWorker(settings: Settings, queueName: string, concurrency: number, variant: BenchVariant, metricsPort: number): ChildProcess {
-  const args = variant.workArgs ? [grabCli, 'work', '--concurrency', String(concurrency), ...variant.workArgs] : [noopWorker, String(concurrency)];
+  const args = variant.workArgs ? [grabEntry, 'work', '--concurrency', String(concurrency), ...variant.workArgs] : [noopWorker, String(concurrency)];
   return spawn(process.execPath, args, {
     env: childEnv({ ...settings, queue: queueName, metricsPort, logLevel: 'warn' }),
     stdio: ['ignore', 'ignore', 'inherit'],

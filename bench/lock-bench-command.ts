@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { herdDriver, predecessorDriver } from '../../lock/lock-driver.js';
-import { runLockBench } from '../../lock/lock-bench.js';
-import { zkSessionOptions } from '../../lock/zk-settings.js';
-import type { Command } from '../command.js';
-import { intFlag, option } from '../options.js';
+import { herdDriver, predecessorDriver } from '../shared/lock/lock-driver.js';
+import { runLockBench } from './lock-bench.js';
+import { zkSessionOptions } from '../shared/lock/zk-settings.js';
+import type { Command } from '../shared/cli/command.js';
+import { intFlag, option } from '../shared/cli/options.js';
 
 export const lockBenchCommand: Command = {
   name: 'lock-bench',
