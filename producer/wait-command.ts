@@ -6,7 +6,7 @@ import { progressReporter } from '../shared/cli/progress.js';
 import { requireCampaign, withServices } from '../shared/cli/services.js';
 import { idSchema } from '../shared/campaign/spec.js';
 
-/** Each poll reads the campaign's stripe counters: at most 16 pipelined reads, however many pools. */
+/** Each poll reads the campaign's stripe counters and its rejected count in one pipeline, however many pools, and its instance. */
 const POLL_MS = 250;
 
 export const waitCommand: Command = {
