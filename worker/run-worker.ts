@@ -7,7 +7,7 @@ import type { Logger } from '../shared/logging/logger.js';
 import { createRegistry, grabMetrics, lockMetrics, poolMetrics, shardMetrics } from '../shared/metrics/metrics.js';
 import { PoolGauges } from '../shared/metrics/pool-gauges.js';
 import { serveMetrics } from '../shared/metrics/serve-metrics.js';
-import { watchZooKeeper, zooKeeperConnected } from '../shared/metrics/watch-zookeeper.js';
+import { watchZooKeeper } from '../shared/metrics/watch-zookeeper.js';
 import { QUEUE_PREFIX } from '../shared/queue/queue-names.js';
 import { ShardedQueue } from '../shared/queue/sharded-queue.js';
 import { createRedis } from '../shared/redis/connection.js';
@@ -70,7 +70,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     logger,
     readiness: () => ({
       redis: redis.status === 'ready' && queueConnection.status === 'ready',
-      ...(zookeeper ? { zookeeper: zooKeeperConnected(zookeeper) } : {}),
+      ...(zookeeper ? { zookeeper: zookeeper.isConnected } : {}),
     }),
   });
   if (zookeeper) await zookeeper.session();
