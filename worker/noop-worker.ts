@@ -1,9 +1,11 @@
 // The benchmark's ceiling: a BullMQ worker process whose processor does nothing, consuming the
 // shards of the queue exactly as `grab work` does. What it reaches is BullMQ's own limit on this
 // machine, which no real strategy can pass.
+import { loadSettings } from '../shared/config/settings.js';
 import { createLogger } from '../shared/logging/logger.js';
 import { createRedis } from '../shared/redis/connection.js';
 import { QUEUE_PREFIX } from '../shared/queue/queue-names.js';
+import { jobLockOptions } from './shard-consumer.js';
 import { startShardedConsumption } from './sharded-consumption.js';
 
 const [queue, concurrency, shardCount, redisUrl] = process.argv.slice(2);
@@ -21,7 +23,8 @@ const consumption = await startShardedConsumption({
   processor: async () => undefined,
   onWorker: (worker) => worker.on('error', (err) => logger.error({ err }, 'noop worker error')),
   logger,
-  workerOptions: { connection, prefix: QUEUE_PREFIX, removeOnComplete: { count: 1000 } },
+  // The job lock and stall check of `grab work` (GRAB_JOB_LOCK_MS, GRAB_STALLED_INTERVAL_MS), which cost Redis commands too.
+  workerOptions: { connection, prefix: QUEUE_PREFIX, removeOnComplete: { count: 1000 }, ...jobLockOptions(loadSettings(process.env)) },
 });
 process.once('SIGTERM', () =>
   void consumption.stop(10_000).then(() => {

@@ -16,6 +16,7 @@ import { createGrabProcessor } from './grab-processor.js';
 import { measuredDeduction } from './measured-deduction.js';
 import { PoolBatcher } from './pool-batcher.js';
 import { recordingDeduction } from './recording-deduction.js';
+import { jobLockOptions } from './shard-consumer.js';
 import { startShardedConsumption } from './sharded-consumption.js';
 import { createStrategy, type StrategyName } from './strategies.js';
 
@@ -99,6 +100,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       removeOnComplete: { count: 1000 },
       removeOnFail: { count: 10_000 },
       maxStalledCount: 5,
+      ...jobLockOptions(settings),
     },
   });
   shardMetrics(registry, () => consumption.consumer.shards.length);

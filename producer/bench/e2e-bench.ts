@@ -156,7 +156,14 @@ function startWorker(settings: Settings, queueName: string, concurrency: number,
     ? [grabCli, 'work', '--queue', queueName, '--queue-shards', String(settings.queueShards), '--concurrency', String(concurrency), '--metrics-port', String(metricsPort), ...variant.workArgs]
     : [noopWorker, queueName, String(concurrency), String(settings.queueShards), settings.redisUrl];
   return spawn(process.execPath, args, {
-    env: { ...process.env, REDIS_URL: settings.redisUrl, ZK_CONNECT: settings.zkConnect, LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      REDIS_URL: settings.redisUrl,
+      ZK_CONNECT: settings.zkConnect,
+      GRAB_JOB_LOCK_MS: String(settings.jobLockMs),
+      GRAB_STALLED_INTERVAL_MS: String(settings.stalledIntervalMs),
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 }

@@ -9,8 +9,11 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { OutcomeLog } from '../../shared/ledger/outcome-log.js';
+import { QUEUE_PREFIX } from '../../shared/queue/queue-names.js';
+import { shardOf, shardQueueName } from '../../shared/queue/queue-shards.js';
 import type { ChaosCheck } from './chaos-checker.js';
 import { grab, startGrab } from './cli.js';
 
@@ -193,6 +196,65 @@ export class ProgressMonitor {
   }
 }
 
+/**
+ * How long the grabs taken from a pool's queue shard when a fault struck stayed unsettled: at
+ * each fault the shard's active jobs are noted, and the time until the last of them completed or
+ * failed for good is kept. After a kill -9 that is how long the killed worker's grabs waited
+ * (those of live workers settle at once), whatever backlog the queue holds behind them.
+ */
+export class InFlightTracker {
+  private readonly redis: Redis;
+  private readonly shard: Queue;
+  private readonly pending: Array<{ at: number; jobs: Set<string> }> = [];
+  private readonly settledMs: number[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private polling: Promise<void> = Promise.resolve();
+
+  constructor(redisUrl: string, queue: string, shards: number, campaign: string, pool: string) {
+    this.redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    this.shard = new Queue(shardQueueName(queue, shardOf(campaign, pool, shards)), { connection: this.redis, prefix: QUEUE_PREFIX });
+  }
+
+  /** Notes the grabs in flight now; call it right after the fault. */
+  async fault(): Promise<void> {
+    const at = Date.now();
+    const active = await this.shard.getJobs(['active']);
+    this.pending.push({ at, jobs: new Set(active.map((j) => j.id!)) });
+  }
+
+  start(everyMs = 200): void {
+    this.timer = setInterval(() => {
+      this.polling = this.polling.then(() => this.poll()).catch(() => undefined);
+    }, everyMs);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.polling;
+    await this.poll().catch(() => undefined);
+    await this.shard.close();
+    this.redis.disconnect();
+  }
+
+  /** The longest a fault's grabs took to settle; Infinity while some never did, NaN without a fault. */
+  maxSettleMs(): number {
+    if (this.pending.length > 0) return Number.POSITIVE_INFINITY;
+    return this.settledMs.length === 0 ? Number.NaN : Math.max(...this.settledMs);
+  }
+
+  private async poll(): Promise<void> {
+    for (const entry of [...this.pending]) {
+      const states = await Promise.all([...entry.jobs].map(async (id) => [id, await this.shard.getJobState(id)] as const));
+      // A completed job may already be trimmed from the queue (removeOnComplete): unknown is settled too.
+      for (const [id, state] of states) if (state === 'completed' || state === 'failed' || state === 'unknown') entry.jobs.delete(id);
+      if (entry.jobs.size === 0) {
+        this.settledMs.push(Date.now() - entry.at);
+        this.pending.splice(this.pending.indexOf(entry), 1);
+      }
+    }
+  }
+}
+
 /** `grab fleet` with its workers' metrics on ports base…base+workers−1. */
 export async function startChaosFleet(workers: number, flags: string[], env: Record<string, string>) {
   const metricsBase = await freePortRange(workers);
@@ -210,14 +272,19 @@ export async function startChaosFleet(workers: number, flags: string[], env: Rec
   return { ...fleet, pid, ports, workerPids: () => childPids(pid) };
 }
 
-export async function healthz(port: number): Promise<boolean> {
+/** Whether the process on this metrics port answers 200 on `path`. */
+async function answers200(port: number, path: string): Promise<boolean> {
   try {
-    const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) });
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(1000) });
     return res.status === 200;
   } catch {
     return false;
   }
 }
+
+export const healthz = (port: number) => answers200(port, '/healthz');
+
+export const readyz = (port: number) => answers200(port, '/readyz');
 
 export interface ResultRow {
   scenario: string;
@@ -269,7 +336,7 @@ export function formatTable(rows: ResultRow[]): string {
   return lines.join('\n');
 }
 
-export const ms = (n: number) => (Number.isNaN(n) ? '–' : n >= 1000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n)} ms`);
+export const ms = (n: number) => (Number.isNaN(n) ? '–' : n === Number.POSITIVE_INFINITY ? 'never' : n >= 1000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n)} ms`);
 
 export interface HotPoolRunOptions {
   /** Part of the campaign id, e.g. "kill-zk". */
