@@ -62,7 +62,7 @@ export const settingDefinitions = {
   jobLockMs: {
     env: 'GRAB_JOB_LOCK_MS',
     flag: 'job-lock-ms',
-    default: '5000',
+    default: '8000',
     describe: 'how long a worker\'s lock on a job it took lasts unless renewed (BullMQ lockDuration; renewed while the job runs); a killed worker\'s jobs go back to the queue once it lapses',
     schema: wholeNumber(1000, 600000),
   },

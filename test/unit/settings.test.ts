@@ -34,8 +34,8 @@ describe('settings that carry credentials', () => {
 });
 
 describe('the job lock and stall check of the queue', () => {
-  it('default to a 5 s lock checked every 2 s, and take the variable or the flag', () => {
-    expect(loadSettings({})).toMatchObject({ jobLockMs: 5000, stalledIntervalMs: 2000 });
+  it('default to an 8 s lock checked every 2 s, and take the variable or the flag', () => {
+    expect(loadSettings({})).toMatchObject({ jobLockMs: 8000, stalledIntervalMs: 2000 });
     expect(loadSettings({ GRAB_JOB_LOCK_MS: '8000', GRAB_STALLED_INTERVAL_MS: '1000' })).toMatchObject({ jobLockMs: 8000, stalledIntervalMs: 1000 });
     expect(loadSettings({ GRAB_JOB_LOCK_MS: '8000' }, { 'job-lock-ms': '6000', 'stalled-interval-ms': '3000' })).toMatchObject({ jobLockMs: 6000, stalledIntervalMs: 3000 });
   });
