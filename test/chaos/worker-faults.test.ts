@@ -2,9 +2,9 @@
  * Worker faults, each run with a fleet and a queue of its own, side by side:
  *
  * 1. kill -9 a random worker every 1–2 s while a 2-worker fleet settles a hot pool; the fleet
- *    restarts it. Under the ZooKeeper lock every invariant holds, and in the full run every grab
- *    is settled within 15 s of the last kill. Honesty: the same run with
- *    --lock none must be caught by the checker.
+ *    restarts it. Under the ZooKeeper lock every invariant holds. How long the killed workers'
+ *    grabs stayed unsettled is measured (kill-recovery.test.ts holds one kill to 15 s).
+ *    Honesty: the same run with --lock none must be caught by the checker.
  * 2. SIGSTOP a worker for longer than its ZooKeeper session timeout, then SIGCONT, a few times.
  *    The stopped worker's session expires and another takes the lock; when the stopped one
  *    wakes, its lock is lost and any late commit is fenced.
@@ -15,7 +15,7 @@ import { testZkConnect } from '../support/env.js';
 import { startRedis, type RedisServer } from '../support/servers.js';
 import { checkCampaign } from '../support/chaos-checker.js';
 import { loadSettings } from '../../shared/config/settings.js';
-import { FULL, InFlightTracker, ms, processState, randomInt, recordRow, scale, sleep, startHotPoolRun } from '../support/chaos.js';
+import { InFlightTracker, ms, processState, randomInt, recordRow, scale, sleep, startHotPoolRun } from '../support/chaos.js';
 
 let redis: RedisServer;
 let env: Record<string, string>;
@@ -33,12 +33,6 @@ const RATE = scale(2_000, 2_500); // grabs enqueued per second: the campaign las
 const SESSION_MS = 2_000;
 /** Kills happen in a window of the campaign, which then drains. */
 const KILLS = scale(3, 12);
-/**
- * After the last kill, every grab is settled within this. A killed worker's grabs wait for its
- * queue shard to change hands (membership ttl, 5 s), its job lock to lapse and a stall check
- * (GRAB_JOB_LOCK_MS, GRAB_STALLED_INTERVAL_MS), then for its pool lock's session to end.
- */
-const DRAIN_MS = 15_000;
 
 /** Scenario 2: grabs enqueued per second, how long a worker stays stopped, how often. */
 const STOP_RATE = scale(1_000, 2_000);
@@ -90,23 +84,21 @@ async function killWorkersDuring(lock: 'zk' | 'none') {
     expect(await fleet.stop()).toBe(0);
   }
   const check = await checkCampaign({ campaign: id, env: runEnv, zkConnect: testZkConnect(), expectedGrabs: GRABS, lockWaitMs: SESSION_MS * 5 });
-  const drainMs = progress.drainMs(GRABS);
   recordRow({
     scenario: `1. kill -9 a worker every 1–2 s (--lock ${lock})`,
     grabs: GRABS,
     faults: `${kills} kill -9`,
     fencedWrites: metrics.total('grab_fencing_rejections_total'),
-    recovery: `${ms(progress.maxRecoveryMs())} to progress, ${ms(inFlight.maxSettleMs())} to settle a killed worker's grabs (max), ${ms(drainMs)} to drain`,
+    recovery: `${ms(progress.maxRecoveryMs())} to progress, ${ms(inFlight.maxSettleMs())} to settle a killed worker's grabs (max), ${ms(progress.drainMs(GRABS))} to drain`,
     startedAt: started,
   }, check);
-  return { check, kills, pidsSeen, drainMs };
+  return { check, kills, pidsSeen };
 }
 
 describe.concurrent('chaos 1 and 2: worker faults during a hot-pool campaign', () => {
   it('chaos 1: kill -9 workers under the ZooKeeper lock: the fleet restarts them and every invariant holds', { timeout: scale(150_000, 900_000) }, async () => {
-    const { check, kills, pidsSeen, drainMs } = await killWorkersDuring('zk');
+    const { check, kills, pidsSeen } = await killWorkersDuring('zk');
     expect(kills).toBe(KILLS);
-    if (FULL) expect(drainMs).toBeLessThanOrEqual(DRAIN_MS);
     // every kill made the fleet start a new worker: 2 original pids + one per kill
     expect(pidsSeen.size).toBeGreaterThanOrEqual(2 + kills);
     expect(check.violations).toEqual([]);

@@ -9,7 +9,7 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
+import { Queue, type JobType } from 'bullmq';
 import { Redis } from 'ioredis';
 import { OutcomeLog } from '../../shared/ledger/outcome-log.js';
 import { QUEUE_PREFIX } from '../../shared/queue/queue-names.js';
@@ -196,10 +196,14 @@ export class ProgressMonitor {
   }
 }
 
+/** Where a grab that is not settled yet can be in its queue shard. */
+const UNSETTLED: JobType[] = ['active', 'wait', 'delayed'];
+
 /**
- * How long the grabs taken from a pool's queue shard when a fault struck stayed unsettled: at
- * each fault the shard's active jobs are noted, and the time until the last of them completed or
- * failed for good is kept. After a kill -9 that is how long the killed worker's grabs waited
+ * How long grabs that were in a pool's queue shard when a fault struck stayed unsettled. At each
+ * fault the shard's jobs in the given states are noted ('active': those taken; with 'wait', every
+ * grab enqueued before the fault), and the time until none of them was left active, waiting or
+ * delayed is kept. After a kill -9, 'active' gives how long the killed worker's grabs waited
  * (those of live workers settle at once), whatever backlog the queue holds behind them.
  */
 export class InFlightTracker {
@@ -210,19 +214,20 @@ export class InFlightTracker {
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> = Promise.resolve();
 
-  constructor(redisUrl: string, queue: string, shards: number, campaign: string, pool: string) {
+  constructor(redisUrl: string, queue: string, shards: number, campaign: string, pool: string, private readonly noted: JobType[] = ['active']) {
     this.redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
     this.shard = new Queue(shardQueueName(queue, shardOf(campaign, pool, shards)), { connection: this.redis, prefix: QUEUE_PREFIX });
   }
 
-  /** Notes the grabs in flight now; call it right after the fault. */
-  async fault(): Promise<void> {
+  /** Notes the grabs there are now, and tells how many; call it right after the fault. */
+  async fault(): Promise<number> {
     const at = Date.now();
-    const active = await this.shard.getJobs(['active']);
-    this.pending.push({ at, jobs: new Set(active.map((j) => j.id!)) });
+    const jobs = new Set(await this.shard.getRanges(this.noted, 0, -1));
+    this.pending.push({ at, jobs });
+    return jobs.size;
   }
 
-  start(everyMs = 200): void {
+  start(everyMs = 100): void {
     this.timer = setInterval(() => {
       this.polling = this.polling.then(() => this.poll()).catch(() => undefined);
     }, everyMs);
@@ -243,14 +248,14 @@ export class InFlightTracker {
   }
 
   private async poll(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const unsettled = new Set(await this.shard.getRanges(UNSETTLED, 0, -1));
+    const now = Date.now();
     for (const entry of [...this.pending]) {
-      const states = await Promise.all([...entry.jobs].map(async (id) => [id, await this.shard.getJobState(id)] as const));
-      // A completed job may already be trimmed from the queue (removeOnComplete): unknown is settled too.
-      for (const [id, state] of states) if (state === 'completed' || state === 'failed' || state === 'unknown') entry.jobs.delete(id);
-      if (entry.jobs.size === 0) {
-        this.settledMs.push(Date.now() - entry.at);
-        this.pending.splice(this.pending.indexOf(entry), 1);
-      }
+      for (const id of entry.jobs) if (!unsettled.has(id)) entry.jobs.delete(id);
+      if (entry.jobs.size > 0) continue;
+      this.settledMs.push(now - entry.at);
+      this.pending.splice(this.pending.indexOf(entry), 1);
     }
   }
 }
