@@ -89,7 +89,7 @@ async function killWorkersDuring(lock: 'zk' | 'none') {
     grabs: GRABS,
     faults: `${kills} kill -9`,
     fencedWrites: metrics.total('grab_fencing_rejections_total'),
-    recovery: `${ms(progress.maxRecoveryMs())} to progress, ${ms(inFlight.maxSettleMs())} to settle a killed worker's grabs (max), ${ms(progress.drainMs(GRABS))} to drain`,
+    recovery: `${ms(progress.maxRecoveryMs())} to progress, ${ms(inFlight.maxSettleMs())} to settle a killed worker's grabs (max), ${ms(progress.drainMs(GRABS))} to drain the ${(GRABS - progress.finishedAtLastFault()).toLocaleString('en-US')} left at the last kill`,
     startedAt: started,
   }, check);
   return { check, kills, pidsSeen };

@@ -172,6 +172,13 @@ export class ProgressMonitor {
     this.redis.disconnect();
   }
 
+  /** Outcomes recorded by the time of the last fault (NaN if no fault). */
+  finishedAtLastFault(): number {
+    const last = this.faults.at(-1);
+    if (last === undefined) return Number.NaN;
+    return [...this.samples].reverse().find((s) => s.at <= last)?.finished ?? 0;
+  }
+
   /** From the last fault until every one of `total` grabs had an outcome (NaN if no fault or never). */
   drainMs(total: number): number {
     const last = this.faults.at(-1);
