@@ -5,6 +5,7 @@ import { loadSettings } from '../shared/config/settings.js';
 import { settingsLogger } from '../shared/logging/logger.js';
 import { createRedis } from '../shared/redis/connection.js';
 import { QUEUE_PREFIX } from '../shared/queue/queue-names.js';
+import { jobLockOptions } from '../worker/shard-consumer.js';
 import { startShardedConsumption } from '../worker/sharded-consumption.js';
 
 const [concurrency] = process.argv.slice(2);
@@ -23,7 +24,8 @@ const consumption = await startShardedConsumption({
   processor: async () => undefined,
   onWorker: (worker) => worker.on('error', (err) => logger.error({ err }, 'noop worker error')),
   logger,
-  workerOptions: { connection, prefix: QUEUE_PREFIX, removeOnComplete: { count: 1000 } },
+  // The job lock and stall check of `grab work` (GRAB_JOB_LOCK_MS, GRAB_STALLED_INTERVAL_MS), which cost Redis commands too.
+  workerOptions: { connection, prefix: QUEUE_PREFIX, removeOnComplete: { count: 1000 }, ...jobLockOptions(settings) },
 });
 process.once('SIGTERM', () => {
   consumption

@@ -29,6 +29,8 @@ process.on('uncaughtException', exitOnEscapedError('uncaught exception'));
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
+  const envWidth = Math.max(...Object.values(settingDefinitions).map((d) => d.env.length));
+  const flagWidth = Math.max(...Object.values(settingDefinitions).map((d) => d.flag.length));
   const lines = [
     'grab: hands out red packets from a queue-driven worker fleet without overspending a pool.',
     '',
@@ -38,7 +40,7 @@ function usage(): string {
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'Settings (environment variable, or the flag on any command):',
-    ...Object.values(settingDefinitions).map((d) => `  ${d.env.padEnd(22)} --${d.flag.padEnd(22)} ${d.describe} (default ${d.default || 'none'})`),
+    ...Object.values(settingDefinitions).map((d) => `  ${d.env.padEnd(envWidth)} --${d.flag.padEnd(flagWidth)} ${d.describe} (default ${d.default || 'none'})`),
     '',
     'Run "grab <command> --help" for a command\'s flags.',
   ];

@@ -5,8 +5,6 @@ export interface GateOptions {
   checks: Record<string, () => boolean>;
   /** Told when some dependency goes down (with the names of those down), and when all are up again. */
   onChange: (up: boolean, down: string[]) => void;
-  /** Called on every check while something is down, to nudge a reconnect. */
-  whileDown?: () => void;
   logger: Logger;
   intervalMs?: number;
 }
@@ -39,7 +37,6 @@ export class DependencyGate {
     const down = Object.entries(this.options.checks)
       .filter(([, healthy]) => !healthy())
       .map(([name]) => name);
-    if (down.length > 0) this.options.whileDown?.();
     const wasOpen = this.isOpen;
     this.down = down;
     if (wasOpen && down.length > 0) {

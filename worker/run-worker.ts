@@ -8,7 +8,7 @@ import { createRegistry, grabMetrics, lockMetrics, poolMetrics, shardMetrics } f
 import { PoolGauges } from '../shared/metrics/pool-gauges.js';
 import { QueueCounts } from '../shared/metrics/queue-counts.js';
 import { serveMetrics } from '../shared/metrics/serve-metrics.js';
-import { watchZooKeeper, zooKeeperConnected } from '../shared/metrics/watch-zookeeper.js';
+import { watchZooKeeper } from '../shared/metrics/watch-zookeeper.js';
 import { QUEUE_PREFIX } from '../shared/queue/queue-names.js';
 import { ShardedQueue } from '../shared/queue/sharded-queue.js';
 import { createRedis } from '../shared/redis/connection.js';
@@ -19,6 +19,7 @@ import { checkLockFamily } from './lock-family-check.js';
 import { measuredDeduction } from './measured-deduction.js';
 import { PoolBatcher } from './pool-batcher.js';
 import { recordingDeduction } from './recording-deduction.js';
+import { jobLockOptions } from './shard-consumer.js';
 import { startShardedConsumption } from './sharded-consumption.js';
 import { createStrategy, lockFamily, type StrategyName } from './strategies.js';
 import { grabJobSchema } from '../shared/queue/grab-job.js';
@@ -89,7 +90,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     logger,
     readiness: () => ({
       redis: redis.status === 'ready' && queueConnection.status === 'ready',
-      ...(zookeeper ? { zookeeper: zooKeeperConnected(zookeeper) } : {}),
+      ...(zookeeper ? { zookeeper: zookeeper.isConnected } : {}),
     }),
   });
   if (zookeeper) await zookeeper.session();
@@ -139,16 +140,16 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       removeOnComplete: { count: 1000 },
       removeOnFail: { count: 10_000 },
       maxStalledCount: 5,
+      ...jobLockOptions(settings),
     },
   });
   shardMetrics(registry, () => consumption.consumer.shards.length);
   const gate = new DependencyGate({
     checks: {
       redis: () => redis.status === 'ready' && queueConnection.status === 'ready',
-      ...(zookeeper ? { zookeeper: () => zooKeeperConnected(zookeeper) } : {}),
+      ...(zookeeper ? { zookeeper: () => zookeeper.isConnected } : {}),
     },
     onChange: (up) => (up ? consumption.consumer.resume() : consumption.consumer.pause()),
-    whileDown: () => void zookeeper?.session().catch(() => undefined),
     logger,
   });
   gate.start();

@@ -1,4 +1,5 @@
 import { Worker, type Processor, type WorkerOptions } from 'bullmq';
+import type { Settings } from '../shared/config/settings.js';
 import type { Logger } from '../shared/logging/logger.js';
 import { shardQueueName } from '../shared/queue/queue-shards.js';
 
@@ -15,6 +16,14 @@ export interface ShardConsumerOptions {
   /** Told of each BullMQ worker started, to listen to its events. */
   onWorker: (worker: Worker) => void;
   logger: Logger;
+}
+
+/**
+ * BullMQ's job lock and stall check, from the settings: together they bound how long the jobs of
+ * a worker that died stay taken before they go back to the queue.
+ */
+export function jobLockOptions(settings: Pick<Settings, 'jobLockMs' | 'stalledIntervalMs'>): Pick<WorkerOptions, 'lockDuration' | 'stalledInterval'> {
+  return { lockDuration: settings.jobLockMs, stalledInterval: settings.stalledIntervalMs };
 }
 
 /**

@@ -52,7 +52,9 @@ export function createStrategy(name: StrategyName, deps: StrategyDeps): Strategy
   switch (name) {
     case 'zk':
     case 'zk-herd': {
-      const zookeeper = new ZkConnection(zkSessionOptions(settings, logger));
+      // Kept even when no shard this process owns needs a lock: readiness, and whoever pauses on
+      // 'down', see ZooKeeper again soon after any cut.
+      const zookeeper = new ZkConnection({ ...zkSessionOptions(settings, logger), keepSession: true });
       const driver = name === 'zk' ? predecessorDriver : herdDriver;
       const retainMs = name === 'zk' ? deps.lockRetainMs : 0;
       const lock = new ZkLock(zookeeper, { driver, retainMs, ...zkLockHooks(lockMetrics, driver.name) });

@@ -59,6 +59,20 @@ export const settingDefinitions = {
     describe: 'how many BullMQ queues the grabs are split over, by pool; each is consumed by one worker process at a time, so a pool\'s lock stays with one process (every producer and worker of a queue must agree)',
     schema: wholeNumber(1, 1024),
   },
+  jobLockMs: {
+    env: 'GRAB_JOB_LOCK_MS',
+    flag: 'job-lock-ms',
+    default: '8000',
+    describe: 'how long a worker\'s lock on a job it took lasts unless renewed (BullMQ lockDuration; renewed while the job runs); a killed worker\'s jobs go back to the queue once it lapses',
+    schema: wholeNumber(1000, 600000),
+  },
+  stalledIntervalMs: {
+    env: 'GRAB_STALLED_INTERVAL_MS',
+    flag: 'stalled-interval-ms',
+    default: '2000',
+    describe: 'how often each queue shard is checked for jobs whose lock lapsed, which go back to the queue (BullMQ stalledInterval; one check per shard per interval, fleet-wide)',
+    schema: wholeNumber(500, 600000),
+  },
   logLevel: {
     env: 'LOG_LEVEL',
     flag: 'log-level',

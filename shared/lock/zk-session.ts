@@ -19,6 +19,12 @@ export interface ZkSessionOptions {
 
 type Callback<T> = (error: unknown, result: T) => void;
 
+interface ConnectionManagerInternals {
+  socket?: { destroy(): void };
+  /** Bound to each new socket's 'connect' event when the socket is opened. */
+  onSocketConnected(): void;
+}
+
 /**
  * With credentials, only sessions authenticated as the same user may create or delete under a
  * node (the "auth" scheme stands for the creator's identities); anyone may still read, so an
@@ -75,15 +81,22 @@ export class ZkSession extends EventEmitter {
     this.client.on('state', (state) => this.onState(state));
   }
 
-  /** Connects; rejects if no session is established within the timeout. */
+  /** Connects; rejects if no session is established within the timeout, or the session is closed first. */
   async connect(timeoutMs = this.options.sessionTimeoutMs): Promise<void> {
     const connected = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
+        this.lostSignal.removeEventListener('abort', onLost);
         this.close();
         reject(new ZkTimeoutError(`no ZooKeeper session from ${this.options.connect} within ${timeoutMs} ms`));
       }, timeoutMs);
+      const onLost = () => {
+        clearTimeout(timer);
+        reject(this.lostError());
+      };
+      this.lostSignal.addEventListener('abort', onLost, { once: true });
       this.client.once('connected', () => {
         clearTimeout(timer);
+        this.lostSignal.removeEventListener('abort', onLost);
         resolve();
       });
     });
@@ -253,12 +266,35 @@ export class ZkSession extends EventEmitter {
     );
   }
 
+  /** node-zookeeper-client's connection manager, reached into only where its API falls short. */
+  private get manager(): ConnectionManagerInternals | undefined {
+    return (this.client as unknown as { connectionManager?: ConnectionManagerInternals }).connectionManager;
+  }
+
   /** A heartbeat went unanswered on a link that claims to be up: make the client reconnect. */
   private dropDeadLink(): void {
     if (!this.connected || this.isLost) return;
     this.options.logger?.warn({ session: this.sessionIdHex }, 'zookeeper link silent; reconnecting');
-    const socket = (this.client as unknown as { connectionManager?: { socket?: { destroy(): void } } }).connectionManager?.socket;
-    socket?.destroy();
+    this.manager?.socket?.destroy();
+  }
+
+  /**
+   * client.close() on a client that is not connected leaves it closing while its reconnect timer
+   * still opens a socket; the server's answer to that socket's connect request is then read as a
+   * reply and throws from the socket handler, which kills the process
+   * (node-zookeeper-client issue #70). So a client that is not connected also loses its socket,
+   * and any socket it opens later is destroyed as soon as it connects.
+   */
+  private closeClient(): void {
+    const state = this.client.getState();
+    this.client.close();
+    if (state === State.SYNC_CONNECTED || state === State.CONNECTED_READ_ONLY) return;
+    const manager = this.manager;
+    if (!manager) return;
+    manager.onSocketConnected = function (this: ConnectionManagerInternals) {
+      this.socket?.destroy();
+    };
+    manager.socket?.destroy();
   }
 
   private armDeadline(): void {
@@ -281,6 +317,6 @@ export class ZkSession extends EventEmitter {
     this.options.logger?.[level]({ reason, session: this.sessionIdHex }, 'zookeeper session ended');
     this.emit('lost', reason);
     // Closing ends the session on the server too, so our ephemeral nodes go at once if it still lives.
-    this.client.close();
+    this.closeClient();
   }
 }

@@ -9,9 +9,12 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Queue, type JobType } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Ledger, type CampaignRecord } from '../../shared/ledger/ledger.js';
 import { OutcomeLog } from '../../shared/ledger/outcome-log.js';
+import { QUEUE_PREFIX } from '../../shared/queue/queue-names.js';
+import { shardOf, shardQueueName } from '../../shared/queue/queue-shards.js';
 import type { ChaosCheck } from './chaos-checker.js';
 import { grab, startGrab } from './cli.js';
 
@@ -175,6 +178,13 @@ export class ProgressMonitor {
     this.redis.disconnect();
   }
 
+  /** Outcomes recorded by the time of the last fault (NaN if no fault). */
+  finishedAtLastFault(): number {
+    const last = this.faults.at(-1);
+    if (last === undefined) return Number.NaN;
+    return [...this.samples].reverse().find((s) => s.at <= last)?.finished ?? 0;
+  }
+
   /** From the last fault until every one of `total` grabs had an outcome (NaN if no fault or never). */
   drainMs(total: number): number {
     const last = this.faults.at(-1);
@@ -199,6 +209,70 @@ export class ProgressMonitor {
   }
 }
 
+/** Where a grab that is not settled yet can be in its queue shard. */
+const UNSETTLED: JobType[] = ['active', 'wait', 'delayed'];
+
+/**
+ * How long grabs that were in a pool's queue shard when a fault struck stayed unsettled. At each
+ * fault the shard's jobs in the given states are noted ('active': those taken; with 'wait', every
+ * grab enqueued before the fault), and the time until none of them was left active, waiting or
+ * delayed is kept. After a kill -9, 'active' gives how long the killed worker's grabs waited
+ * (those of live workers settle at once), whatever backlog the queue holds behind them.
+ */
+export class InFlightTracker {
+  private readonly redis: Redis;
+  private readonly shard: Queue;
+  private readonly pending: Array<{ at: number; jobs: Set<string> }> = [];
+  private readonly settledMs: number[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private polling: Promise<void> = Promise.resolve();
+
+  constructor(redisUrl: string, queue: string, shards: number, campaign: string, pool: string, private readonly noted: JobType[] = ['active']) {
+    this.redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    this.shard = new Queue(shardQueueName(queue, shardOf(campaign, pool, shards)), { connection: this.redis, prefix: QUEUE_PREFIX });
+  }
+
+  /** Notes the grabs there are now, and tells how many; call it right after the fault. */
+  async fault(): Promise<number> {
+    const at = Date.now();
+    const jobs = new Set(await this.shard.getRanges(this.noted, 0, -1));
+    this.pending.push({ at, jobs });
+    return jobs.size;
+  }
+
+  start(everyMs = 100): void {
+    this.timer = setInterval(() => {
+      this.polling = this.polling.then(() => this.poll()).catch(() => undefined);
+    }, everyMs);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.polling;
+    await this.poll().catch(() => undefined);
+    await this.shard.close();
+    this.redis.disconnect();
+  }
+
+  /** The longest a fault's grabs took to settle; Infinity while some never did, NaN without a fault. */
+  maxSettleMs(): number {
+    if (this.pending.length > 0) return Number.POSITIVE_INFINITY;
+    return this.settledMs.length === 0 ? Number.NaN : Math.max(...this.settledMs);
+  }
+
+  private async poll(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const unsettled = new Set(await this.shard.getRanges(UNSETTLED, 0, -1));
+    const now = Date.now();
+    for (const entry of [...this.pending]) {
+      for (const id of entry.jobs) if (!unsettled.has(id)) entry.jobs.delete(id);
+      if (entry.jobs.size > 0) continue;
+      this.settledMs.push(now - entry.at);
+      this.pending.splice(this.pending.indexOf(entry), 1);
+    }
+  }
+}
+
 /** `grab fleet` with its workers' metrics on ports base…base+workers−1. */
 export async function startChaosFleet(workers: number, flags: string[], env: Record<string, string>) {
   const metricsBase = await freePortRange(workers);
@@ -216,14 +290,19 @@ export async function startChaosFleet(workers: number, flags: string[], env: Rec
   return { ...fleet, pid, ports, workerPids: () => childPids(pid) };
 }
 
-export async function healthz(port: number): Promise<boolean> {
+/** Whether the process on this metrics port answers 200 on `path`. */
+async function answers200(port: number, path: string): Promise<boolean> {
   try {
-    const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) });
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(1000) });
     return res.status === 200;
   } catch {
     return false;
   }
 }
+
+export const healthz = (port: number) => answers200(port, '/healthz');
+
+export const readyz = (port: number) => answers200(port, '/readyz');
 
 export interface ResultRow {
   scenario: string;
@@ -275,7 +354,7 @@ export function formatTable(rows: ResultRow[]): string {
   return lines.join('\n');
 }
 
-export const ms = (n: number) => (Number.isNaN(n) ? '–' : n >= 1000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n)} ms`);
+export const ms = (n: number) => (Number.isNaN(n) ? '–' : n === Number.POSITIVE_INFINITY ? 'never' : n >= 1000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n)} ms`);
 
 export interface HotPoolRunOptions {
   /** Part of the campaign id, e.g. "kill-zk". */
