@@ -37,37 +37,36 @@ describe('chaos 8 and 9: outages longer than the retry budget', () => {
     await Promise.all([zk?.stop(), redis?.stop()]);
   });
 
-  it('ZooKeeper down mid-campaign: the workers pause, stay up, resume, and every grab settles', { timeout: scale(240_000, 900_000) }, async () => {
+  /** One outage of `server` mid-campaign, then the checks every outage must pass. */
+  async function runOutage(o: { scenario: string; tag: string; server: ZkServer | RedisServer; downMs: number; env: Record<string, string>; redisUrl: string; zkConnect: string }) {
     const started = Date.now();
-    const env = { REDIS_URL: testRedisUrl(), ZK_CONNECT: zk.connect };
-    const { id, fleet, metrics, progress } = await startHotPoolRun({ tag: 'zk-outage', packets: PACKETS, lock: 'zk', sessionMs: SESSION_MS, redisUrl: testRedisUrl(), env });
+    const { id, fleet, metrics, progress } = await startHotPoolRun({ tag: o.tag, packets: PACKETS, lock: 'zk', sessionMs: SESSION_MS, redisUrl: o.redisUrl, env: o.env });
     let atFault = 0;
     try {
-      await produceAll(id, env);
+      await produceAll(id, o.env);
       while ((atFault = await progress.sample()) < GRABS / 10) await sleep(100);
+      expect(atFault, 'the outage must come mid-campaign').toBeLessThan(GRABS);
       const pids = fleet.workerPids().sort();
       progress.fault();
-      await zk.stop();
-      await sleep(ZK_DOWN_MS);
-      const duringOutage = await progress.sample();
-      await zk.restart();
-      const waited = await grab(['wait', '--campaign', id, '--timeout', '300'], env);
+      await o.server.stop();
+      await sleep(o.downMs);
+      await o.server.restart();
+      const waited = await grab(['wait', '--campaign', id, '--timeout', '300'], o.env);
       expect(waited.code, `${waited.stdout}${waited.stderr}\n${fleet.output().slice(-3000)}`).toBe(0);
       expect(fleet.workerPids().sort(), fleet.output().slice(-4000)).toEqual(pids);
-      expect(duringOutage).toBeLessThan(GRABS);
     } finally {
       await metrics.stop();
       await progress.stop();
       expect(await fleet.stop(), fleet.output().slice(-3000)).toBe(0);
     }
-    const check = await checkCampaign({ campaign: id, env, zkConnect: zk.connect, expectedGrabs: GRABS, lockWaitMs: SESSION_MS * 5 });
+    const check = await checkCampaign({ campaign: id, env: o.env, zkConnect: o.zkConnect, expectedGrabs: GRABS, lockWaitMs: SESSION_MS * 5 });
     recordRow(
       {
-        scenario: `8. ZooKeeper down ${ms(ZK_DOWN_MS)} mid-campaign, longer than the retry budget`,
+        scenario: `${o.scenario} down ${ms(o.downMs)} mid-campaign, longer than the retry budget`,
         grabs: GRABS,
         faults: `1 outage (at ${atFault.toLocaleString('en-US')} outcomes)`,
         fencedWrites: metrics.total('grab_fencing_rejections_total'),
-        recovery: `${ms(progress.drainMs(GRABS) - ZK_DOWN_MS)} to drain after the restart`,
+        recovery: `${ms(progress.drainMs(GRABS) - o.downMs)} to drain after the restart`,
         startedAt: started,
       },
       check,
@@ -75,43 +74,11 @@ describe('chaos 8 and 9: outages longer than the retry budget', () => {
     expect(check.violations).toEqual([]);
     expect(check.report.outcomes.failed).toBe(0);
     expect(check.report.pools[0]!.packetsGranted).toBe(PACKETS);
-  });
+  }
 
-  it('Redis down mid-campaign: the workers stay up, reconnect, and every grab settles', { timeout: scale(240_000, 900_000) }, async () => {
-    const started = Date.now();
-    const env = { REDIS_URL: redis.url, ZK_CONNECT: testZkConnect() };
-    const { id, fleet, metrics, progress } = await startHotPoolRun({ tag: 'redis-outage', packets: PACKETS, lock: 'zk', sessionMs: SESSION_MS, redisUrl: redis.url, env });
-    let atFault = 0;
-    try {
-      await produceAll(id, env);
-      while ((atFault = await progress.sample()) < GRABS / 10) await sleep(100);
-      const pids = fleet.workerPids().sort();
-      progress.fault();
-      await redis.stop();
-      await sleep(REDIS_DOWN_MS);
-      await redis.restart();
-      const waited = await grab(['wait', '--campaign', id, '--timeout', '300'], env);
-      expect(waited.code, `${waited.stdout}${waited.stderr}\n${fleet.output().slice(-3000)}`).toBe(0);
-      expect(fleet.workerPids().sort(), fleet.output().slice(-4000)).toEqual(pids);
-    } finally {
-      await metrics.stop();
-      await progress.stop();
-      expect(await fleet.stop(), fleet.output().slice(-3000)).toBe(0);
-    }
-    const check = await checkCampaign({ campaign: id, env, zkConnect: testZkConnect(), expectedGrabs: GRABS, lockWaitMs: SESSION_MS * 5 });
-    recordRow(
-      {
-        scenario: `9. Redis down ${ms(REDIS_DOWN_MS)} mid-campaign, longer than the retry budget`,
-        grabs: GRABS,
-        faults: `1 outage (at ${atFault.toLocaleString('en-US')} outcomes)`,
-        fencedWrites: metrics.total('grab_fencing_rejections_total'),
-        recovery: `${ms(progress.drainMs(GRABS) - REDIS_DOWN_MS)} to drain after the restart`,
-        startedAt: started,
-      },
-      check,
-    );
-    expect(check.violations).toEqual([]);
-    expect(check.report.outcomes.failed).toBe(0);
-    expect(check.report.pools[0]!.packetsGranted).toBe(PACKETS);
-  });
+  it('ZooKeeper down mid-campaign: the workers pause, stay up, resume, and every grab settles', { timeout: scale(240_000, 900_000) }, () =>
+    runOutage({ scenario: '8. ZooKeeper', tag: 'zk-outage', server: zk, downMs: ZK_DOWN_MS, env: { REDIS_URL: testRedisUrl(), ZK_CONNECT: zk.connect }, redisUrl: testRedisUrl(), zkConnect: zk.connect }));
+
+  it('Redis down mid-campaign: the workers stay up, reconnect, and every grab settles', { timeout: scale(240_000, 900_000) }, () =>
+    runOutage({ scenario: '9. Redis', tag: 'redis-outage', server: redis, downMs: REDIS_DOWN_MS, env: { REDIS_URL: redis.url, ZK_CONNECT: testZkConnect() }, redisUrl: redis.url, zkConnect: testZkConnect() }));
 });
