@@ -1,14 +1,21 @@
 import { z } from 'zod';
-import type { Command } from '../shared/cli/command.js';
-import { intFlag, option } from '../shared/cli/options.js';
+import { defineCommand } from '../shared/cli/command.js';
+import { flag, repeatable, toggle } from '../shared/cli/flags.js';
 import { withServices } from '../shared/cli/services.js';
-import { UsageError } from '../shared/config/errors.js';
+import { wholeNumber } from '../shared/config/whole-number.js';
 import { settingsLogger } from '../shared/logging/logger.js';
 import { runE2eBench, scenarios, variants, type BenchRow } from './e2e-bench.js';
 import { runEnqueueBench } from './enqueue-bench.js';
 import { runMillionBench } from './million-bench.js';
 
-const scaleSchema = z.coerce.number({ error: 'must be a number above 0 and at most 10' }).gt(0, 'must be above 0').max(10, 'must be at most 10').default(1);
+const scaleSchema = z.coerce.number({ error: 'must be a number above 0 and at most 10' }).gt(0, 'must be above 0').max(10, 'must be at most 10');
+/** One of a few names (a scenario's, a strategy's): help and the refusal list them all. */
+const named = (names: string[]) => {
+  const listed = names.map((n) => `"${n}"`).join(', ');
+  return { listed, schema: z.string().refine((v) => names.includes(v), `must be one of ${listed}`) };
+};
+const scenarioName = named(scenarios.map((s) => s.name));
+const strategyName = named(variants.map((v) => v.name));
 
 function formatRow(r: BenchRow): string {
   return [
@@ -25,64 +32,71 @@ function formatRow(r: BenchRow): string {
 
 const HEADER = 'scenario strategy           grabs/s   ratio  p99 job  lock p99 ms  batch     ok';
 
-export const benchCommand: Command = {
-  name: 'bench',
-  summary: 'Benchmarks: "e2e" runs every strategy against a no-op ceiling; "enqueue" the producer against a naive one',
-  usage:
-    'grab bench e2e [--json] [--workers N] [--concurrency N] [--scale F] [--scenario hot|spread] [--strategy NAME] [--metrics-port-base P]\n       grab bench enqueue [--json] [--jobs N]\n       grab bench million [--jobs N] [--workers N]',
+const benchWorkers = () => flag('--workers <n>', 'grab work processes', wholeNumber(1, 64)).default(2);
+
+export const benchE2eCommand = defineCommand({
+  name: 'bench e2e',
+  summary: 'Run every strategy on the same fleet shape against a no-op BullMQ ceiling',
   example: 'grab bench e2e --json',
-  allowPositionals: true,
-  options: {
-    json: { type: 'boolean' },
-    workers: { type: 'string' },
-    concurrency: { type: 'string' },
-    scale: { type: 'string' },
-    scenario: { type: 'string', multiple: true },
-    strategy: { type: 'string', multiple: true },
-    'metrics-port-base': { type: 'string' },
-    jobs: { type: 'string' },
-  },
-  async run({ values, positionals, settings }) {
-    const [which, ...extra] = positionals;
-    if (!['e2e', 'enqueue', 'million'].includes(which ?? '') || extra.length > 0) throw new UsageError('name one benchmark: e2e, enqueue or million');
-    if (which === 'million') {
-      const grabs = option(values, 'jobs', intFlag(1000, 100_000_000, 1_000_000));
-      const workers = option(values, 'workers', intFlag(1, 64, 2));
-      const result = await withServices(settings, (services) => runMillionBench(settings, services, grabs, workers, (line) => process.stderr.write(`${line}\n`)));
-      process.stdout.write(`${JSON.stringify(result)}\n`);
-      return result.reportOk ? 0 : 1;
-    }
-    if (which === 'enqueue') {
-      const jobs = option(values, 'jobs', intFlag(1000, 100_000_000, 500_000));
-      const result = await withServices(settings, (services) => runEnqueueBench(settings, services, jobs, settingsLogger('bench', settings)));
-      process.stdout.write(
-        values.json === true
-          ? `${JSON.stringify(result)}\n`
-          : `${result.jobs} jobs: producer ${result.producerJobsPerSec}/s, naive ${result.baselineJobsPerSec}/s (ratio ${result.ratio}), producer peak RSS ${result.peakRssMb} MB, Redis ${result.redisBytesPerJob} bytes/job\n`,
-      );
-      return 0;
-    }
-    const scenarioNames = values.scenario as string[] | undefined;
-    const variantNames = values.strategy as string[] | undefined;
-    for (const s of scenarioNames ?? []) if (!scenarios.some((x) => x.name === s)) throw new UsageError(`unknown --scenario "${s}": use ${scenarios.map((x) => x.name).join(' or ')}`);
-    for (const v of variantNames ?? []) if (!variants.some((x) => x.name === v)) throw new UsageError(`unknown --strategy "${v}": use one of ${variants.map((x) => `"${x.name}"`).join(', ')}`);
-    const json = values.json === true;
+  flags: (c) =>
+    c
+      .addOption(toggle('--json', 'print each row as a JSON object'))
+      .addOption(benchWorkers())
+      .addOption(flag('--concurrency <n>', "each worker's --concurrency", wholeNumber(1, 10_000)).default(200))
+      .addOption(flag('--scale <f>', 'multiply every scenario\'s grabs by this (0.1 for a quick run)', scaleSchema).default(1))
+      .addOption(repeatable('--scenario <name>', `run only this scenario (repeatable): ${scenarioName.listed}`, scenarioName.schema))
+      .addOption(repeatable('--strategy <name>', `run only this strategy (repeatable): ${strategyName.listed}`, strategyName.schema))
+      .addOption(flag('--metrics-port-base <port>', 'first metrics port of the workers', wholeNumber(1024, 65_000)).default(9500)),
+  async run(opts, { settings }) {
+    const json = opts.json === true;
     if (!json) process.stdout.write(`${HEADER}\n`);
     await withServices(settings, (services) =>
       runE2eBench({
         settings,
         services,
         logger: settingsLogger('bench', settings),
-        workers: option(values, 'workers', intFlag(1, 64, 2)),
-        concurrency: option(values, 'concurrency', intFlag(1, 10_000, 200)),
-        scale: option(values, 'scale', scaleSchema),
-        metricsPortBase: option(values, 'metrics-port-base', intFlag(1024, 65_000, 9500)),
-        scenarioNames,
-        variantNames,
+        workers: opts.workers,
+        concurrency: opts.concurrency,
+        scale: opts.scale,
+        metricsPortBase: opts.metricsPortBase,
+        scenarioNames: opts.scenario,
+        variantNames: opts.strategy,
         onProgress: (line) => process.stderr.write(`${line}\n`),
         onRow: (row) => process.stdout.write(`${json ? JSON.stringify(row) : formatRow(row)}\n`),
       }),
     );
     return 0;
   },
-};
+});
+
+export const benchEnqueueCommand = defineCommand({
+  name: 'bench enqueue',
+  summary: 'Run grab produce against a naive producer',
+  example: 'grab bench enqueue --json',
+  flags: (c) =>
+    c
+      .addOption(toggle('--json', 'print the result as one JSON object'))
+      .addOption(flag('--jobs <n>', 'jobs each producer enqueues', wholeNumber(1000, 100_000_000)).default(500_000)),
+  async run(opts, { settings }) {
+    const result = await withServices(settings, (services) => runEnqueueBench(settings, services, opts.jobs, settingsLogger('bench', settings)));
+    process.stdout.write(
+      opts.json === true
+        ? `${JSON.stringify(result)}\n`
+        : `${result.jobs} jobs: producer ${result.producerJobsPerSec}/s, naive ${result.baselineJobsPerSec}/s (ratio ${result.ratio}), producer peak RSS ${result.peakRssMb} MB, Redis ${result.redisBytesPerJob} bytes/job\n`,
+    );
+    return 0;
+  },
+});
+
+export const benchMillionCommand = defineCommand({
+  name: 'bench million',
+  summary: 'Run a million-grab campaign through the real CLI to a passing report; prints one JSON object',
+  example: 'grab bench million',
+  flags: (c) => c.addOption(flag('--jobs <n>', 'grabs in the campaign', wholeNumber(1000, 100_000_000)).default(1_000_000)).addOption(benchWorkers()),
+  async run(opts, { settings }) {
+    const onProgress = (line: string) => process.stderr.write(`${line}\n`);
+    const result = await withServices(settings, (services) => runMillionBench(settings, services, opts.jobs, opts.workers, onProgress));
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return result.reportOk ? 0 : 1;
+  },
+});

@@ -1,28 +1,24 @@
-import { z } from 'zod';
 import { herdDriver, predecessorDriver } from '../shared/lock/lock-driver.js';
 import { runLockBench } from './lock-bench.js';
 import { zkSessionOptions } from '../shared/lock/zk-settings.js';
-import type { Command } from '../shared/cli/command.js';
-import { intFlag, option } from '../shared/cli/options.js';
+import { defineCommand } from '../shared/cli/command.js';
+import { flag, oneOf, toggle } from '../shared/cli/flags.js';
+import { wholeNumber } from '../shared/config/whole-number.js';
 
-export const lockBenchCommand: Command = {
+export const lockBenchCommand = defineCommand({
   name: 'lock-bench',
   summary: 'Measure ZooKeeper lock handoffs: N contenders, each in its own session, on L locks',
-  usage: 'grab lock-bench [--contenders N] [--locks L] [--seconds S] [--driver zk|zk-herd] [--json]',
   example: 'grab lock-bench --contenders 16 --locks 1 --seconds 10 --json',
-  options: {
-    contenders: { type: 'string' },
-    locks: { type: 'string' },
-    seconds: { type: 'string' },
-    driver: { type: 'string' },
-    json: { type: 'boolean' },
-  },
-  async run({ values, settings }) {
-    const contenders = option(values, 'contenders', intFlag(1, 512, 16));
-    const locks = option(values, 'locks', intFlag(1, 10_000, 1));
-    const seconds = option(values, 'seconds', intFlag(1, 3600, 10));
-    const driver = option(values, 'driver', z.enum(['zk', 'zk-herd'], { error: 'must be zk or zk-herd' }).default('zk'));
-    const json = values.json === true;
+  flags: (c) =>
+    c
+      .addOption(flag('--contenders <n>', 'contenders, each in its own ZooKeeper session', wholeNumber(1, 512)).default(16))
+      .addOption(flag('--locks <n>', 'locks they contend for', wholeNumber(1, 10_000)).default(1))
+      .addOption(flag('--seconds <s>', 'how long to measure', wholeNumber(1, 3600)).default(10))
+      .addOption(oneOf('--driver <name>', 'zk waits on its predecessor node; zk-herd, the naive variant, wakes every waiter', ['zk', 'zk-herd']).default('zk'))
+      .addOption(toggle('--json', 'print the result as one JSON object')),
+  async run(opts, { settings }) {
+    const { contenders, locks, seconds, driver } = opts;
+    const json = opts.json === true;
     const result = await runLockBench({
       zookeeper: zkSessionOptions(settings),
       contenders,
@@ -40,4 +36,4 @@ export const lockBenchCommand: Command = {
     }
     return 0;
   },
-};
+});

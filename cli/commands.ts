@@ -1,4 +1,4 @@
-import type { Command } from '../shared/cli/command.js';
+import type { GrabCommand } from '../shared/cli/command.js';
 import { lockBenchCommand } from '../bench/lock-bench-command.js';
 import {
   campaignCreateCommand,
@@ -13,10 +13,10 @@ import { redriveCommand } from '../producer/redrive-command.js';
 import { exportCommand } from '../producer/export-command.js';
 import { workCommand } from '../worker/work-command.js';
 import { fleetCommand } from '../worker/fleet-command.js';
-import { benchCommand } from '../bench/bench-command.js';
+import { benchE2eCommand, benchEnqueueCommand, benchMillionCommand } from '../bench/bench-command.js';
 
-/** Every `grab` command, in the order `grab --help` lists them. */
-export const commands: Command[] = [
+/** Every `grab` command, in the order `grab --help` (and the README's command table) lists them. */
+export const commands: readonly GrabCommand[] = [
   campaignCreateCommand,
   campaignListCommand,
   campaignShowCommand,
@@ -28,6 +28,8 @@ export const commands: Command[] = [
   reportCommand,
   redriveCommand,
   exportCommand,
-  benchCommand,
+  benchE2eCommand,
+  benchEnqueueCommand,
+  benchMillionCommand,
   lockBenchCommand,
 ];

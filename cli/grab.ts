@@ -1,15 +1,14 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
+import { CommanderError } from '@commander-js/extra-typings';
 import { pino } from 'pino';
-import { loadSettings, settingDefinitions, settingFlags } from '../shared/config/settings.js';
 import { SettingConflict, UsageError } from '../shared/config/errors.js';
 import { scrubText } from '../shared/logging/error-serializer.js';
 import { createLogger, settingSecrets } from '../shared/logging/logger.js';
-import type { Command } from '../shared/cli/command.js';
 import { CommandFailure } from '../shared/cli/command-failure.js';
+import { settingsOf } from '../shared/cli/setting-flags.js';
 import { ShardCountMismatch } from '../shared/queue/queue-errors.js';
-import { packageVersion } from './package-info.js';
 import { commands } from './commands.js';
+import { grabProgram } from './program.js';
 
 /** What no error this process prints or logs may show: known once the settings are. */
 let secrets: readonly string[] = [];
@@ -27,82 +26,37 @@ function exitOnEscapedError(kind: string) {
 process.on('unhandledRejection', exitOnEscapedError('unhandled rejection'));
 process.on('uncaughtException', exitOnEscapedError('uncaught exception'));
 
-function usage(): string {
-  const width = Math.max(...commands.map((c) => c.name.length));
-  const envWidth = Math.max(...Object.values(settingDefinitions).map((d) => d.env.length));
-  const flagWidth = Math.max(...Object.values(settingDefinitions).map((d) => d.flag.length));
-  const lines = [
-    'grab: hands out red packets from a queue-driven worker fleet without overspending a pool.',
-    '',
-    'Usage: grab <command> [flags]',
-    '',
-    'Commands:',
-    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
-    '',
-    'Settings (environment variable, or the flag on any command):',
-    ...Object.values(settingDefinitions).map((d) => `  ${d.env.padEnd(envWidth)} --${d.flag.padEnd(flagWidth)} ${d.describe} (default ${d.default || 'none'})`),
-    '',
-    'Run "grab <command> --help" for a command\'s flags.',
-  ];
-  return lines.join('\n');
-}
-
-function commandHelp(c: Command): string {
-  return [c.summary, '', `Usage: ${c.usage}`, '', `Example: ${c.example}`].join('\n');
-}
-
-function findCommand(argv: string[]): { command: Command; rest: string[] } | undefined {
-  const words = argv.slice(0, 2).filter((w) => !w.startsWith('-'));
-  for (let n = words.length; n > 0; n--) {
-    const name = words.slice(0, n).join(' ');
-    const command = commands.find((c) => c.name === name);
-    if (command) return { command, rest: argv.slice(n) };
-  }
-  return undefined;
-}
-
 export async function main(argv: string[]): Promise<number> {
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-    process.stdout.write(`${usage()}\n`);
-    return argv.length === 0 ? 2 : 0;
-  }
-  if (argv[0] === '--version' || argv[0] === '-v') {
-    process.stdout.write(`${packageVersion}\n`);
-    return 0;
-  }
-  const found = findCommand(argv);
-  if (!found) {
-    process.stderr.write(`grab: unknown command "${argv.slice(0, 2).join(' ')}"\n\n${usage()}\n`);
+  let running: { name: string; code?: number } | undefined;
+  const program = grabProgram(commands, async (command, opts, cli) => {
+    running = { name: command.name };
+    const settings = settingsOf(cli);
+    secrets = settingSecrets(settings);
+    running.code = await command.run(opts, { settings });
+  });
+  if (argv.length === 0) {
+    program.outputHelp();
     return 2;
   }
-  const { command, rest } = found;
-  if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(`${commandHelp(command)}\n`);
-    return 0;
-  }
   try {
-    const { values, positionals } = parseArgs({
-      args: rest,
-      options: { ...settingFlags, ...command.options },
-      allowPositionals: command.allowPositionals ?? false,
-      strict: true,
-    });
-    const settings = loadSettings(process.env, values);
-    secrets = settingSecrets(settings);
-    return await command.run({ values, positionals, settings });
+    await program.parseAsync(argv, { from: 'user' });
+    return running?.code ?? 0;
   } catch (err) {
     // The one place where errors become exit codes: the layers below throw their own errors.
-    const code = (err as { code?: string }).code;
-    if (err instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
-      process.stderr.write(`grab ${command.name}: ${(err as Error).message}\n\n${commandHelp(command)}\n`);
+    // Commander has already printed its refusal (an unknown command or flag, a bad value), or the
+    // help or version asked for.
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    const name = running?.name ?? '';
+    if (err instanceof UsageError) {
+      process.stderr.write(`grab ${name}: ${err.message}\n(see grab ${name} --help)\n`);
       return 2;
     }
     if (err instanceof SettingConflict) {
-      process.stderr.write(`grab ${command.name}: ${err.message}\n`);
+      process.stderr.write(`grab ${name}: ${err.message}\n`);
       return 2;
     }
     if (err instanceof CommandFailure || err instanceof ShardCountMismatch) {
-      process.stderr.write(`grab ${command.name}: ${err.message}\n`);
+      process.stderr.write(`grab ${name}: ${err.message}\n`);
       return 1;
     }
     throw err;

@@ -1,11 +1,8 @@
-import { z } from 'zod';
-import { UsageError } from '../shared/config/errors.js';
-import type { Command, OptionValues } from '../shared/cli/command.js';
+import { defineCommand } from '../shared/cli/command.js';
 import { CommandFailure } from '../shared/cli/command-failure.js';
-import { option } from '../shared/cli/options.js';
-import { requireCampaign, withServices } from '../shared/cli/services.js';
-import { idSchema, parseSpecFile, specFromFlags } from '../shared/campaign/spec.js';
-import { poolAddresses } from '../shared/ledger/ledger.js';
+import { flag, oneOf, text, toggle } from '../shared/cli/flags.js';
+import { withCampaign, withServices } from '../shared/cli/services.js';
+import { campaignFlagRules, idSchema, parseSpecFile, specFromFlags, splitNames } from '../shared/campaign/spec.js';
 import { campaignJobIdPrefix } from '../shared/queue/grab-job.js';
 import { ShardedQueue } from '../shared/queue/sharded-queue.js';
 import { ZkConnection } from '../shared/lock/zk-connection.js';
@@ -14,36 +11,27 @@ import { zkSessionOptions } from '../shared/lock/zk-settings.js';
 import { settingsLogger } from '../shared/logging/logger.js';
 import { deleteTree } from '../shared/lock/delete-tree.js';
 
-const campaignId = (values: OptionValues) => option(values, 'id', idSchema);
+/** The flags `grab campaign create` builds a spec from, when it is not given a spec file. */
+const specFlags = ['id', 'pools', 'packets', 'amount', 'amountCents', 'split'];
 
-export const campaignCreateCommand: Command = {
+/** `--id <id>`: the campaign a `grab campaign` command names. */
+const idFlag = () => flag('--id <id>', "the campaign's id", idSchema);
+
+export const campaignCreateCommand = defineCommand({
   name: 'campaign create',
-  summary: 'Create a campaign: its pools, amounts and packet counts',
-  usage: 'grab campaign create --file spec.json|spec.yaml | --id C --pools N --packets K (--amount 8888.88 | --amount-cents 888888) [--split random|equal]',
+  summary: 'Create a campaign: its pools, amounts and packet counts, from flags or from a spec file',
   example: 'grab campaign create --id new-year --pools 20 --packets 2000 --amount 8888.88',
-  options: {
-    file: { type: 'string' },
-    id: { type: 'string' },
-    pools: { type: 'string' },
-    packets: { type: 'string' },
-    amount: { type: 'string' },
-    'amount-cents': { type: 'string' },
-    split: { type: 'string' },
-  },
-  async run({ values, settings }) {
-    const flagGiven = ['id', 'pools', 'packets', 'amount', 'amount-cents', 'split'].some((f) => values[f] !== undefined);
-    if (typeof values.file === 'string' && flagGiven) throw new UsageError('give either --file or the --id/--pools/--packets/--amount flags, not both');
-    const spec =
-      typeof values.file === 'string'
-        ? await parseSpecFile(values.file)
-        : specFromFlags({
-            id: values.id,
-            pools: values.pools,
-            packets: values.packets,
-            amount: values.amount,
-            amountCents: values['amount-cents'],
-            split: values.split,
-          });
+  flags: (c) =>
+    c
+      .addOption(text('--file <path>', 'read the campaign from a .json, .yaml or .yml spec instead of the flags below').conflicts(specFlags))
+      .addOption(idFlag())
+      .addOption(flag('--pools <n>', 'how many pools, p1 to pn, each with the packets and amount below', campaignFlagRules.pools))
+      .addOption(flag('--packets <n>', 'packets per pool', campaignFlagRules.packets))
+      .addOption(text('--amount <amount>', 'amount per pool in currency units, e.g. 8888.88, read exactly to cents').conflicts('amountCents'))
+      .addOption(flag('--amount-cents <cents>', 'amount per pool in cents, instead of --amount', campaignFlagRules.amountCents))
+      .addOption(oneOf('--split <how>', "how a pool's amount is split into packets", splitNames).default('random')),
+  async run(opts, { settings }) {
+    const spec = opts.file !== undefined ? await parseSpecFile(opts.file) : specFromFlags(opts);
     return withServices(settings, async ({ ledger }) => {
       const created = await ledger.createCampaign(spec);
       if (created.status === 'exists') {
@@ -55,32 +43,28 @@ export const campaignCreateCommand: Command = {
       return 0;
     });
   },
-};
+});
 
-export const campaignListCommand: Command = {
+export const campaignListCommand = defineCommand({
   name: 'campaign list',
   summary: 'List campaign ids',
-  usage: 'grab campaign list',
   example: 'grab campaign list',
-  options: {},
-  run: ({ settings }) =>
+  flags: (c) => c,
+  run: (_opts, { settings }) =>
     withServices(settings, async ({ ledger }) => {
       for (const id of (await ledger.listCampaigns()).sort()) process.stdout.write(`${id}\n`);
       return 0;
     }),
-};
+});
 
-export const campaignShowCommand: Command = {
+export const campaignShowCommand = defineCommand({
   name: 'campaign show',
-  summary: 'Show a campaign: its spec and each pool\'s balance, as JSON',
-  usage: 'grab campaign show --id C',
+  summary: "Show a campaign: its spec and each pool's balance, as JSON",
   example: 'grab campaign show --id new-year',
-  options: { id: { type: 'string' } },
-  async run({ values, settings }) {
-    const id = campaignId(values);
-    return withServices(settings, async ({ ledger, outcomes }) => {
-      const record = await requireCampaign(ledger, id);
-      const states = await ledger.poolStates(poolAddresses(record));
+  flags: (c) => c.addOption(idFlag().makeOptionMandatory()),
+  async run({ id }, { settings }) {
+    return withCampaign(settings, id, async ({ ledger, outcomes, record, pools: addresses }) => {
+      const states = await ledger.poolStates(addresses);
       const pools = record.spec.pools.map((p, i) => {
         const state = states[i];
         return { pool: p.id, ...state, token: state?.token.toString() };
@@ -99,21 +83,17 @@ export const campaignShowCommand: Command = {
       return 0;
     });
   },
-};
+});
 
-export const campaignDeleteCommand: Command = {
+export const campaignDeleteCommand = defineCommand({
   name: 'campaign delete',
   summary: 'Delete a campaign: its ledger, outcomes, queued jobs and lock nodes (refused while grabs are pending, unless --force)',
-  usage: 'grab campaign delete --id C [--force]',
   example: 'grab campaign delete --id new-year',
-  options: { id: { type: 'string' }, force: { type: 'boolean' } },
-  async run({ values, settings }) {
-    const id = campaignId(values);
-    const force = option(values, 'force', z.boolean().default(false));
-    return withServices(settings, async ({ redis, ledger, outcomes }) => {
-      const record = await requireCampaign(ledger, id);
+  flags: (c) => c.addOption(idFlag().makeOptionMandatory()).addOption(toggle('--force', 'delete even while grabs are pending')),
+  async run({ id, force }, { settings }) {
+    return withCampaign(settings, id, async ({ redis, ledger, outcomes, record }) => {
       const { pending } = await outcomes.progress(record, record.stripes);
-      if (pending > 0 && !force) {
+      if (pending > 0 && force !== true) {
         throw new CommandFailure(`${pending} grabs of "${id}" are still pending; wait for them (grab wait --campaign ${id}) or pass --force`);
       }
       // Lock nodes first: if ZooKeeper refuses (their ACL wants ZK_AUTH), nothing is deleted yet.
@@ -136,4 +116,4 @@ export const campaignDeleteCommand: Command = {
       return 0;
     });
   },
-};
+});

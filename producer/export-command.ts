@@ -1,21 +1,15 @@
 import { once } from 'node:events';
-import type { Command } from '../shared/cli/command.js';
-import { option } from '../shared/cli/options.js';
-import { requireCampaign, withServices } from '../shared/cli/services.js';
-import { idSchema } from '../shared/campaign/spec.js';
-import { poolAddresses } from '../shared/ledger/ledger.js';
+import { defineCommand } from '../shared/cli/command.js';
+import { campaignFlag, withCampaign } from '../shared/cli/services.js';
 
-export const exportCommand: Command = {
+export const exportCommand = defineCommand({
   name: 'export',
   summary: 'Stream every grant of a campaign as NDJSON, for crediting users downstream',
-  usage: 'grab export --campaign C',
   example: 'grab export --campaign new-year > grants.ndjson',
-  options: { campaign: { type: 'string' } },
-  async run({ values, settings }) {
-    const campaignId = option(values, 'campaign', idSchema);
-    return withServices(settings, async ({ ledger }) => {
-      const record = await requireCampaign(ledger, campaignId);
-      for (const address of poolAddresses(record)) {
+  flags: (c) => c.addOption(campaignFlag()),
+  async run({ campaign: campaignId }, { settings }) {
+    return withCampaign(settings, campaignId, async ({ ledger, pools }) => {
+      for (const address of pools) {
         const pool = address.poolId;
         const seen = new Set<string>();
         for await (const g of ledger.scanGrants(address)) {
@@ -28,4 +22,4 @@ export const exportCommand: Command = {
       return 0;
     });
   },
-};
+});

@@ -1,11 +1,10 @@
-import { z } from 'zod';
 import { UsageError } from '../shared/config/errors.js';
-import type { Command } from '../shared/cli/command.js';
+import { wholeNumber } from '../shared/config/whole-number.js';
+import { defineCommand } from '../shared/cli/command.js';
 import { CommandFailure } from '../shared/cli/command-failure.js';
-import { intFlag, option } from '../shared/cli/options.js';
+import { flag, oneOf, text } from '../shared/cli/flags.js';
 import { progressReporter } from '../shared/cli/progress.js';
-import { requireCampaign, withServices } from '../shared/cli/services.js';
-import { idSchema } from '../shared/campaign/spec.js';
+import { campaignFlag, withCampaign } from '../shared/cli/services.js';
 import { UnknownPoolError } from '../shared/ledger/ledger-errors.js';
 import { settingsLogger } from '../shared/logging/logger.js';
 import { createRegistry, producerMetrics } from '../shared/metrics/metrics.js';
@@ -16,43 +15,30 @@ import { distributionNames } from './distribution.js';
 import { defaultRetryBudget, enqueueGrabs } from './enqueue.js';
 import { countUsers, generatedUsers, usersFromFile } from './user-source.js';
 
-export const produceCommand: Command = {
+export const produceCommand = defineCommand({
   name: 'produce',
   summary: 'Enqueue one grab job per user of a campaign (a repeated user, or a re-run, never duplicates a grab)',
-  usage:
-    'grab produce --campaign C (--users N | --users-file F) [--distribution uniform|hot|zipf] [--chunk N] [--in-flight N] [--max-backlog N] [--rate R] [--attempts N] [--backoff-ms MS] [--metrics-port P] [--metrics-host H]',
   example: 'grab produce --campaign new-year --users 100000 --distribution hot',
-  options: {
-    campaign: { type: 'string' },
-    users: { type: 'string' },
-    'users-file': { type: 'string' },
-    distribution: { type: 'string' },
-    chunk: { type: 'string' },
-    'in-flight': { type: 'string' },
-    'max-backlog': { type: 'string' },
-    rate: { type: 'string' },
-    attempts: { type: 'string' },
-    'backoff-ms': { type: 'string' },
-  },
-  async run({ values, settings }) {
-    const campaignId = option(values, 'campaign', idSchema);
-    const usersFile = values['users-file'];
-    if ((values.users === undefined) === (usersFile === undefined)) throw new UsageError('give exactly one of --users N or --users-file F');
-    const userCount = values.users === undefined ? undefined : option(values, 'users', intFlag(1, 100_000_000));
-    const distribution = option(values, 'distribution', z.enum(distributionNames, { error: `must be one of ${distributionNames.join(', ')}` }).default('uniform'));
-    const chunkSize = option(values, 'chunk', intFlag(1, 10_000, 1000));
-    const inFlight = option(values, 'in-flight', intFlag(1, 64, 4));
-    const maxBacklog = values['max-backlog'] === undefined ? undefined : option(values, 'max-backlog', intFlag(1, 100_000_000));
-    const rate = values.rate === undefined ? undefined : option(values, 'rate', intFlag(1, 10_000_000));
-    const retry = {
-      attempts: option(values, 'attempts', intFlag(1, 100, defaultRetryBudget.attempts)),
-      backoffMs: option(values, 'backoff-ms', intFlag(1, 600_000, defaultRetryBudget.backoffMs)),
-    };
+  flags: (c) =>
+    c
+      .addOption(campaignFlag())
+      .addOption(flag('--users <n>', 'enqueue users u0 to u{n-1} (or give --users-file)', wholeNumber(1, 100_000_000)))
+      .addOption(text('--users-file <path>', 'enqueue the users of this file, one id per line'))
+      .addOption(oneOf('--distribution <name>', "how each user's pool is picked, deterministically", distributionNames).default('uniform'))
+      .addOption(flag('--chunk <n>', 'grabs per addBulk call', wholeNumber(1, 10_000)).default(1000))
+      .addOption(flag('--in-flight <n>', 'addBulk calls in flight at once', wholeNumber(1, 64)).default(4))
+      .addOption(flag('--max-backlog <n>', 'pause while more grabs than this wait in the queue', wholeNumber(1, 100_000_000)))
+      .addOption(flag('--rate <r>', 'enqueue at most this many grabs per second', wholeNumber(1, 10_000_000)))
+      .addOption(flag('--attempts <n>', "each grab's tries before it counts as failed", wholeNumber(1, 100)).default(defaultRetryBudget.attempts))
+      .addOption(flag('--backoff-ms <ms>', 'the first retry delay; each next one doubles', wholeNumber(1, 600_000)).default(defaultRetryBudget.backoffMs)),
+  async run(opts, { settings }) {
+    const { campaign: campaignId, users: userCount, usersFile, distribution } = opts;
+    if ((userCount === undefined) === (usersFile === undefined)) throw new UsageError('give exactly one of --users N or --users-file F');
+    const retry = { attempts: opts.attempts, backoffMs: opts.backoffMs };
     const logger = settingsLogger('producer', settings);
-    const users = () => (typeof usersFile === 'string' ? usersFromFile(usersFile) : generatedUsers(userCount!));
+    const users = () => (usersFile !== undefined ? usersFromFile(usersFile) : generatedUsers(userCount!));
 
-    return withServices(settings, async ({ redis, ledger, outcomes }) => {
-      const record = await requireCampaign(ledger, campaignId);
+    return withCampaign(settings, campaignId, async ({ redis, outcomes, record }) => {
       const total = userCount ?? (await countUsers(users()));
       const queue = await ShardedQueue.open(settings.queue, settings.queueShards, redis, { logger });
       const registry = createRegistry();
@@ -69,10 +55,10 @@ export const produceCommand: Command = {
           retry,
           users: users(),
           distribution,
-          chunkSize,
-          inFlight,
-          maxBacklog,
-          rate,
+          chunkSize: opts.chunk,
+          inFlight: opts.inFlight,
+          maxBacklog: opts.maxBacklog,
+          rate: opts.rate,
           onProgress: (sent) => {
             progress.update(sent);
             producedJobs.inc(sent - counted);
@@ -96,4 +82,4 @@ export const produceCommand: Command = {
       return 0;
     });
   },
-};
+});

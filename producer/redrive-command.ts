@@ -1,7 +1,5 @@
-import type { Command } from '../shared/cli/command.js';
-import { option } from '../shared/cli/options.js';
-import { requireCampaign, withServices, type CommandServices } from '../shared/cli/services.js';
-import { idSchema } from '../shared/campaign/spec.js';
+import { defineCommand } from '../shared/cli/command.js';
+import { campaignFlag, withCampaign, type CommandServices } from '../shared/cli/services.js';
 import { failuresKey, type PoolAddress } from '../shared/ledger/keys.js';
 import { poolAddresses, type CampaignRecord } from '../shared/ledger/ledger.js';
 import { scanHashes } from '../shared/redis/scan-hashes.js';
@@ -13,16 +11,14 @@ import { defaultRetryBudget, grabJobOptions } from './enqueue.js';
 const FAILED_PAGE = 1000;
 const REJECTED = /^rejected: /;
 
-export const redriveCommand: Command = {
+export const redriveCommand = defineCommand({
   name: 'redrive',
   summary: 'Enqueue the failed grabs of a campaign again, with a fresh retry budget (re-running it finishes a re-drive cut short)',
-  usage: 'grab redrive --campaign C',
   example: 'grab redrive --campaign new-year && grab wait --campaign new-year',
-  options: { campaign: { type: 'string' } },
-  async run({ values, settings }) {
-    const campaignId = option(values, 'campaign', idSchema);
-    return withServices(settings, async (services) => {
-      const record = await requireCampaign(services.ledger, campaignId);
+  flags: (c) => c.addOption(campaignFlag()),
+  async run({ campaign: campaignId }, { settings }) {
+    return withCampaign(settings, campaignId, async (services) => {
+      const { record } = services;
       const queue = await ShardedQueue.open(settings.queue, settings.queueShards, services.redis, { logger: settingsLogger('redrive', settings) });
       try {
         const found = await recordUnrecordedFailures(services, record, queue);
@@ -42,7 +38,7 @@ export const redriveCommand: Command = {
       return 0;
     });
   },
-};
+});
 
 /** The pool and user of a grab's job id, for the campaign's own (deterministic) ids. */
 function parseJobId(record: CampaignRecord, jobId: string): { pool: PoolAddress; user: string } | undefined {

@@ -1,7 +1,6 @@
-import type { Command } from '../shared/cli/command.js';
-import { option } from '../shared/cli/options.js';
-import { requireCampaign, withServices } from '../shared/cli/services.js';
-import { idSchema } from '../shared/campaign/spec.js';
+import { defineCommand } from '../shared/cli/command.js';
+import { toggle } from '../shared/cli/flags.js';
+import { campaignFlag, withCampaign } from '../shared/cli/services.js';
 import { buildReport, type CampaignReport, type ListedGrab } from './campaign-report.js';
 
 const listLines = (label: string, total: number, grabs: readonly ListedGrab[]): string[] =>
@@ -30,18 +29,16 @@ function formatReport(report: CampaignReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-export const reportCommand: Command = {
+export const reportCommand = defineCommand({
   name: 'report',
   summary: 'Audit a campaign against its invariants (exit 1 naming each violation, or listing failed grabs)',
-  usage: 'grab report --campaign C [--json]',
   example: 'grab report --campaign new-year --json',
-  options: { campaign: { type: 'string' }, json: { type: 'boolean' } },
-  async run({ values, settings }) {
-    const campaignId = option(values, 'campaign', idSchema);
-    return withServices(settings, async (services) => {
-      const report = await buildReport(services, await requireCampaign(services.ledger, campaignId));
-      process.stdout.write(values.json === true ? `${JSON.stringify(report)}\n` : formatReport(report));
+  flags: (c) => c.addOption(campaignFlag()).addOption(toggle('--json', 'print the report as one JSON object')),
+  async run({ campaign: campaignId, json }, { settings }) {
+    return withCampaign(settings, campaignId, async (services) => {
+      const report = await buildReport(services, services.record);
+      process.stdout.write(json === true ? `${JSON.stringify(report)}\n` : formatReport(report));
       return report.ok && report.outcomes.failed === 0 ? 0 : 1;
     });
   },
-};
+});

@@ -1,25 +1,21 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Command } from '../shared/cli/command.js';
+import { defineCommand } from '../shared/cli/command.js';
 import { CommandFailure } from '../shared/cli/command-failure.js';
-import { intFlag, option } from '../shared/cli/options.js';
+import { flag } from '../shared/cli/flags.js';
 import { progressReporter } from '../shared/cli/progress.js';
-import { requireCampaign, withServices } from '../shared/cli/services.js';
-import { idSchema } from '../shared/campaign/spec.js';
+import { campaignFlag, withCampaign } from '../shared/cli/services.js';
+import { wholeNumber } from '../shared/config/whole-number.js';
 
 /** Each poll reads the campaign's stripe counters and its rejected count in one pipeline, however many pools, and its instance. */
 const POLL_MS = 250;
 
-export const waitCommand: Command = {
+export const waitCommand = defineCommand({
   name: 'wait',
   summary: 'Wait until every enqueued grab of a campaign has an outcome (exit 1 on timeout, or if some failed)',
-  usage: 'grab wait --campaign C [--timeout S]',
   example: 'grab wait --campaign new-year --timeout 600',
-  options: { campaign: { type: 'string' }, timeout: { type: 'string' } },
-  async run({ values, settings }) {
-    const campaignId = option(values, 'campaign', idSchema);
-    const timeoutSec = option(values, 'timeout', intFlag(1, 86_400, 600));
-    return withServices(settings, async ({ ledger, outcomes }) => {
-      const record = await requireCampaign(ledger, campaignId);
+  flags: (c) => c.addOption(campaignFlag()).addOption(flag('--timeout <s>', 'give up after this many seconds', wholeNumber(1, 86_400)).default(600)),
+  async run({ campaign: campaignId, timeout: timeoutSec }, { settings }) {
+    return withCampaign(settings, campaignId, async ({ ledger, outcomes, record }) => {
       const deadline = Date.now() + timeoutSec * 1000;
       let progress = await outcomes.progress(record, record.stripes);
       const reporter = progressReporter(`settle ${campaignId}`, progress.enqueued);
@@ -43,4 +39,4 @@ export const waitCommand: Command = {
       }
     });
   },
-};
+});

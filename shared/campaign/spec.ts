@@ -142,13 +142,20 @@ export async function parseSpecFile(path: string): Promise<CampaignSpec> {
 /** A positive whole number given as a flag's string is read as that number; anything else fails the number rule. */
 const fromFlag = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v), schema);
 
+/** The rules of `grab campaign create`'s flags that stand alone: each flag's text, read as a spec file's field is. */
+export const campaignFlagRules = {
+  pools: fromFlag(wholeNumber(1, MAX_POOLS)),
+  packets: fromFlag(packetsSchema),
+  amountCents: fromFlag(amountCentsSchema),
+};
+
 const flagsSchema = z
   .object({
     id: idSchema,
-    pools: fromFlag(wholeNumber(1, MAX_POOLS)),
-    packets: fromFlag(packetsSchema),
+    pools: campaignFlagRules.pools,
+    packets: campaignFlagRules.packets,
     amount: amountInput.optional(),
-    amountCents: fromFlag(amountCentsSchema).optional(),
+    amountCents: campaignFlagRules.amountCents.optional(),
     split: splitSchema,
   })
   .transform((flags, ctx): CampaignSpec => {

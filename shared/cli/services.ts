@@ -1,7 +1,10 @@
 import type { Redis } from 'ioredis';
 import type { Settings } from '../config/settings.js';
+import { idSchema } from '../campaign/spec.js';
 import { CommandFailure } from './command-failure.js';
-import { Ledger, type CampaignRecord } from '../ledger/ledger.js';
+import { flag } from './flags.js';
+import { Ledger, poolAddresses, type CampaignRecord } from '../ledger/ledger.js';
+import type { PoolAddress } from '../ledger/keys.js';
 import { OutcomeLog } from '../ledger/outcome-log.js';
 import { createRedis } from '../redis/connection.js';
 
@@ -10,6 +13,15 @@ export interface CommandServices {
   ledger: Ledger;
   outcomes: OutcomeLog;
 }
+
+/** What an operator command works on: the services, the campaign, and the addresses of its pools. */
+export interface CampaignServices extends CommandServices {
+  record: CampaignRecord;
+  pools: PoolAddress[];
+}
+
+/** The `--campaign <id>` flag of the commands that act on one campaign. */
+export const campaignFlag = () => flag('--campaign <id>', 'the campaign', idSchema).makeOptionMandatory();
 
 /** Opens what an operator command needs, runs it, and always closes the connections. */
 export async function withServices<T>(settings: Settings, run: (services: CommandServices) => Promise<T>): Promise<T> {
@@ -26,4 +38,12 @@ export async function requireCampaign(ledger: Ledger, campaignId: string): Promi
   const record = await ledger.getCampaign(campaignId);
   if (!record) throw new CommandFailure(`no campaign "${campaignId}"; see grab campaign list, or create it with grab campaign create`);
   return record;
+}
+
+/** The set-up of every command that acts on one campaign: the services, then the campaign (or a failure), then its pools. */
+export function withCampaign<T>(settings: Settings, campaignId: string, run: (services: CampaignServices) => Promise<T>): Promise<T> {
+  return withServices(settings, async (services) => {
+    const record = await requireCampaign(services.ledger, campaignId);
+    return run({ ...services, record, pools: poolAddresses(record) });
+  });
 }

@@ -102,27 +102,44 @@ export const settingDefinitions = {
 export type SettingName = keyof typeof settingDefinitions;
 export type Settings = { [K in SettingName]: z.output<(typeof settingDefinitions)[K]['schema']> };
 
-/** The flags every command accepts, one per setting, for util.parseArgs. */
-export const settingFlags = Object.fromEntries(
-  Object.values(settingDefinitions).map((d) => [d.flag, { type: 'string' as const }]),
-);
+/** Where a setting's value came from: its flag, its environment variable, or its default. */
+export type SettingSource = 'flag' | 'env' | 'default';
 
-export function loadSettings(
-  env: NodeJS.ProcessEnv = process.env,
-  flags: Record<string, unknown> = {},
-): Settings {
+export interface RawSetting {
+  value: string;
+  source: SettingSource;
+}
+
+/**
+ * Validates every setting from its raw value. An error names the flag or the variable the value
+ * came from, and shows the value unless the setting may hold a password.
+ */
+export function parseSettings(raw: (name: SettingName) => RawSetting): Settings {
   const out: Record<string, unknown> = {};
-  for (const [name, def] of Object.entries(settingDefinitions)) {
-    const fromFlag = flags[def.flag];
-    const raw = typeof fromFlag === 'string' ? fromFlag : (env[def.env] ?? def.default);
-    const source = typeof fromFlag === 'string' ? `--${def.flag}` : def.env;
-    const parsed = def.schema.safeParse(raw);
+  for (const name of Object.keys(settingDefinitions) as SettingName[]) {
+    const def = settingDefinitions[name];
+    const { value, source } = raw(name);
+    const parsed = def.schema.safeParse(value);
     if (!parsed.success) {
       const why = parsed.error.issues.map((i) => i.message).join('; ');
-      const shown = 'secret' in def ? ' (value not shown: it may hold a password)' : `=${JSON.stringify(raw)}`;
-      throw new UsageError(`invalid setting ${source}${shown}: ${why}`);
+      const shown = 'secret' in def ? ' (value not shown: it may hold a password)' : `=${JSON.stringify(value)}`;
+      throw new UsageError(`invalid setting ${source === 'flag' ? `--${def.flag}` : def.env}${shown}: ${why}`);
     }
     out[name] = parsed.data;
   }
   return out as Settings;
+}
+
+/**
+ * The settings of a process that reads them without the CLI's parser (a bench worker, a test):
+ * a flag's value over the variable's, over the default, as on the command line.
+ */
+export function loadSettings(env: NodeJS.ProcessEnv = process.env, flags: Record<string, unknown> = {}): Settings {
+  return parseSettings((name) => {
+    const def = settingDefinitions[name];
+    const fromFlag = flags[def.flag];
+    if (typeof fromFlag === 'string') return { value: fromFlag, source: 'flag' };
+    const fromEnv = env[def.env];
+    return fromEnv === undefined ? { value: def.default, source: 'default' } : { value: fromEnv, source: 'env' };
+  });
 }
