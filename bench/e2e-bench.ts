@@ -112,7 +112,7 @@ async function runOne(options: E2eBenchOptions, queue: ShardedQueue, scenario: S
   };
   await services.ledger.createCampaign(spec);
   const record = (await services.ledger.getCampaign(spec.id))!;
-  await enqueueGrabs({ queue, campaign: record, outcomes: services.outcomes, users: generatedUsers(scenario.grabs), distribution: 'uniform', chunkSize: 1000, inFlight: 4 });
+  await enqueueGrabs({ queue, campaign: record, ledger: services.ledger, outcomes: services.outcomes, users: generatedUsers(scenario.grabs), distribution: 'uniform', chunkSize: 1000, inFlight: 4 });
   options.onProgress?.(`${scenario.name} / ${variant.name}: ${scenario.grabs} grabs enqueued, starting ${options.workers} workers`);
 
   const ports = Array.from({ length: options.workers }, (_, i) => options.metricsPortBase + i);

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobsOptions } from 'bullmq';
-import { poolAddress, type CampaignRecord } from '../shared/ledger/ledger.js';
+import { poolAddress, type CampaignRecord, type Ledger } from '../shared/ledger/ledger.js';
 import { UnknownPoolError } from '../shared/ledger/ledger-errors.js';
 import type { OutcomeLog } from '../shared/ledger/outcome-log.js';
 import { grabJobId, type GrabJob } from '../shared/queue/grab-job.js';
@@ -24,6 +24,8 @@ export const grabJobOptions = ({ attempts, backoffMs }: RetryBudget): JobsOption
 export interface EnqueueOptions {
   queue: ShardedQueue;
   campaign: CampaignRecord;
+  /** Where the campaign notes the queue its grabs go through. */
+  ledger: Ledger;
   /** Where each chunk's grabs are recorded as pending once the queue has taken them. */
   outcomes: OutcomeLog;
   retry?: RetryBudget;
@@ -88,6 +90,7 @@ export async function enqueueGrabs(options: EnqueueOptions): Promise<EnqueueResu
   const { spec, instance } = campaign;
   const jobOptions = grabJobOptions(options.retry ?? defaultRetryBudget);
   const choosePool = poolChooser(options.distribution, spec.pools.length);
+  await options.ledger.recordQueue(campaign, queue.name);
   const pending = new Set<Promise<void>>();
   const startedAt = Date.now();
   let sent = 0;

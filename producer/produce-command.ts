@@ -38,7 +38,7 @@ export const produceCommand = defineCommand({
     const logger = settingsLogger('producer', settings);
     const users = () => (usersFile !== undefined ? usersFromFile(usersFile) : generatedUsers(userCount!));
 
-    return withCampaign(settings, campaignId, async ({ redis, outcomes, record }) => {
+    return withCampaign(settings, campaignId, async ({ redis, ledger, outcomes, record }) => {
       const total = userCount ?? (await countUsers(users()));
       const queue = await ShardedQueue.open(settings.queue, settings.queueShards, redis, { logger });
       const registry = createRegistry();
@@ -51,6 +51,7 @@ export const produceCommand = defineCommand({
         const { sent, added } = await enqueueGrabs({
           queue,
           campaign: record,
+          ledger,
           outcomes,
           retry,
           users: users(),

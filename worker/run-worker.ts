@@ -54,7 +54,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const ledger = new Ledger(redis, rng);
   const outcomes = new OutcomeLog(redis);
   const family = lockFamily(options.strategy);
-  const queue = await checkLockFamily(ledger, outcomes, family, options.strategy)
+  const queue = await checkLockFamily(ledger, outcomes, family, options.strategy, settings.queue)
     .then(() => ShardedQueue.open(settings.queue, settings.queueShards, redis, { dedicatedConnection: true, logger }))
     .catch((err: unknown) => {
       redis.disconnect();

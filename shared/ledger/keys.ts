@@ -46,6 +46,9 @@ export const campaignKey = (campaignId: string): string => `grab:campaign:{${cam
 /** Hash: job id -> reason, for grabs that named no pool of the instance. Same slot as the campaign hash. */
 export const rejectedKey = ({ campaignId, instance }: CampaignAddress): string => `grab:rejected:{${campaignId}}:${instance}`;
 
+/** Set: the queues the instance's grabs were enqueued on. Same slot as the campaign hash. */
+export const queuesKey = ({ campaignId, instance }: CampaignAddress): string => `grab:queues:{${campaignId}}:${instance}`;
+
 const stripeTag = ({ campaignId, instance }: CampaignAddress, stripe: number): string => `{${campaignId}@${instance}/${stripe}}`;
 
 /** Hash: outcome code -> how many grabs of the stripe's pools have it (see outcome-log.ts). */

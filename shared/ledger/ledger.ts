@@ -12,6 +12,7 @@ import {
   poolKey,
   poolKeys,
   progressKey,
+  queuesKey,
   rejectedKey,
   stripeCount,
   stripeOf,
@@ -142,6 +143,15 @@ export class Ledger {
     return instance === null ? undefined : Number(instance);
   }
 
+  /** Notes that the instance's grabs go through `queue`, so its workers know the campaign is theirs. */
+  async recordQueue(campaign: CampaignAddress, queue: string): Promise<void> {
+    await this.redis.sadd(queuesKey(campaign), queue);
+  }
+
+  async queuesOf(campaign: CampaignAddress): Promise<string[]> {
+    return this.redis.smembers(queuesKey(campaign));
+  }
+
   /**
    * Records `family` as the lock family of the campaign instance unless one is recorded already,
    * and returns the one recorded; undefined if the instance is gone.
@@ -167,6 +177,7 @@ export class Ledger {
         campaignsKey,
         campaignKey(campaignId),
         rejectedKey(record),
+        queuesKey(record),
         ...Array.from({ length: record.stripes }, (_, stripe) => progressKey(record, stripe)),
         ...poolAddresses(record).flatMap(poolKeys),
       ];

@@ -7,12 +7,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CampaignReport } from '../../producer/campaign-report.js';
 import { poolKey } from '../../shared/ledger/keys.js';
 import { Ledger, poolAddress } from '../../shared/ledger/ledger.js';
 import { grab, startGrab } from '../support/cli.js';
 import { testRedisUrl } from '../support/env.js';
+
+// Each test runs several CLI processes one after another; on a loaded machine each takes seconds.
+vi.setConfig({ testTimeout: 180_000 });
 
 const newId = (tag: string) => `${tag}-${randomUUID().slice(0, 8)}`;
 const dir = mkdtempSync(join(tmpdir(), 'grab-operator-'));
@@ -203,7 +206,7 @@ describe('switching the lock strategy of a live campaign', () => {
     expect((await run(['produce', '--campaign', id, '--users', '40'])).code).toBe(0);
     const refused = await run(['work', '--lock', 'redis']);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(new RegExp(`refusing to start with --lock redis: campaign "${id}" \\(--lock zk, 20 grabs pending\\)`));
+    expect(refused.stderr).toMatch(new RegExp(`refusing to start with --lock redis on queue "${env.GRAB_QUEUE}": campaign "${id}" \\(--lock zk, 20 grabs pending\\)`));
     const fleet = await run(['fleet', '--workers', '1', '--lock', 'redis']);
     expect(fleet.code).toBe(2);
     const again = work(['--lock', 'zk-herd']); // the same family: its tokens compare
