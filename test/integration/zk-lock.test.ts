@@ -223,7 +223,9 @@ describe('herd measurement', () => {
     return wakeups / releases;
   }
 
-  it('the predecessor recipe wakes about one waiter per release; the herd variant wakes more as contenders grow', async () => {
+  // A measurement of watch timing: on a starved machine the herd's waiters may re-arm their
+  // one-shot watches too late to see every release, so a low count is retried.
+  it('the predecessor recipe wakes about one waiter per release; the herd variant wakes more as contenders grow', { retry: 2 }, async () => {
     fixture();
     const zk8 = await wakeupsPerRelease(predecessorDriver, 8);
     const herd4 = await wakeupsPerRelease(herdDriver, 4);
