@@ -1,4 +1,4 @@
-// The layering, checked by `npm run lint:deps` (and so by `npm test`). Imports only go down:
+// The layering, checked by `npm run lint` (and so by `npm test`). Imports only go down:
 //
 //   cli/                      the `grab` entry point and the command registry
 //   bench/                    benchmarks: commands, runners and the no-op ceiling worker

@@ -2,13 +2,16 @@ import { z } from 'zod';
 import { defineCommand } from '../shared/cli/command.js';
 import { flag, repeatable, toggle } from '../shared/cli/flags.js';
 import { withServices } from '../shared/cli/services.js';
-import { wholeNumber } from '../shared/config/whole-number.js';
+import { coercedWholeNumber } from '../shared/config/whole-number.js';
 import { settingsLogger } from '../shared/logging/logger.js';
 import { runE2eBench, scenarios, variants, type BenchRow } from './e2e-bench.js';
 import { runEnqueueBench } from './enqueue-bench.js';
 import { runMillionBench } from './million-bench.js';
 
-const scaleSchema = z.coerce.number({ error: 'must be a number above 0 and at most 10' }).gt(0, 'must be above 0').max(10, 'must be at most 10');
+const scaleSchema = z.coerce
+  .number({ error: 'must be a number above 0 and at most 10' })
+  .gt(0, 'must be above 0')
+  .max(10, 'must be at most 10');
 /** One of a few names (a scenario's, a strategy's): help and the refusal list them all. */
 const named = (names: string[]) => {
   const listed = names.map((n) => `"${n}"`).join(', ');
@@ -32,7 +35,7 @@ function formatRow(r: BenchRow): string {
 
 const HEADER = 'scenario strategy           grabs/s   ratio  p99 job  lock p99 ms  batch     ok';
 
-const benchWorkers = () => flag('--workers <n>', 'grab work processes', wholeNumber(1, 64)).default(2);
+const benchWorkers = () => flag('--workers <n>', 'grab work processes', coercedWholeNumber(1, 64)).default(2);
 
 export const benchE2eCommand = defineCommand({
   name: 'bench e2e',
@@ -42,11 +45,31 @@ export const benchE2eCommand = defineCommand({
     c
       .addOption(toggle('--json', 'print each row as a JSON object'))
       .addOption(benchWorkers())
-      .addOption(flag('--concurrency <n>', "each worker's --concurrency", wholeNumber(1, 10_000)).default(200))
-      .addOption(flag('--scale <f>', 'multiply every scenario\'s grabs by this (0.1 for a quick run)', scaleSchema).default(1))
-      .addOption(repeatable('--scenario <name>', `run only this scenario (repeatable): ${scenarioName.listed}`, scenarioName.schema))
-      .addOption(repeatable('--strategy <name>', `run only this strategy (repeatable): ${strategyName.listed}`, strategyName.schema))
-      .addOption(flag('--metrics-port-base <port>', 'first metrics port of the workers', wholeNumber(1024, 65_000)).default(9500)),
+      .addOption(flag('--concurrency <n>', "each worker's --concurrency", coercedWholeNumber(1, 10_000)).default(200))
+      .addOption(
+        flag('--scale <f>', "multiply every scenario's grabs by this (0.1 for a quick run)", scaleSchema).default(1),
+      )
+      .addOption(
+        repeatable(
+          '--scenario <name>',
+          `run only this scenario (repeatable): ${scenarioName.listed}`,
+          scenarioName.schema,
+        ),
+      )
+      .addOption(
+        repeatable(
+          '--strategy <name>',
+          `run only this strategy (repeatable): ${strategyName.listed}`,
+          strategyName.schema,
+        ),
+      )
+      .addOption(
+        flag(
+          '--metrics-port-base <port>',
+          'first metrics port of the workers',
+          coercedWholeNumber(1024, 65_000),
+        ).default(9500),
+      ),
   async run(opts, { settings }) {
     const json = opts.json === true;
     if (!json) process.stdout.write(`${HEADER}\n`);
@@ -76,9 +99,13 @@ export const benchEnqueueCommand = defineCommand({
   flags: (c) =>
     c
       .addOption(toggle('--json', 'print the result as one JSON object'))
-      .addOption(flag('--jobs <n>', 'jobs each producer enqueues', wholeNumber(1000, 100_000_000)).default(500_000)),
+      .addOption(
+        flag('--jobs <n>', 'jobs each producer enqueues', coercedWholeNumber(1000, 100_000_000)).default(500_000),
+      ),
   async run(opts, { settings }) {
-    const result = await withServices(settings, (services) => runEnqueueBench(settings, services, opts.jobs, settingsLogger('bench', settings)));
+    const result = await withServices(settings, (services) =>
+      runEnqueueBench(settings, services, opts.jobs, settingsLogger('bench', settings)),
+    );
     process.stdout.write(
       opts.json === true
         ? `${JSON.stringify(result)}\n`
@@ -92,10 +119,15 @@ export const benchMillionCommand = defineCommand({
   name: 'bench million',
   summary: 'Run a million-grab campaign through the real CLI to a passing report; prints one JSON object',
   example: 'grab bench million',
-  flags: (c) => c.addOption(flag('--jobs <n>', 'grabs in the campaign', wholeNumber(1000, 100_000_000)).default(1_000_000)).addOption(benchWorkers()),
+  flags: (c) =>
+    c
+      .addOption(flag('--jobs <n>', 'grabs in the campaign', coercedWholeNumber(1000, 100_000_000)).default(1_000_000))
+      .addOption(benchWorkers()),
   async run(opts, { settings }) {
     const onProgress = (line: string) => process.stderr.write(`${line}\n`);
-    const result = await withServices(settings, (services) => runMillionBench(settings, services, opts.jobs, opts.workers, onProgress));
+    const result = await withServices(settings, (services) =>
+      runMillionBench(settings, services, opts.jobs, opts.workers, onProgress),
+    );
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return result.reportOk ? 0 : 1;
   },

@@ -80,12 +80,19 @@ const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** di
 export async function runE2eBench(options: E2eBenchOptions): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const queueName = `${options.settings.queue}-bench`;
-  const queue = await ShardedQueue.open(queueName, options.settings.queueShards, options.services.redis, { logger: options.logger });
+  const queue = await ShardedQueue.open(queueName, options.settings.queueShards, options.services.redis, {
+    logger: options.logger,
+  });
   try {
     for (const scenario of scenarios.filter((s) => !options.scenarioNames || options.scenarioNames.includes(s.name))) {
       let ceiling = 0;
       for (const variant of variants.filter((v) => !options.variantNames || options.variantNames.includes(v.name))) {
-        const row = await runOne(options, queue, { ...scenario, grabs: Math.max(scenario.pools, Math.round(scenario.grabs * options.scale)) }, variant);
+        const row = await runOne(
+          options,
+          queue,
+          { ...scenario, grabs: Math.max(scenario.pools, Math.round(scenario.grabs * options.scale)) },
+          variant,
+        );
         if (variant.name === 'ceiling') ceiling = row.grabsPerSec;
         row.ratioToCeiling = ceiling > 0 ? round(row.grabsPerSec / ceiling) : 0;
         rows.push(row);
@@ -98,7 +105,12 @@ export async function runE2eBench(options: E2eBenchOptions): Promise<BenchRow[]>
   return rows;
 }
 
-async function runOne(options: E2eBenchOptions, queue: ShardedQueue, scenario: Scenario, variant: BenchVariant): Promise<BenchRow> {
+async function runOne(
+  options: E2eBenchOptions,
+  queue: ShardedQueue,
+  scenario: Scenario,
+  variant: BenchVariant,
+): Promise<BenchRow> {
   const { services, settings } = options;
   await queue.obliterate();
   await queue.pause();
@@ -112,8 +124,19 @@ async function runOne(options: E2eBenchOptions, queue: ShardedQueue, scenario: S
   };
   await services.ledger.createCampaign(spec);
   const record = (await services.ledger.getCampaign(spec.id))!;
-  await enqueueGrabs({ queue, campaign: record, ledger: services.ledger, outcomes: services.outcomes, users: generatedUsers(scenario.grabs), distribution: 'uniform', chunkSize: 1000, inFlight: 4 });
-  options.onProgress?.(`${scenario.name} / ${variant.name}: ${scenario.grabs} grabs enqueued, starting ${options.workers} workers`);
+  await enqueueGrabs({
+    queue,
+    campaign: record,
+    ledger: services.ledger,
+    outcomes: services.outcomes,
+    users: generatedUsers(scenario.grabs),
+    distribution: 'uniform',
+    chunkSize: 1000,
+    inFlight: 4,
+  });
+  options.onProgress?.(
+    `${scenario.name} / ${variant.name}: ${scenario.grabs} grabs enqueued, starting ${options.workers} workers`,
+  );
 
   const ports = Array.from({ length: options.workers }, (_, i) => options.metricsPortBase + i);
   const workers = ports.map((port) => startWorker(settings, queue.name, options.concurrency, variant, port));
@@ -130,7 +153,8 @@ async function runOne(options: E2eBenchOptions, queue: ShardedQueue, scenario: S
     const seconds = (performance.now() - startedAt) / 1000;
     if (variant.workArgs) {
       const { finished } = await services.outcomes.progress(record, record.stripes);
-      if (finished !== scenario.grabs) throw new Error(`${variant.name}: the queue drained with ${finished} of ${scenario.grabs} outcomes recorded`);
+      if (finished !== scenario.grabs)
+        throw new Error(`${variant.name}: the queue drained with ${finished} of ${scenario.grabs} outcomes recorded`);
     }
     const samples = variant.workArgs ? await scrape(ports) : [];
     const recent = (await Promise.all(queue.shards.map((q) => q.getCompleted(0, 999)))).flat();
@@ -141,7 +165,12 @@ async function runOne(options: E2eBenchOptions, queue: ShardedQueue, scenario: S
       strategy: variant.name,
       grabsPerSec: Math.round(scenario.grabs / seconds),
       ratioToCeiling: 0,
-      p99JobMs: round(quantile(recent.map((j) => (j.finishedOn ?? 0) - (j.processedOn ?? 0)), 0.99)),
+      p99JobMs: round(
+        quantile(
+          recent.map((j) => (j.finishedOn ?? 0) - (j.processedOn ?? 0)),
+          0.99,
+        ),
+      ),
       lockWaitP99Ms: round(histogramQuantile(samples, 'grab_lock_wait_seconds', 0.99) * 1000),
       meanBatch: batches > 0 ? round(sumOf(samples, 'grab_batch_size_sum') / batches) : 0,
       invariantsOk: report ? report.ok : null,
@@ -152,8 +181,16 @@ async function runOne(options: E2eBenchOptions, queue: ShardedQueue, scenario: S
   }
 }
 
-function startWorker(settings: Settings, queueName: string, concurrency: number, variant: BenchVariant, metricsPort: number): ChildProcess {
-  const args = variant.workArgs ? [grabEntry, 'work', '--concurrency', String(concurrency), ...variant.workArgs] : [noopWorker, String(concurrency)];
+function startWorker(
+  settings: Settings,
+  queueName: string,
+  concurrency: number,
+  variant: BenchVariant,
+  metricsPort: number,
+): ChildProcess {
+  const args = variant.workArgs
+    ? [grabEntry, 'work', '--concurrency', String(concurrency), ...variant.workArgs]
+    : [noopWorker, String(concurrency)];
   return spawn(process.execPath, args, {
     env: childEnv({ ...settings, queue: queueName, metricsPort, logLevel: 'warn' }),
     stdio: ['ignore', 'ignore', 'inherit'],

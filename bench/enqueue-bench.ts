@@ -25,11 +25,20 @@ const NAIVE_CHUNK = 1000;
  * `grab produce` (a separate process, so its peak RSS is its own) against a naive producer:
  * addBulk chunks of 1,000 sent one after another, with the same job shape, into the same Redis.
  */
-export async function runEnqueueBench(settings: Settings, services: CommandServices, jobs: number, logger: Logger): Promise<EnqueueBenchResult> {
+export async function runEnqueueBench(
+  settings: Settings,
+  services: CommandServices,
+  jobs: number,
+  logger: Logger,
+): Promise<EnqueueBenchResult> {
   const queueName = `${settings.queue}-bench`;
   const queue = await ShardedQueue.open(queueName, settings.queueShards, services.redis, { logger });
   const campaignId = `bench-enqueue-${Date.now()}`;
-  await services.ledger.createCampaign({ id: campaignId, split: 'random', pools: [{ id: 'p1', amountCents: jobs, packets: jobs }] });
+  await services.ledger.createCampaign({
+    id: campaignId,
+    split: 'random',
+    pools: [{ id: 'p1', amountCents: jobs, packets: jobs }],
+  });
   try {
     await queue.obliterate();
     const baselineSec = await naiveEnqueue(queue, campaignId, (await services.ledger.instanceOf(campaignId))!, jobs);
@@ -40,7 +49,14 @@ export async function runEnqueueBench(settings: Settings, services: CommandServi
     await queue.obliterate();
     const producerJobsPerSec = Math.round(jobs / seconds);
     const baselineJobsPerSec = Math.round(jobs / baselineSec);
-    return { jobs, producerJobsPerSec, baselineJobsPerSec, ratio: Math.round((producerJobsPerSec / baselineJobsPerSec) * 100) / 100, peakRssMb, redisBytesPerJob };
+    return {
+      jobs,
+      producerJobsPerSec,
+      baselineJobsPerSec,
+      ratio: Math.round((producerJobsPerSec / baselineJobsPerSec) * 100) / 100,
+      peakRssMb,
+      redisBytesPerJob,
+    };
   } finally {
     await services.ledger.deleteCampaign(campaignId);
     await queue.close();
@@ -62,7 +78,12 @@ async function naiveEnqueue(queue: ShardedQueue, campaignId: string, instance: n
   return (performance.now() - startedAt) / 1000;
 }
 
-async function producerProcess(settings: Settings, queueName: string, campaignId: string, jobs: number): Promise<{ seconds: number; peakRssMb: number }> {
+async function producerProcess(
+  settings: Settings,
+  queueName: string,
+  campaignId: string,
+  jobs: number,
+): Promise<{ seconds: number; peakRssMb: number }> {
   const startedAt = performance.now();
   const child = spawn(process.execPath, [grabEntry, 'produce', '--campaign', campaignId, '--users', String(jobs)], {
     env: childEnv({ ...settings, queue: queueName, metricsPort: undefined, logLevel: 'warn' }),

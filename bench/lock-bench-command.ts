@@ -3,7 +3,7 @@ import { runLockBench } from './lock-bench.js';
 import { zkSessionOptions } from '../shared/lock/zk-settings.js';
 import { defineCommand } from '../shared/cli/command.js';
 import { flag, oneOf, toggle } from '../shared/cli/flags.js';
-import { wholeNumber } from '../shared/config/whole-number.js';
+import { coercedWholeNumber } from '../shared/config/whole-number.js';
 
 export const lockBenchCommand = defineCommand({
   name: 'lock-bench',
@@ -11,10 +11,19 @@ export const lockBenchCommand = defineCommand({
   example: 'grab lock-bench --contenders 16 --locks 1 --seconds 10 --json',
   flags: (c) =>
     c
-      .addOption(flag('--contenders <n>', 'contenders, each in its own ZooKeeper session', wholeNumber(1, 512)).default(16))
-      .addOption(flag('--locks <n>', 'locks they contend for', wholeNumber(1, 10_000)).default(1))
-      .addOption(flag('--seconds <s>', 'how long to measure', wholeNumber(1, 3600)).default(10))
-      .addOption(oneOf('--driver <name>', 'zk waits on its predecessor node; zk-herd, the naive variant, wakes every waiter', ['zk', 'zk-herd']).default('zk'))
+      .addOption(
+        flag('--contenders <n>', 'contenders, each in its own ZooKeeper session', coercedWholeNumber(1, 512)).default(
+          16,
+        ),
+      )
+      .addOption(flag('--locks <n>', 'locks they contend for', coercedWholeNumber(1, 10_000)).default(1))
+      .addOption(flag('--seconds <s>', 'how long to measure', coercedWholeNumber(1, 3600)).default(10))
+      .addOption(
+        oneOf('--driver <name>', 'zk waits on its predecessor node; zk-herd, the naive variant, wakes every waiter', [
+          'zk',
+          'zk-herd',
+        ]).default('zk'),
+      )
       .addOption(toggle('--json', 'print the result as one JSON object')),
   async run(opts, { settings }) {
     const { contenders, locks, seconds, driver } = opts;

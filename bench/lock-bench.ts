@@ -12,7 +12,7 @@ export interface LockBenchOptions {
   locks: number;
   seconds: number;
   driver?: LockDriver;
-  onProgress?: (handoffs: number, elapsedMs: number) => void;
+  onProgress?: ((handoffs: number, elapsedMs: number) => void) | undefined;
 }
 
 export interface LockBenchResult {
@@ -26,9 +26,7 @@ export interface LockBenchResult {
 /** N contenders, each in its own ZooKeeper session, acquire and release L locks as fast as they can. */
 export async function runLockBench(options: LockBenchOptions): Promise<LockBenchResult> {
   const root = `/grab/bench/${randomUUID()}`;
-  const connections = Array.from({ length: options.contenders }, () =>
-    new ZkConnection(options.zookeeper),
-  );
+  const connections = Array.from({ length: options.contenders }, () => new ZkConnection(options.zookeeper));
   const locks = connections.map((c) => new ZkLock(c, { root, ...(options.driver ? { driver: options.driver } : {}) }));
   await Promise.all(connections.map((c) => c.session()));
   const latenciesMs: number[] = [];

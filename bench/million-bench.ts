@@ -18,7 +18,13 @@ export interface MillionBenchResult {
  * The whole operator path at scale, with the default fleet: campaign create, produce, a
  * `grab fleet`, wait, report; each a real `grab` process, as an operator would run them.
  */
-export async function runMillionBench(settings: Settings, services: CommandServices, grabs: number, workers: number, onProgress: (line: string) => void): Promise<MillionBenchResult> {
+export async function runMillionBench(
+  settings: Settings,
+  services: CommandServices,
+  grabs: number,
+  workers: number,
+  onProgress: (line: string) => void,
+): Promise<MillionBenchResult> {
   const campaignId = `bench-million-${Date.now()}`;
   const pools = 100;
   // No metrics port: the produce run and the fleet's first worker would both ask for it.
@@ -39,14 +45,31 @@ export async function runMillionBench(settings: Settings, services: CommandServi
   }, 500);
   const startedAt = performance.now();
   const packets = Math.ceil(grabs / pools / 2);
-  if ((await run(['campaign', 'create', '--id', campaignId, '--pools', String(pools), '--packets', String(packets), '--amount-cents', String(packets * 100)])) !== 0) {
+  if (
+    (await run([
+      'campaign',
+      'create',
+      '--id',
+      campaignId,
+      '--pools',
+      String(pools),
+      '--packets',
+      String(packets),
+      '--amount-cents',
+      String(packets * 100),
+    ])) !== 0
+  ) {
     throw new Error('campaign create failed');
   }
   onProgress(`created ${campaignId}: ${pools} pools of ${packets} packets; enqueuing ${grabs} grabs (zipf)`);
-  const fleet = spawn(process.execPath, [grabEntry, 'fleet', '--workers', String(workers)], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const fleet = spawn(process.execPath, [grabEntry, 'fleet', '--workers', String(workers)], {
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const fleetExited = new Promise((resolve) => fleet.once('exit', resolve));
   try {
-    if ((await run(['produce', '--campaign', campaignId, '--users', String(grabs), '--distribution', 'zipf'])) !== 0) throw new Error('produce failed');
+    if ((await run(['produce', '--campaign', campaignId, '--users', String(grabs), '--distribution', 'zipf'])) !== 0)
+      throw new Error('produce failed');
     onProgress('all grabs enqueued; waiting for the fleet to settle them');
     if ((await run(['wait', '--campaign', campaignId, '--timeout', '3600'])) !== 0) throw new Error('wait timed out');
   } finally {

@@ -9,7 +9,10 @@ import { jobLockOptions } from '../worker/shard-consumer.js';
 import { startShardedConsumption } from '../worker/sharded-consumption.js';
 
 const [concurrency] = process.argv.slice(2);
-if (!concurrency) throw new Error('usage: noop-worker.js CONCURRENCY (REDIS_URL, GRAB_QUEUE and the other settings from the environment)');
+if (!concurrency)
+  throw new Error(
+    'usage: noop-worker.js CONCURRENCY (REDIS_URL, GRAB_QUEUE and the other settings from the environment)',
+  );
 
 const settings = loadSettings(process.env);
 const logger = settingsLogger('noop-worker', settings);

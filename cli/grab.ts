@@ -19,7 +19,10 @@ let secrets: readonly string[] = [];
  */
 function exitOnEscapedError(kind: string) {
   return (err: unknown) => {
-    createLogger('grab', 'fatal', { destination: pino.destination({ fd: 2, sync: true }), secrets }).fatal({ err }, kind);
+    createLogger('grab', 'fatal', { destination: pino.destination({ fd: 2, sync: true }), secrets }).fatal(
+      { err },
+      kind,
+    );
     process.exit(1);
   };
 }
@@ -75,7 +78,9 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`grab: ${scrubText(err instanceof Error ? (err.stack ?? err.message) : String(err), secrets)}\n`);
+    process.stderr.write(
+      `grab: ${scrubText(err instanceof Error ? (err.stack ?? err.message) : String(err), secrets)}\n`,
+    );
     process.exitCode = 1;
   },
 );

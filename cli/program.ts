@@ -36,12 +36,10 @@ function commandPath(cmd: CommandUnknownOpts): string {
  */
 const helpConfiguration: Partial<Help> = {
   visibleCommands(this: Help, cmd: CommandUnknownOpts): CommandUnknownOpts[] {
-    return Help.prototype.visibleCommands
-      .call(this, cmd)
-      .flatMap((sub) =>
-        // A family's members, without the family's own `help` command (it has no parent: commander makes it on the fly).
-        sub.commands.length > 0 ? this.visibleCommands(sub).filter((c) => c.parent !== null) : [sub],
-      );
+    return Help.prototype.visibleCommands.call(this, cmd).flatMap((sub) =>
+      // A family's members, without the family's own `help` command (it has no parent: commander makes it on the fly).
+      sub.commands.length > 0 ? this.visibleCommands(sub).filter((c) => c.parent !== null) : [sub],
+    );
   },
   subcommandTerm(this: Help, sub: CommandUnknownOpts): string {
     const args = sub.registeredArguments.map((a) => (a.required ? `<${a.name()}>` : `[${a.name()}]`));
@@ -53,7 +51,9 @@ const helpConfiguration: Partial<Help> = {
 function settingsHelp({ command, error }: { command: CommandUnknownOpts; error: boolean }): string {
   const helper = command.createHelp();
   helper.prepareContext({ helpWidth: (error ? process.stderr : process.stdout).columns ?? 80 });
-  const rows = Object.values(settingDefinitions).map((d) => [d.env, `--${d.flag}: ${d.describe} (default: ${d.default || 'none'})`] as const);
+  const rows = Object.values(settingDefinitions).map(
+    (d) => [d.env, `--${d.flag}: ${d.describe} (default: ${d.default || 'none'})`] as const,
+  );
   const width = Math.max(...rows.map(([term]) => term.length));
   return [
     '',
@@ -68,7 +68,11 @@ const FLAGS_HELP_GROUP = 'Flags:';
 
 /** A family of commands (`grab campaign ...`): it only lists its members. */
 function family(parent: CommandUnknownOpts, word: string, path: string): CommandUnknownOpts {
-  return parent.command(word).usage('<command> [flags]').optionsGroup(FLAGS_HELP_GROUP).configureOutput({ outputError: refusalsOf(`grab ${path}`) });
+  return parent
+    .command(word)
+    .usage('<command> [flags]')
+    .optionsGroup(FLAGS_HELP_GROUP)
+    .configureOutput({ outputError: refusalsOf(`grab ${path}`) });
 }
 
 /**
@@ -95,7 +99,9 @@ export function grabProgram(commands: readonly GrabCommand[], run: Runner): Comm
     for (const [i, word] of words.slice(0, -1).entries()) {
       parent = parent.commands.find((c) => c.name() === word) ?? family(parent, word, words.slice(0, i + 1).join(' '));
     }
-    const leaf: CommandUnknownOpts = declared.flags(parent.command(words.at(-1)!).description(declared.summary).optionsGroup(FLAGS_HELP_GROUP));
+    const leaf: CommandUnknownOpts = declared.flags(
+      parent.command(words.at(-1)!).description(declared.summary).optionsGroup(FLAGS_HELP_GROUP),
+    );
     addSettingFlags(leaf);
     const required = leaf.options.filter((o) => o.mandatory).map((o) => o.flags);
     leaf

@@ -10,8 +10,16 @@ import { settingDefinitions } from '../shared/config/settings.js';
  * test checks that the committed README is what it would write.
  */
 
-export const commandTable = { start: '<!-- commands:start -->', end: '<!-- commands:end -->', header: ['command', 'example', 'what it does'] };
-export const settingTable = { start: '<!-- settings:start -->', end: '<!-- settings:end -->', header: ['variable', 'flag', 'default', 'meaning'] };
+export const commandTable = {
+  start: '<!-- commands:start -->',
+  end: '<!-- commands:end -->',
+  header: ['command', 'example', 'what it does'],
+};
+export const settingTable = {
+  start: '<!-- settings:start -->',
+  end: '<!-- settings:end -->',
+  header: ['variable', 'flag', 'default', 'meaning'],
+};
 type TableSpec = typeof commandTable;
 
 const code = (text: string) => `\`${text}\``;
@@ -29,7 +37,11 @@ function block(readme: string, table: TableSpec): { before: string; body: string
   const start = readme.indexOf(table.start);
   const end = readme.indexOf(table.end);
   if (start < 0 || end < start) throw new Error(`README.md has no ${table.start} ... ${table.end} block`);
-  return { before: readme.slice(0, start + table.start.length), body: readme.slice(start + table.start.length, end), after: readme.slice(end) };
+  return {
+    before: readme.slice(0, start + table.start.length),
+    body: readme.slice(start + table.start.length, end),
+    after: readme.slice(end),
+  };
 }
 
 /** The rows of a table block, by their first cell (without its backticks). */
@@ -43,7 +55,13 @@ export function tableRows(readme: string, table: TableSpec): Map<string, string[
 }
 
 const render = (table: TableSpec, rows: string[][]) =>
-  ['', `| ${table.header.join(' | ')} |`, `| ${table.header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`), ''].join('\n');
+  [
+    '',
+    `| ${table.header.join(' | ')} |`,
+    `| ${table.header.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+    '',
+  ].join('\n');
 
 function replaceBlock(readme: string, table: TableSpec, rows: string[][]): string {
   const { before, after } = block(readme, table);
@@ -56,7 +74,11 @@ export const shownDefault = (value: string) => (value === '' ? 'none' : code(val
 /** The README with both tables made from the declarations, keeping each existing row's prose. */
 export function withTables(readme: string, commands: readonly GrabCommand[]): string {
   const commandProse = tableRows(readme, commandTable);
-  const commandRows = commands.map((c) => [code(c.name), code(cell(c.example)), commandProse.get(c.name)?.[2] ?? cell(`${c.summary}.`)]);
+  const commandRows = commands.map((c) => [
+    code(c.name),
+    code(cell(c.example)),
+    commandProse.get(c.name)?.[2] ?? cell(`${c.summary}.`),
+  ]);
   const settingProse = tableRows(readme, settingTable);
   const settingRows = Object.values(settingDefinitions).map((d) => [
     code(d.env),
@@ -91,7 +113,9 @@ export function proseProblems(name: string, prose: string, options: readonly Opt
   for (const [, flagName] of prose.matchAll(/(?<![\w-])(--[a-z][a-z0-9-]*)/g)) {
     if (!byFlag.has(flagName)) problems.push(`${name}: ${flagName} is not one of its flags`);
   }
-  for (const [, flagName, stated] of prose.matchAll(/`(--[a-z][a-z0-9-]*)[^`]*` \(default `?(\d{1,3}(?:,\d{3})+|[^\s`:;,)]+)/g)) {
+  for (const [, flagName, stated] of prose.matchAll(
+    /`(--[a-z][a-z0-9-]*)[^`]*` \(default `?(\d{1,3}(?:,\d{3})+|[^\s`:;,)]+)/g,
+  )) {
     const declared = byFlag.get(flagName!)?.defaultValue;
     if (declared !== undefined && stated!.replace(/,/g, '') !== String(declared)) {
       problems.push(`${name}: ${flagName} says default ${stated}, but it is ${String(declared)}`);

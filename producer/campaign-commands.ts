@@ -23,23 +23,44 @@ export const campaignCreateCommand = defineCommand({
   example: 'grab campaign create --id new-year --pools 20 --packets 2000 --amount 8888.88',
   flags: (c) =>
     c
-      .addOption(text('--file <path>', 'read the campaign from a .json, .yaml or .yml spec instead of the flags below').conflicts(specFlags))
+      .addOption(
+        text(
+          '--file <path>',
+          'read the campaign from a .json, .yaml or .yml spec instead of the flags below',
+        ).conflicts(specFlags),
+      )
       .addOption(idFlag())
-      .addOption(flag('--pools <n>', 'how many pools, p1 to pn, each with the packets and amount below', campaignFlagRules.pools))
+      .addOption(
+        flag(
+          '--pools <n>',
+          'how many pools, p1 to pn, each with the packets and amount below',
+          campaignFlagRules.pools,
+        ),
+      )
       .addOption(flag('--packets <n>', 'packets per pool', campaignFlagRules.packets))
-      .addOption(text('--amount <amount>', 'amount per pool in currency units, e.g. 8888.88, read exactly to cents').conflicts('amountCents'))
-      .addOption(flag('--amount-cents <cents>', 'amount per pool in cents, instead of --amount', campaignFlagRules.amountCents))
+      .addOption(
+        text('--amount <amount>', 'amount per pool in currency units, e.g. 8888.88, read exactly to cents').conflicts(
+          'amountCents',
+        ),
+      )
+      .addOption(
+        flag('--amount-cents <cents>', 'amount per pool in cents, instead of --amount', campaignFlagRules.amountCents),
+      )
       .addOption(oneOf('--split <how>', "how a pool's amount is split into packets", splitNames).default('random')),
   async run(opts, { settings }) {
     const spec = opts.file !== undefined ? await parseSpecFile(opts.file) : specFromFlags(opts);
     return withServices(settings, async ({ ledger }) => {
       const created = await ledger.createCampaign(spec);
       if (created.status === 'exists') {
-        throw new CommandFailure(`campaign "${spec.id}" already exists (${created.key}); nothing was changed. Delete it first or pick another id.`);
+        throw new CommandFailure(
+          `campaign "${spec.id}" already exists (${created.key}); nothing was changed. Delete it first or pick another id.`,
+        );
       }
       const totalCents = spec.pools.reduce((sum, p) => sum + p.amountCents, 0);
       const packets = spec.pools.reduce((sum, p) => sum + p.packets, 0);
-      process.stdout.write(`created campaign ${spec.id}: ${spec.pools.length} pools, ${packets} packets, ${totalCents} cents in total, split ${spec.split}\n`);
+      process.stdout.write(
+        `created campaign ${spec.id}: ${spec.pools.length} pools, ${packets} packets, ${totalCents} cents in total, split ${spec.split}\n`,
+      );
       return 0;
     });
   },
@@ -76,7 +97,12 @@ export const campaignShowCommand = defineCommand({
         split: record.spec.split,
         lock: record.lock ?? null,
         createdAt: new Date(record.createdAtMs).toISOString(),
-        grabs: { enqueued: progress.enqueued, pending: progress.pending, finished: progress.finished, outcomes: progress.outcomes },
+        grabs: {
+          enqueued: progress.enqueued,
+          pending: progress.pending,
+          finished: progress.finished,
+          outcomes: progress.outcomes,
+        },
         pools,
       };
       process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
@@ -87,14 +113,18 @@ export const campaignShowCommand = defineCommand({
 
 export const campaignDeleteCommand = defineCommand({
   name: 'campaign delete',
-  summary: 'Delete a campaign: its ledger, outcomes, queued jobs and lock nodes (refused while grabs are pending, unless --force)',
+  summary:
+    'Delete a campaign: its ledger, outcomes, queued jobs and lock nodes (refused while grabs are pending, unless --force)',
   example: 'grab campaign delete --id new-year',
-  flags: (c) => c.addOption(idFlag().makeOptionMandatory()).addOption(toggle('--force', 'delete even while grabs are pending')),
+  flags: (c) =>
+    c.addOption(idFlag().makeOptionMandatory()).addOption(toggle('--force', 'delete even while grabs are pending')),
   async run({ id, force }, { settings }) {
     return withCampaign(settings, id, async ({ redis, ledger, outcomes, record }) => {
       const { pending } = await outcomes.progress(record, record.stripes);
       if (pending > 0 && force !== true) {
-        throw new CommandFailure(`${pending} grabs of "${id}" are still pending; wait for them (grab wait --campaign ${id}) or pass --force`);
+        throw new CommandFailure(
+          `${pending} grabs of "${id}" are still pending; wait for them (grab wait --campaign ${id}) or pass --force`,
+        );
       }
       // Lock nodes first: if ZooKeeper refuses (their ACL wants ZK_AUTH), nothing is deleted yet.
       const zookeeper = new ZkConnection(zkSessionOptions(settings));
@@ -106,10 +136,14 @@ export const campaignDeleteCommand = defineCommand({
       // The ledger first: from then on, workers drop this instance's grabs and the producer stops.
       const deleted = await ledger.deleteCampaign(id);
       if (!deleted) throw new CommandFailure(`campaign "${id}" was deleted meanwhile`);
-      const queue = await ShardedQueue.open(settings.queue, settings.queueShards, redis, { logger: settingsLogger('campaign', settings) });
+      const queue = await ShardedQueue.open(settings.queue, settings.queueShards, redis, {
+        logger: settingsLogger('campaign', settings),
+      });
       try {
         const removed = await queue.removeJobs(campaignJobIdPrefix(id, deleted.instance), redis);
-        process.stdout.write(`deleted campaign ${id} (instance ${deleted.instance}) and ${removed} of its jobs from queue ${settings.queue}\n`);
+        process.stdout.write(
+          `deleted campaign ${id} (instance ${deleted.instance}) and ${removed} of its jobs from queue ${settings.queue}\n`,
+        );
       } finally {
         await queue.close();
       }

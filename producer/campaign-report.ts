@@ -44,11 +44,18 @@ export const LISTED_GRABS = 100;
  * enqueued grab settled with exactly one recorded outcome. Reads every pool in pipelined rounds,
  * so a campaign of 10,000 pools costs tens of round trips.
  */
-export async function buildReport({ ledger, outcomes }: CommandServices, record: CampaignRecord): Promise<CampaignReport> {
+export async function buildReport(
+  { ledger, outcomes }: CommandServices,
+  record: CampaignRecord,
+): Promise<CampaignReport> {
   const violations: string[] = [];
   const pools: PoolReport[] = [];
   const addresses = poolAddresses(record);
-  const [states, totals, progress] = await Promise.all([ledger.poolStates(addresses), ledger.grantTotals(addresses), outcomes.progress(record, record.stripes)]);
+  const [states, totals, progress] = await Promise.all([
+    ledger.poolStates(addresses),
+    ledger.grantTotals(addresses),
+    outcomes.progress(record, record.stripes),
+  ]);
   const poolSums = emptyCounts();
   let poolPending = 0;
   record.spec.pools.forEach((spec, i) => {
@@ -62,13 +69,22 @@ export async function buildReport({ ledger, outcomes }: CommandServices, record:
     for (const user of belowOneCent) violations.push(`${where}: user ${user} was granted less than 1 cent`);
     const packetsGranted = state.packets - state.remainingPackets;
     if (grantedCents + state.remainingCents !== state.totalCents) {
-      violations.push(`${where}: granted ${grantedCents} + remaining ${state.remainingCents} = ${grantedCents + state.remainingCents} cents, not the total ${state.totalCents} (overspent by ${grantedCents + state.remainingCents - state.totalCents})`);
+      violations.push(
+        `${where}: granted ${grantedCents} + remaining ${state.remainingCents} = ${grantedCents + state.remainingCents} cents, not the total ${state.totalCents} (overspent by ${grantedCents + state.remainingCents - state.totalCents})`,
+      );
     }
     if (state.remainingCents < 0) violations.push(`${where}: remaining ${state.remainingCents} cents is below zero`);
-    if (state.remainingPackets < 0) violations.push(`${where}: remaining ${state.remainingPackets} packets is below zero`);
-    if (grants !== packetsGranted) violations.push(`${where}: ${grants} users hold grants but the balance counts ${packetsGranted} packets handed out`);
+    if (state.remainingPackets < 0)
+      violations.push(`${where}: remaining ${state.remainingPackets} packets is below zero`);
+    if (grants !== packetsGranted)
+      violations.push(
+        `${where}: ${grants} users hold grants but the balance counts ${packetsGranted} packets handed out`,
+      );
     if (grants > state.packets) violations.push(`${where}: ${grants} grants exceed its ${state.packets} packets`);
-    if (state.outcomes.granted !== grants) violations.push(`${where}: ${state.outcomes.granted} grabs recorded as granted but ${grants} grants in the ledger`);
+    if (state.outcomes.granted !== grants)
+      violations.push(
+        `${where}: ${state.outcomes.granted} grabs recorded as granted but ${grants} grants in the ledger`,
+      );
     for (const k of Object.keys(poolSums) as Outcome[]) poolSums[k] += state.outcomes[k];
     poolPending += state.pending;
     pools.push({
@@ -85,10 +101,16 @@ export async function buildReport({ ledger, outcomes }: CommandServices, record:
   });
   // The stripe counters are kept in the same steps as the pools' own: they must agree.
   poolSums.rejected = progress.outcomes.rejected;
-  if (poolPending !== progress.pending || (Object.keys(poolSums) as Outcome[]).some((k) => poolSums[k] !== progress.outcomes[k])) {
-    violations.push(`the campaign's progress counters (${JSON.stringify({ ...progress.outcomes, pending: progress.pending })}) disagree with its pools' (${JSON.stringify({ ...poolSums, pending: poolPending })})`);
+  if (
+    poolPending !== progress.pending ||
+    (Object.keys(poolSums) as Outcome[]).some((k) => poolSums[k] !== progress.outcomes[k])
+  ) {
+    violations.push(
+      `the campaign's progress counters (${JSON.stringify({ ...progress.outcomes, pending: progress.pending })}) disagree with its pools' (${JSON.stringify({ ...poolSums, pending: poolPending })})`,
+    );
   }
-  if (progress.pending > 0) violations.push(`${progress.pending} of ${progress.enqueued} enqueued grabs have no outcome yet`);
+  if (progress.pending > 0)
+    violations.push(`${progress.pending} of ${progress.enqueued} enqueued grabs have no outcome yet`);
   return {
     campaign: record.campaignId,
     instance: record.instance,
@@ -103,7 +125,11 @@ export async function buildReport({ ledger, outcomes }: CommandServices, record:
 }
 
 /** Reads the failures of only the pools that count some. */
-async function listFailed(outcomes: CommandServices['outcomes'], record: CampaignRecord, pools: readonly PoolReport[]): Promise<ListedGrab[]> {
+async function listFailed(
+  outcomes: CommandServices['outcomes'],
+  record: CampaignRecord,
+  pools: readonly PoolReport[],
+): Promise<ListedGrab[]> {
   const listed: ListedGrab[] = [];
   for (const { pool: poolId } of pools.filter((p) => p.failed > 0)) {
     if (listed.length >= LISTED_GRABS) break;

@@ -29,7 +29,10 @@ export function poolChooser(distribution: DistributionName, pools: number): (use
     case 'zipf': {
       const cumulative: number[] = [];
       let total = 0;
-      for (let k = 0; k < pools; k++) cumulative.push((total += 1 / (k + 1)));
+      for (let k = 0; k < pools; k++) {
+        total += 1 / (k + 1);
+        cumulative.push(total);
+      }
       return (user) => {
         const target = (seededRng(hashUser(user))() / UINT32) * total;
         let lo = 0;

@@ -19,7 +19,10 @@ export interface RetryBudget {
  */
 export const defaultRetryBudget: RetryBudget = { attempts: 10, backoffMs: 200 };
 
-export const grabJobOptions = ({ attempts, backoffMs }: RetryBudget): JobsOptions => ({ attempts, backoff: { type: 'exponential', delay: backoffMs } });
+export const grabJobOptions = ({ attempts, backoffMs }: RetryBudget): JobsOptions => ({
+  attempts,
+  backoff: { type: 'exponential', delay: backoffMs },
+});
 
 export interface EnqueueOptions {
   queue: ShardedQueue;
@@ -72,11 +75,13 @@ async function withRetries<T>(send: () => Promise<T>): Promise<T> {
 async function markChunk(options: EnqueueOptions, chunk: GrabBulkJob[]): Promise<number> {
   const byPool = new Map<string, string[]>();
   for (const job of chunk) {
-    let ids = byPool.get(job.data.pool);
-    if (!ids) byPool.set(job.data.pool, (ids = []));
+    const ids = byPool.get(job.data.pool) ?? [];
     ids.push(job.opts.jobId!);
+    byPool.set(job.data.pool, ids);
   }
-  const added = await Promise.all([...byPool].map(([pool, ids]) => options.outcomes.markEnqueued(poolAddress(options.campaign, pool), ids)));
+  const added = await Promise.all(
+    [...byPool].map(([pool, ids]) => options.outcomes.markEnqueued(poolAddress(options.campaign, pool), ids)),
+  );
   return added.reduce((a, b) => a + b, 0);
 }
 

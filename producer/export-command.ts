@@ -15,7 +15,14 @@ export const exportCommand = defineCommand({
         for await (const g of ledger.scanGrants(address)) {
           if (seen.has(g.user)) continue;
           seen.add(g.user);
-          const line = JSON.stringify({ campaign: campaignId, pool, user: g.user, cents: g.cents, token: g.token.toString(), at: new Date(g.atMs).toISOString() });
+          const line = JSON.stringify({
+            campaign: campaignId,
+            pool,
+            user: g.user,
+            cents: g.cents,
+            token: g.token.toString(),
+            at: new Date(g.atMs).toISOString(),
+          });
           if (!process.stdout.write(`${line}\n`)) await once(process.stdout, 'drain');
         }
       }

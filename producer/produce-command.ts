@@ -1,5 +1,5 @@
 import { UsageError } from '../shared/config/errors.js';
-import { wholeNumber } from '../shared/config/whole-number.js';
+import { coercedWholeNumber } from '../shared/config/whole-number.js';
 import { defineCommand } from '../shared/cli/command.js';
 import { CommandFailure } from '../shared/cli/command-failure.js';
 import { flag, oneOf, text } from '../shared/cli/flags.js';
@@ -22,18 +22,41 @@ export const produceCommand = defineCommand({
   flags: (c) =>
     c
       .addOption(campaignFlag())
-      .addOption(flag('--users <n>', 'enqueue users u0 to u{n-1} (or give --users-file)', wholeNumber(1, 100_000_000)))
+      .addOption(
+        flag('--users <n>', 'enqueue users u0 to u{n-1} (or give --users-file)', coercedWholeNumber(1, 100_000_000)),
+      )
       .addOption(text('--users-file <path>', 'enqueue the users of this file, one id per line'))
-      .addOption(oneOf('--distribution <name>', "how each user's pool is picked, deterministically", distributionNames).default('uniform'))
-      .addOption(flag('--chunk <n>', 'grabs per addBulk call', wholeNumber(1, 10_000)).default(1000))
-      .addOption(flag('--in-flight <n>', 'addBulk calls in flight at once', wholeNumber(1, 64)).default(4))
-      .addOption(flag('--max-backlog <n>', 'pause while more grabs than this wait in the queue', wholeNumber(1, 100_000_000)))
-      .addOption(flag('--rate <r>', 'enqueue at most this many grabs per second', wholeNumber(1, 10_000_000)))
-      .addOption(flag('--attempts <n>', "each grab's tries before it counts as failed", wholeNumber(1, 100)).default(defaultRetryBudget.attempts))
-      .addOption(flag('--backoff-ms <ms>', 'the first retry delay; each next one doubles', wholeNumber(1, 600_000)).default(defaultRetryBudget.backoffMs)),
+      .addOption(
+        oneOf('--distribution <name>', "how each user's pool is picked, deterministically", distributionNames).default(
+          'uniform',
+        ),
+      )
+      .addOption(flag('--chunk <n>', 'grabs per addBulk call', coercedWholeNumber(1, 10_000)).default(1000))
+      .addOption(flag('--in-flight <n>', 'addBulk calls in flight at once', coercedWholeNumber(1, 64)).default(4))
+      .addOption(
+        flag(
+          '--max-backlog <n>',
+          'pause while more grabs than this wait in the queue',
+          coercedWholeNumber(1, 100_000_000),
+        ),
+      )
+      .addOption(flag('--rate <r>', 'enqueue at most this many grabs per second', coercedWholeNumber(1, 10_000_000)))
+      .addOption(
+        flag('--attempts <n>', "each grab's tries before it counts as failed", coercedWholeNumber(1, 100)).default(
+          defaultRetryBudget.attempts,
+        ),
+      )
+      .addOption(
+        flag(
+          '--backoff-ms <ms>',
+          'the first retry delay; each next one doubles',
+          coercedWholeNumber(1, 600_000),
+        ).default(defaultRetryBudget.backoffMs),
+      ),
   async run(opts, { settings }) {
     const { campaign: campaignId, users: userCount, usersFile, distribution } = opts;
-    if ((userCount === undefined) === (usersFile === undefined)) throw new UsageError('give exactly one of --users N or --users-file F');
+    if ((userCount === undefined) === (usersFile === undefined))
+      throw new UsageError('give exactly one of --users N or --users-file F');
     const retry = { attempts: opts.attempts, backoffMs: opts.backoffMs };
     const logger = settingsLogger('producer', settings);
     const users = () => (usersFile !== undefined ? usersFromFile(usersFile) : generatedUsers(userCount!));
@@ -44,7 +67,11 @@ export const produceCommand = defineCommand({
       const registry = createRegistry();
       const queueCounts = new QueueCounts(queue);
       const { producedJobs } = producerMetrics(registry, async () => (await queueCounts.get())?.waiting);
-      const metricsServer = await serveMetrics(settings, queueCounts, { registry, logger, readiness: () => ({ redis: redis.status === 'ready' }) });
+      const metricsServer = await serveMetrics(settings, queueCounts, {
+        registry,
+        logger,
+        readiness: () => ({ redis: redis.status === 'ready' }),
+      });
       const progress = progressReporter(`enqueue ${campaignId}`, total);
       let counted = 0;
       try {
@@ -70,11 +97,14 @@ export const produceCommand = defineCommand({
         const repeated = sent - added;
         process.stdout.write(
           `enqueued ${added} new grabs for ${campaignId}` +
-            (repeated > 0 ? `; ${repeated} of the ${sent} sent were already enqueued (a user listed twice, or an earlier run) and count once\n` : '\n'),
+            (repeated > 0
+              ? `; ${repeated} of the ${sent} sent were already enqueued (a user listed twice, or an earlier run) and count once\n`
+              : '\n'),
         );
         logger.info({ campaign: campaignId, instance: record.instance, sent, added, distribution }, 'grabs enqueued');
       } catch (err) {
-        if (err instanceof UnknownPoolError) throw new CommandFailure(`campaign "${campaignId}" was deleted while its grabs were being enqueued`);
+        if (err instanceof UnknownPoolError)
+          throw new CommandFailure(`campaign "${campaignId}" was deleted while its grabs were being enqueued`);
         throw err;
       } finally {
         await metricsServer?.close();

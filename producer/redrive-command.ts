@@ -13,13 +13,16 @@ const REJECTED = /^rejected: /;
 
 export const redriveCommand = defineCommand({
   name: 'redrive',
-  summary: 'Enqueue the failed grabs of a campaign again, with a fresh retry budget (re-running it finishes a re-drive cut short)',
+  summary:
+    'Enqueue the failed grabs of a campaign again, with a fresh retry budget (re-running it finishes a re-drive cut short)',
   example: 'grab redrive --campaign new-year && grab wait --campaign new-year',
   flags: (c) => c.addOption(campaignFlag()),
   async run({ campaign: campaignId }, { settings }) {
     return withCampaign(settings, campaignId, async (services) => {
       const { record } = services;
-      const queue = await ShardedQueue.open(settings.queue, settings.queueShards, services.redis, { logger: settingsLogger('redrive', settings) });
+      const queue = await ShardedQueue.open(settings.queue, settings.queueShards, services.redis, {
+        logger: settingsLogger('redrive', settings),
+      });
       try {
         const found = await recordUnrecordedFailures(services, record, queue);
         const { redriven, stuck } = await redrive(services, record, queue);
@@ -29,7 +32,9 @@ export const redriveCommand = defineCommand({
             `; follow them with grab wait --campaign ${campaignId}\n`,
         );
         if (stuck > 0) {
-          process.stderr.write(`grab redrive: ${stuck} failed grabs were not enqueued by grab produce and their jobs are gone; they stay failed (see grab report)\n`);
+          process.stderr.write(
+            `grab redrive: ${stuck} failed grabs were not enqueued by grab produce and their jobs are gone; they stay failed (see grab report)\n`,
+          );
           return 1;
         }
       } finally {
@@ -53,7 +58,11 @@ function parseJobId(record: CampaignRecord, jobId: string): { pool: PoolAddress;
  * A job BullMQ failed while no worker could record it (one killed at that moment) is still
  * pending in the outcome log: it is recorded as failed first, so it is re-driven with the rest.
  */
-async function recordUnrecordedFailures({ outcomes }: CommandServices, record: CampaignRecord, queue: ShardedQueue): Promise<number> {
+async function recordUnrecordedFailures(
+  { outcomes }: CommandServices,
+  record: CampaignRecord,
+  queue: ShardedQueue,
+): Promise<number> {
   let found = 0;
   for (const shard of queue.shards) {
     for (let start = 0; ; start += FAILED_PAGE) {
@@ -63,7 +72,9 @@ async function recordUnrecordedFailures({ outcomes }: CommandServices, record: C
         const parsed = job.id ? parseJobId(record, job.id) : undefined;
         if (!parsed || REJECTED.test(job.failedReason ?? '')) continue;
         if ((await outcomes.outcomeOf(parsed.pool, job.id!)) !== 'pending') continue;
-        await outcomes.record(parsed.pool, [{ jobId: job.id!, outcome: 'failed', reason: job.failedReason || 'failed in the queue' }]);
+        await outcomes.record(parsed.pool, [
+          { jobId: job.id!, outcome: 'failed', reason: job.failedReason || 'failed in the queue' },
+        ]);
         found++;
       }
     }
@@ -76,7 +87,11 @@ async function recordUnrecordedFailures({ outcomes }: CommandServices, record: C
  * retried with its attempts reset, or, when BullMQ has already dropped that job, a new one under
  * the same id. A grab already waiting or running is left to its job.
  */
-async function redrive({ redis, outcomes }: CommandServices, record: CampaignRecord, queue: ShardedQueue): Promise<{ redriven: number; stuck: number }> {
+async function redrive(
+  { redis, outcomes }: CommandServices,
+  record: CampaignRecord,
+  queue: ShardedQueue,
+): Promise<{ redriven: number; stuck: number }> {
   const pools = poolAddresses(record);
   const failedByPool = pools.map((): string[] => []);
   await scanHashes(redis, pools.map(failuresKey), (i, fields) => {
@@ -99,7 +114,12 @@ async function redrive({ redis, outcomes }: CommandServices, record: CampaignRec
       // finds the grab again.
       await outcomes.redrive(pool, [jobId]);
       if (!job) {
-        const data: GrabJob = { campaign: record.campaignId, instance: record.instance, pool: pool.poolId, user: parsed!.user };
+        const data: GrabJob = {
+          campaign: record.campaignId,
+          instance: record.instance,
+          pool: pool.poolId,
+          user: parsed!.user,
+        };
         await queue.addBulk([{ name: 'grab', data, opts: { ...jobOptions, jobId } }]);
       } else if ((await job.getState()) === 'failed') {
         await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });

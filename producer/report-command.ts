@@ -23,7 +23,11 @@ function formatReport(report: CampaignReport): string {
         `${p.pool.padEnd(20)} ${String(p.totalCents).padStart(11)} ${String(p.grantedCents).padStart(15)} ${String(p.remainingCents).padStart(16)} ${`${p.packetsGranted}/${p.packets}`.padStart(16)}`,
     ),
     ...report.violations.map((v) => `VIOLATION: ${v}`),
-    ...listLines(`FAILED grabs, re-drive them with grab redrive --campaign ${report.campaign}`, outcomes.failed, report.failed),
+    ...listLines(
+      `FAILED grabs, re-drive them with grab redrive --campaign ${report.campaign}`,
+      outcomes.failed,
+      report.failed,
+    ),
     ...listLines('rejected grabs', outcomes.rejected, report.rejected),
   ];
   return `${lines.join('\n')}\n`;

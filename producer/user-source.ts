@@ -17,7 +17,9 @@ export async function* usersFromFile(path: string): AsyncGenerator<string> {
     const user = line.trim();
     if (user === '') continue;
     if (!userIdSchema.safeParse(user).success) {
-      throw new UsageError(`${path}:${lineNumber}: user id "${user.slice(0, 80)}" must be 1 to 64 letters, digits, "_" or "-"`);
+      throw new UsageError(
+        `${path}:${lineNumber}: user id "${user.slice(0, 80)}" must be 1 to 64 letters, digits, "_" or "-"`,
+      );
     }
     yield user;
   }

@@ -65,7 +65,9 @@ export class CampaignDirectory {
       this.misses.set(campaignId, Date.now());
       return undefined;
     }
-    const pools = new Map(record.spec.pools.map((p) => [p.id, { ...poolAddress(record, p.id), split: record.spec.split }]));
+    const pools = new Map(
+      record.spec.pools.map((p) => [p.id, { ...poolAddress(record, p.id), split: record.spec.split }]),
+    );
     const known = { record, pools, lock };
     this.campaigns.set(campaignId, known);
     this.misses.delete(campaignId);

@@ -7,8 +7,8 @@ import { allocate, existingGrantResult } from './allocate.js';
 import type { Deduction } from './grab-request.js';
 
 /** The lock was lost, or a newer holder's commit fenced this one out: the whole batch is retried. */
-export class LostLockError extends Error {
-  override readonly name = 'LostLockError';
+export class DeductionRefusedError extends Error {
+  override readonly name = 'DeductionRefusedError';
   constructor(
     readonly reason: 'lost' | 'fenced' | 'unstable',
     message: string,
@@ -33,7 +33,13 @@ type Remembered = Omit<PoolRead, 'grants'>;
  * instead of reading it. The commit still checks the version and every user's grant, so a
  * remembered balance that is wrong after all costs a read, never a wrong grant.
  */
-export function lockedDeduction(lock: DistributedLock, ledger: Ledger, rng: Rng, lockTimeoutMs: number, logger: Logger): Deduction {
+export function lockedDeduction(
+  lock: DistributedLock,
+  ledger: Ledger,
+  rng: Rng,
+  lockTimeoutMs: number,
+  logger: Logger,
+): Deduction {
   const remembered = new Map<string, Remembered>();
   const recall = (key: string, token: bigint): PoolRead | undefined => {
     const known = remembered.get(key);
@@ -56,7 +62,11 @@ export function lockedDeduction(lock: DistributedLock, ledger: Ledger, rng: Rng,
       for (let reads = 1; ; reads++) {
         const { results, grants } = allocate(pool, ref.split, grabs, rng);
         if (grants.length === 0) return results;
-        if (!handle.isSafe()) throw new LostLockError('lost', `lock on ${key} lost before commit (${String(handle.lost.reason ?? 'deadline')})`);
+        if (!handle.isSafe())
+          throw new DeductionRefusedError(
+            'lost',
+            `lock on ${key} lost before commit (${String(handle.lost.reason ?? 'deadline')})`,
+          );
         const commit = await ledger.commitGrants(ref, handle.fencingToken, pool.version, grants, Date.now());
         if (commit.status === 'ok') {
           if (remembered.size >= MAX_REMEMBERED_POOLS) remembered.clear();
@@ -69,8 +79,13 @@ export function lockedDeduction(lock: DistributedLock, ledger: Ledger, rng: Rng,
           return results;
         }
         remembered.delete(memoryKey);
-        if (commit.status === 'fenced') throw new LostLockError('fenced', `commit to ${key} fenced out: token ${handle.fencingToken} < ${commit.storedToken}`);
-        if (reads >= MAX_STALE_READS) throw new LostLockError('unstable', `pool ${key} kept changing under the lock`);
+        if (commit.status === 'fenced')
+          throw new DeductionRefusedError(
+            'fenced',
+            `commit to ${key} fenced out: token ${handle.fencingToken} < ${commit.storedToken}`,
+          );
+        if (reads >= MAX_STALE_READS)
+          throw new DeductionRefusedError('unstable', `pool ${key} kept changing under the lock`);
         pool = await read();
       }
     } finally {
@@ -86,7 +101,9 @@ export function atomicDeduction(ledger: Ledger): Deduction {
       grabs.map(async ({ user, jobId }): Promise<GrabResult> => {
         const result = await ledger.grabAtomic(pool, user, jobId, Date.now());
         if (result.outcome === 'sold_out') return result;
-        return result.outcome === 'granted' ? { outcome: 'granted', cents: result.grant.cents } : existingGrantResult(result.grant, jobId);
+        return result.outcome === 'granted'
+          ? { outcome: 'granted', cents: result.grant.cents }
+          : existingGrantResult(result.grant, jobId);
       }),
     );
 }
@@ -94,7 +111,10 @@ export function atomicDeduction(ledger: Ledger): Deduction {
 /** UNSAFE ON PURPOSE: no lock, no fence. Concurrent workers overwrite each other's deductions and overspend. */
 export function unlockedDeduction(ledger: Ledger, rng: Rng): Deduction {
   return async (pool, grabs) => {
-    const read = await ledger.readPool(pool, grabs.map((g) => g.user));
+    const read = await ledger.readPool(
+      pool,
+      grabs.map((g) => g.user),
+    );
     const { results, grants } = allocate(read, pool.split, grabs, rng);
     if (grants.length > 0) await ledger.writeUnfenced(pool, read, grants, Date.now());
     return results;

@@ -40,10 +40,10 @@ export class DependencyGate {
     const wasOpen = this.isOpen;
     this.down = down;
     if (wasOpen && down.length > 0) {
-      this.options.logger.warn({ down }, 'a dependency is unreachable: pausing this worker\'s shards');
+      this.options.logger.warn({ down }, "a dependency is unreachable: pausing this worker's shards");
       this.options.onChange(false, down);
     } else if (!wasOpen && down.length === 0) {
-      this.options.logger.info('every dependency is back: resuming this worker\'s shards');
+      this.options.logger.info("every dependency is back: resuming this worker's shards");
       this.options.onChange(true, []);
     }
   }

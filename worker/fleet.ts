@@ -24,7 +24,10 @@ export function runFleet({ workers, args, envFor, logger }: FleetOptions): Promi
   let stopping = false;
 
   const start = (index: number) => {
-    const child = spawn(process.execPath, [grabEntry, 'work', ...args], { env: envFor(index), stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, [grabEntry, 'work', ...args], {
+      env: envFor(index),
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     children.set(index, child);
     logger.info({ worker: index, pid: child.pid }, 'worker started');
     child.once('exit', (code, signal) => {

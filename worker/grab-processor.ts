@@ -4,7 +4,7 @@ import { UnknownPoolError } from '../shared/ledger/ledger-errors.js';
 import type { OutcomeLog } from '../shared/ledger/outcome-log.js';
 import type { Logger } from '../shared/logging/logger.js';
 import { grabJobSchema, type GrabJob, type GrabResult } from '../shared/queue/grab-job.js';
-import type { CampaignDirectory } from './campaign-directory.js';
+import type { CampaignDirectory, PoolLookup } from './campaign-directory.js';
 import type { PoolBatcher } from './pool-batcher.js';
 import { isTransient } from './transient-errors.js';
 
@@ -36,11 +36,23 @@ const isFinalAttempt = (job: Job): boolean => job.attemptsMade + 1 >= (job.opts.
  * - a grab that fails its last attempt is recorded as failed, with the reason, for `grab redrive`.
  * A grab of a deleted campaign instance is dropped: nothing of it may touch a successor.
  */
-export function createGrabProcessor({ campaigns, batcher, outcomes, logger, postponeMs, onUnsettled }: GrabProcessorDeps) {
+export function createGrabProcessor({
+  campaigns,
+  batcher,
+  outcomes,
+  logger,
+  postponeMs,
+  onUnsettled,
+}: GrabProcessorDeps) {
   const wrongLockReported = new Set<string>();
 
-  const reject = async (job: Job, reason: string, campaign?: Pick<GrabJob, 'campaign' | 'instance'>): Promise<never> => {
-    if (campaign && job.id) await outcomes.recordRejected({ campaignId: campaign.campaign, instance: campaign.instance }, job.id, reason);
+  const reject = async (
+    job: Job,
+    reason: string,
+    campaign?: Pick<GrabJob, 'campaign' | 'instance'>,
+  ): Promise<never> => {
+    if (campaign && job.id)
+      await outcomes.recordRejected({ campaignId: campaign.campaign, instance: campaign.instance }, job.id, reason);
     throw new UnrecoverableError(`rejected: ${reason}`);
   };
 
@@ -69,11 +81,14 @@ export function createGrabProcessor({ campaigns, batcher, outcomes, logger, post
       const data = job.data as { campaign?: unknown; instance?: unknown } | null;
       const campaign = idSchema.safeParse(data?.campaign);
       if (!campaign.success) return reject(job, reason);
-      const instance = typeof data?.instance === 'number' && Number.isSafeInteger(data.instance) ? data.instance : (await campaigns.current(campaign.data))?.instance;
+      const instance =
+        typeof data?.instance === 'number' && Number.isSafeInteger(data.instance)
+          ? data.instance
+          : (await campaigns.current(campaign.data))?.instance;
       return reject(job, reason, instance === undefined ? undefined : { campaign: campaign.data, instance });
     }
     const grab = parsed.data;
-    let lookup;
+    let lookup: PoolLookup;
     try {
       lookup = await campaigns.lookup(grab.campaign, grab.instance, grab.pool);
     } catch (err) {
@@ -100,7 +115,8 @@ export function createGrabProcessor({ campaigns, batcher, outcomes, logger, post
     try {
       return await batcher.submit(lookup.pool, { user: grab.user, jobId: job.id! });
     } catch (err) {
-      if (err instanceof UnknownPoolError) return discard(grab.campaign, `campaign "${grab.campaign}" instance ${grab.instance} was deleted`);
+      if (err instanceof UnknownPoolError)
+        return discard(grab.campaign, `campaign "${grab.campaign}" instance ${grab.instance} was deleted`);
       if (isTransient(err)) return postpone(job, token, err);
       if (isFinalAttempt(job)) await recordFailure(outcomes, lookup.pool, job.id!, err);
       throw err;
@@ -109,7 +125,12 @@ export function createGrabProcessor({ campaigns, batcher, outcomes, logger, post
 }
 
 /** Records a grab as failed for good, with its reason, unless it was settled meanwhile. */
-export async function recordFailure(outcomes: OutcomeLog, pool: Parameters<OutcomeLog['record']>[0], jobId: string, err: unknown): Promise<void> {
+export async function recordFailure(
+  outcomes: OutcomeLog,
+  pool: Parameters<OutcomeLog['record']>[0],
+  jobId: string,
+  err: unknown,
+): Promise<void> {
   const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   await outcomes.record(pool, [{ jobId, outcome: 'failed', reason }]);
 }

@@ -8,7 +8,13 @@ import type { OutcomeLog } from '../shared/ledger/outcome-log.js';
  * campaign's, so each of its commits would be fenced out, or would fence out the others.
  * Campaigns enqueued on other queues are other fleets' business.
  */
-export async function checkLockFamily(ledger: Ledger, outcomes: OutcomeLog, family: string, strategy: string, queue: string): Promise<void> {
+export async function checkLockFamily(
+  ledger: Ledger,
+  outcomes: OutcomeLog,
+  family: string,
+  strategy: string,
+  queue: string,
+): Promise<void> {
   const conflicts: string[] = [];
   for (const id of await ledger.listCampaigns()) {
     const record = await ledger.getCampaign(id);
@@ -20,7 +26,7 @@ export async function checkLockFamily(ledger: Ledger, outcomes: OutcomeLog, fami
     const campaigns = conflicts.length === 1 ? `campaign ${conflicts[0]} is` : `campaigns ${conflicts.join(', ')} are`;
     throw new SettingConflict(
       `refusing to start with --lock ${strategy} on queue "${queue}": ${campaigns} being settled under another lock, whose fencing tokens cannot be compared with this one's. ` +
-        'Run this worker with the campaign\'s --lock, or let the campaign finish first (grab wait).',
+        "Run this worker with the campaign's --lock, or let the campaign finish first (grab wait).",
     );
   }
 }

@@ -1,9 +1,9 @@
 import type { GrabMetrics } from '../shared/metrics/metrics.js';
 import type { PoolGauges } from '../shared/metrics/pool-gauges.js';
-import { LostLockError } from './deductions.js';
+import { DeductionRefusedError } from './deductions.js';
 import type { Deduction } from './grab-request.js';
 
-const isFencedOut = (err: unknown): boolean => err instanceof LostLockError && err.reason === 'fenced';
+const isFencedOut = (err: unknown): boolean => err instanceof DeductionRefusedError && err.reason === 'fenced';
 
 /**
  * Counts what each batch settled, once per batch: its size, its grabs by outcome, the cents
@@ -16,7 +16,7 @@ export function measuredDeduction(deduct: Deduction, metrics: GrabMetrics, pools
   const failed = metrics.grabs.labels('error');
   return async (pool, grabs) => {
     metrics.batchSize.observe(grabs.length);
-    let results;
+    let results: Awaited<ReturnType<Deduction>>;
     try {
       results = await deduct(pool, grabs);
     } catch (err) {

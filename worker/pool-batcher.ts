@@ -54,7 +54,7 @@ export class PoolBatcher {
         if (results.length !== batch.length) {
           throw new Error(`the deduction for pool ${key} returned ${results.length} results for ${batch.length} grabs`);
         }
-        batch.forEach((w, i) => w.resolve(results[i]!));
+        for (const [i, w] of batch.entries()) w.resolve(results[i]!);
       } catch (err) {
         for (const w of batch) w.reject(err);
       }

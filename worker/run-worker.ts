@@ -94,7 +94,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     }),
   });
   if (zookeeper) await zookeeper.session();
-  const batcher = new PoolBatcher(measuredDeduction(recordingDeduction(strategy.deduction, outcomes), grabs, pools), options.maxBatch);
+  const batcher = new PoolBatcher(
+    measuredDeduction(recordingDeduction(strategy.deduction, outcomes), grabs, pools),
+    options.maxBatch,
+  );
   const processor = createGrabProcessor({
     campaigns,
     batcher,
@@ -122,7 +125,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       if (!job || (job.attemptsMade < (job.opts.attempts ?? 1) && !STALLED_OUT.test(err.message))) return;
       grabs.grabs.inc({ outcome: 'failed' });
       logger.warn({ jobId: job.id, err }, 'grab failed for good; grab redrive re-enqueues it');
-      recordFailedForGood(job, err).catch((recordErr: unknown) => logger.error({ err: recordErr, jobId: job.id }, 'recording a failed grab failed; it stays pending'));
+      recordFailedForGood(job, err).catch((recordErr: unknown) =>
+        logger.error({ err: recordErr, jobId: job.id }, 'recording a failed grab failed; it stays pending'),
+      );
     });
   };
   const consumption = await startShardedConsumption({
@@ -154,14 +159,18 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   });
   gate.start();
   pools.start();
-  logger.info({ strategy: options.strategy, concurrency: options.concurrency, maxBatch: options.maxBatch }, 'worker started');
+  logger.info(
+    { strategy: options.strategy, concurrency: options.concurrency, maxBatch: options.maxBatch },
+    'worker started',
+  );
 
   return {
     async stop(graceMs) {
       // A job still running when the grace ends is redelivered by stall detection: its grab is
       // settled under its pool's lock again, and its outcome is replayed from the ledger.
       gate.stop();
-      if (!(await consumption.stop(graceMs))) logger.warn({ graceMs }, 'in-flight grabs did not finish in time; they will be redelivered');
+      if (!(await consumption.stop(graceMs)))
+        logger.warn({ graceMs }, 'in-flight grabs did not finish in time; they will be redelivered');
       await strategy.close();
       await pools.stop();
       await metricsServer?.close();

@@ -22,7 +22,9 @@ export interface ShardConsumerOptions {
  * BullMQ's job lock and stall check, from the settings: together they bound how long the jobs of
  * a worker that died stay taken before they go back to the queue.
  */
-export function jobLockOptions(settings: Pick<Settings, 'jobLockMs' | 'stalledIntervalMs'>): Pick<WorkerOptions, 'lockDuration' | 'stalledInterval'> {
+export function jobLockOptions(
+  settings: Pick<Settings, 'jobLockMs' | 'stalledIntervalMs'>,
+): Pick<WorkerOptions, 'lockDuration' | 'stalledInterval'> {
   return { lockDuration: settings.jobLockMs, stalledInterval: settings.stalledIntervalMs };
 }
 
@@ -60,7 +62,8 @@ export class ShardConsumer {
 
   resume(): void {
     this.paused = false;
-    for (const worker of this.workers.values()) worker.resume().catch((err: unknown) => this.options.logger.warn({ err }, 'resuming a shard worker failed'));
+    for (const worker of this.workers.values())
+      worker.resume().catch((err: unknown) => this.options.logger.warn({ err }, 'resuming a shard worker failed'));
   }
 
   async waitUntilReady(): Promise<void> {
@@ -75,7 +78,10 @@ export class ShardConsumer {
   }
 
   private start(shard: number): Worker {
-    const worker = new Worker(shardQueueName(this.options.queue, shard), this.options.processor, { ...this.options.workerOptions, concurrency: this.options.concurrency });
+    const worker = new Worker(shardQueueName(this.options.queue, shard), this.options.processor, {
+      ...this.options.workerOptions,
+      concurrency: this.options.concurrency,
+    });
     this.options.onWorker(worker);
     if (this.paused) this.pauseWorker(worker);
     return worker;

@@ -23,8 +23,11 @@ export interface ShardedConsumptionOptions extends ShardConsumerOptions {
  */
 export async function startShardedConsumption(options: ShardedConsumptionOptions): Promise<ShardedConsumption> {
   const consumer = new ShardConsumer(options);
-  const membership = options.affinity ? new FleetMembership(options.redis, options.queue, options.logger, options.membership ?? defaultMembership) : undefined;
-  if (membership) await membership.start((members) => consumer.assign(assignShards(members, membership.id, options.shardCount)));
+  const membership = options.affinity
+    ? new FleetMembership(options.redis, options.queue, options.logger, options.membership ?? defaultMembership)
+    : undefined;
+  if (membership)
+    await membership.start((members) => consumer.assign(assignShards(members, membership.id, options.shardCount)));
   else consumer.assign(Array.from({ length: options.shardCount }, (_, i) => i));
   await consumer.waitUntilReady();
   return {

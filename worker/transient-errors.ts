@@ -1,8 +1,9 @@
 import { LockLostError, LockTimeoutError, isConnectionLoss, isSessionLoss } from '../shared/lock/zk-errors.js';
-import { LostLockError } from './deductions.js';
+import { DeductionRefusedError } from './deductions.js';
 
 /** Replies and socket errors that say Redis is unreachable or not serving, not that the grab is wrong. */
-const REDIS_UNAVAILABLE = /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOAUTH|WRONGPASS/;
+const REDIS_UNAVAILABLE =
+  /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOAUTH|WRONGPASS/;
 
 /**
  * Whether a grab failed because the fleet's lock service or ledger could not be reached or the
@@ -10,7 +11,14 @@ const REDIS_UNAVAILABLE = /Connection is closed|Stream isn't writeable|ECONNREFU
  * spending one of its attempts: an outage, however long, must not use up the retry budget.
  */
 export function isTransient(err: unknown): boolean {
-  if (err instanceof LostLockError || err instanceof LockLostError || err instanceof LockTimeoutError || isConnectionLoss(err) || isSessionLoss(err)) return true;
+  if (
+    err instanceof DeductionRefusedError ||
+    err instanceof LockLostError ||
+    err instanceof LockTimeoutError ||
+    isConnectionLoss(err) ||
+    isSessionLoss(err)
+  )
+    return true;
   if (!(err instanceof Error)) return false;
   if (err.name === 'MaxRetriesPerRequestError') return true;
   return REDIS_UNAVAILABLE.test(err.message) || REDIS_UNAVAILABLE.test((err as { code?: string }).code ?? '');

@@ -1,6 +1,15 @@
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import * as units from '@grafana/grafana-foundation-sdk/units';
-import { dashboard, datasourceVariable, labelVariable, selectAllVariable, statPanel, timeseriesPanel, yuan, type Step } from './panels.js';
+import {
+  dashboard,
+  datasourceVariable,
+  labelVariable,
+  selectAllVariable,
+  statPanel,
+  timeseriesPanel,
+  yuan,
+  type Step,
+} from './panels.js';
 
 /**
  * The chosen pools of the chosen campaign. Each worker exports the pools it granted from, so a
@@ -37,7 +46,8 @@ export const campaignPools = (): Dashboard =>
       }),
       timeseriesPanel({
         title: 'Remaining packets',
-        description: 'Packets left in each pool. A sold-out pool reads 0 for a minute after its last packet, then leaves the export.',
+        description:
+          'Packets left in each pool. A sold-out pool reads 0 for a minute after its last packet, then leaves the export.',
         unit: units.Short,
         size: [12, 8],
         queries: [[remainingPackets, '{{pool}}']],
@@ -67,7 +77,8 @@ export const campaignPools = (): Dashboard =>
       }),
       timeseriesPanel({
         title: 'Lock contenders by pool',
-        description: "Contenders queued on each pool's lock, the holder included, at its last acquisition. Above 1, the pool's grabs wait in line.",
+        description:
+          "Contenders queued on each pool's lock, the holder included, at its last acquisition. Above 1, the pool's grabs wait in line.",
         unit: units.Short,
         size: [24, 8],
         queries: [[`max by (pool) (grab_lock_contenders{${pools}})`, '{{pool}}']],

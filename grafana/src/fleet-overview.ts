@@ -1,6 +1,14 @@
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import * as units from '@grafana/grafana-foundation-sdk/units';
-import { dashboard, datasourceVariable, selectAllVariable, statPanel, timeseriesPanel, yuan, type PanelSpec } from './panels.js';
+import {
+  dashboard,
+  datasourceVariable,
+  selectAllVariable,
+  statPanel,
+  timeseriesPanel,
+  yuan,
+  type PanelSpec,
+} from './panels.js';
 
 /** The processes the job and instance variables select; "All" selects every one. */
 const selected = 'job=~"$job", instance=~"$instance"';
@@ -11,7 +19,10 @@ const producers = `job="grab-producer", ${selected}`;
 const rate = (series: string) => `rate(${series}{${selected}}[$__rate_interval])`;
 const increase = (series: string) => `increase(${series}{${selected}}[$__rate_interval])`;
 const lockQuantiles = (histogram: string, quantiles: number[]): PanelSpec['queries'] =>
-  quantiles.map((q) => [`histogram_quantile(${q}, sum by (le, strategy) (${rate(`${histogram}_bucket`)}))`, `p${Math.round(q * 100)} {{strategy}}`]);
+  quantiles.map((q) => [
+    `histogram_quantile(${q}, sum by (le, strategy) (${rate(`${histogram}_bucket`)}))`,
+    `p${Math.round(q * 100)} {{strategy}}`,
+  ]);
 
 export const fleetOverview = (): Dashboard =>
   dashboard({
@@ -34,14 +45,16 @@ export const fleetOverview = (): Dashboard =>
       }),
       timeseriesPanel({
         title: 'Granted per second',
-        description: 'Money paid out per second over the fleet. A redelivered grab that replays its own grant counts again.',
+        description:
+          'Money paid out per second over the fleet. A redelivered grab that replays its own grant counts again.',
         unit: yuan,
         size: [6, 8],
         queries: [[`sum(${rate('grab_granted_cents_total')}) / 100`, 'granted']],
       }),
       statPanel({
         title: 'Workers up',
-        description: 'Scrape targets that answer: the worker processes, and a producer while grab produce runs with --metrics-port.',
+        description:
+          'Scrape targets that answer: the worker processes, and a producer while grab produce runs with --metrics-port.',
         unit: units.NoUnit,
         size: [6, 8],
         queries: [
@@ -74,7 +87,8 @@ export const fleetOverview = (): Dashboard =>
       }),
       timeseriesPanel({
         title: 'Lock hold p50 / p99',
-        description: "How long a batch held its pool's lock, from acquisition to release. Every waiter on the pool waits out the hold.",
+        description:
+          "How long a batch held its pool's lock, from acquisition to release. Every waiter on the pool waits out the hold.",
         unit: units.Seconds,
         size: [8, 8],
         queries: lockQuantiles('grab_lock_hold_seconds', [0.5, 0.99]),
@@ -86,10 +100,16 @@ export const fleetOverview = (): Dashboard =>
       }),
       timeseriesPanel({
         title: 'Herd size (wakeups per release)',
-        description: 'Waiters a ZooKeeper lock release wakes. The zk lock wakes only the next in line (1); zk-herd wakes every waiter.',
+        description:
+          'Waiters a ZooKeeper lock release wakes. The zk lock wakes only the next in line (1); zk-herd wakes every waiter.',
         unit: units.NoUnit,
         size: [8, 8],
-        queries: [[`sum by (strategy) (${rate('grab_lock_wakeups_total')}) / sum by (strategy) (${rate('grab_lock_releases_total')})`, '{{strategy}}']],
+        queries: [
+          [
+            `sum by (strategy) (${rate('grab_lock_wakeups_total')}) / sum by (strategy) (${rate('grab_lock_releases_total')})`,
+            '{{strategy}}',
+          ],
+        ],
         steps: [
           ['green', null],
           ['yellow', 1.5],
@@ -136,14 +156,18 @@ export const fleetOverview = (): Dashboard =>
       }),
       timeseriesPanel({
         title: 'Mean batch size',
-        description: "Grabs settled per lock acquisition: what one hand-off of a pool's lock carries, at most --max-batch.",
+        description:
+          "Grabs settled per lock acquisition: what one hand-off of a pool's lock carries, at most --max-batch.",
         unit: units.Short,
         size: [8, 8],
-        queries: [[`sum(${rate('grab_batch_size_sum')}) / sum(${rate('grab_batch_size_count')})`, 'grabs per lock acquisition']],
+        queries: [
+          [`sum(${rate('grab_batch_size_sum')}) / sum(${rate('grab_batch_size_count')})`, 'grabs per lock acquisition'],
+        ],
       }),
       timeseriesPanel({
         title: 'Event-loop lag p99 per worker',
-        description: "The 99th percentile of each worker's Node.js event-loop delay. A lagging loop answers ZooKeeper and hands locks over late.",
+        description:
+          "The 99th percentile of each worker's Node.js event-loop delay. A lagging loop answers ZooKeeper and hands locks over late.",
         unit: units.Seconds,
         size: [8, 8],
         queries: [[`nodejs_eventloop_lag_p99_seconds{${workers}}`, '{{instance}}']],
@@ -188,7 +212,8 @@ export const fleetOverview = (): Dashboard =>
       }),
       timeseriesPanel({
         title: 'Queue shards per worker',
-        description: 'How the live workers split the queue shards; a worker at 0 has none (more workers than GRAB_QUEUE_SHARDS).',
+        description:
+          'How the live workers split the queue shards; a worker at 0 has none (more workers than GRAB_QUEUE_SHARDS).',
         unit: units.Short,
         size: [24, 8],
         queries: [[`grab_queue_shards_consumed{${workers}}`, '{{instance}}']],

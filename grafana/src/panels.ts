@@ -25,7 +25,8 @@ export const yuan = 'currency:¥';
 const prometheus = { type: 'prometheus', uid: '${datasource}' };
 
 /** Picks among Grafana's Prometheus data sources; by default Grafana's default one, which provisioning sets up. */
-export const datasourceVariable = () => new DatasourceVariableBuilder('datasource').label('Data source').type('prometheus');
+export const datasourceVariable = () =>
+  new DatasourceVariableBuilder('datasource').label('Data source').type('prometheus');
 
 /** A variable whose values are a label's values on the series `selector` selects. */
 export const labelVariable = (name: string, label: string, selector: string) =>
@@ -59,12 +60,30 @@ export interface PanelSpec {
 }
 
 const targets = (queries: PanelSpec['queries']) =>
-  queries.map(([expr, legend], i) => new DataqueryBuilder().datasource(prometheus).refId(String.fromCharCode(65 + i)).expr(expr).legendFormat(legend).range());
+  queries.map(([expr, legend], i) =>
+    new DataqueryBuilder()
+      .datasource(prometheus)
+      .refId(String.fromCharCode(65 + i))
+      .expr(expr)
+      .legendFormat(legend)
+      .range(),
+  );
 
 const thresholds = (steps: Step[]) =>
-  new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps(steps.map(([color, value]): Threshold => ({ color, value })));
+  new ThresholdsConfigBuilder()
+    .mode(ThresholdsMode.Absolute)
+    .steps(steps.map(([color, value]): Threshold => ({ color, value })));
 
-export function timeseriesPanel({ title, description, unit, size: [width, height], queries, steps = [['green', null]], min = 0, decimals }: PanelSpec) {
+export function timeseriesPanel({
+  title,
+  description,
+  unit,
+  size: [width, height],
+  queries,
+  steps = [['green', null]],
+  min = 0,
+  decimals,
+}: PanelSpec) {
   const panel = new timeseries.PanelBuilder()
     .title(title)
     .description(description)
@@ -75,14 +94,25 @@ export function timeseriesPanel({ title, description, unit, size: [width, height
     .colorScheme(new FieldColorBuilder().mode(FieldColorModeId.PaletteClassic))
     .thresholds(thresholds(steps))
     // Threshold lines only where there is a threshold above the base colour.
-    .thresholdsStyle(new common.GraphThresholdsStyleConfigBuilder().mode(steps.length > 1 ? common.GraphThresholdsStyleMode.Line : common.GraphThresholdsStyleMode.Off))
+    .thresholdsStyle(
+      new common.GraphThresholdsStyleConfigBuilder().mode(
+        steps.length > 1 ? common.GraphThresholdsStyleMode.Line : common.GraphThresholdsStyleMode.Off,
+      ),
+    )
     .drawStyle(common.GraphDrawStyle.Line)
     .lineWidth(1)
     .fillOpacity(10)
     .showPoints(common.VisibilityMode.Never)
     .spanNulls(false)
-    .legend(new common.VizLegendOptionsBuilder().displayMode(common.LegendDisplayMode.List).placement(common.LegendPlacement.Bottom).showLegend(true))
-    .tooltip(new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(common.SortOrder.Descending))
+    .legend(
+      new common.VizLegendOptionsBuilder()
+        .displayMode(common.LegendDisplayMode.List)
+        .placement(common.LegendPlacement.Bottom)
+        .showLegend(true),
+    )
+    .tooltip(
+      new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(common.SortOrder.Descending),
+    )
     .targets(targets(queries));
   if (min !== null) panel.min(min);
   if (decimals !== undefined) panel.decimals(decimals);
@@ -90,7 +120,14 @@ export function timeseriesPanel({ title, description, unit, size: [width, height
 }
 
 /** The last value of each query as a big number, coloured by the steps. */
-export function statPanel({ title, description, unit, size: [width, height], queries, steps = [['green', null]] }: Omit<PanelSpec, 'min' | 'decimals'>) {
+export function statPanel({
+  title,
+  description,
+  unit,
+  size: [width, height],
+  queries,
+  steps = [['green', null]],
+}: Omit<PanelSpec, 'min' | 'decimals'>) {
   return new stat.PanelBuilder()
     .title(title)
     .description(description)
@@ -131,6 +168,6 @@ export function dashboard({ uid, title, description, variables, panels }: Dashbo
     .timezone('browser')
     .version(1)
     .variables(variables);
-  panels.forEach((panel, i) => builder.withPanel(panel.id(i + 1)));
+  for (const [i, panel] of panels.entries()) builder.withPanel(panel.id(i + 1));
   return builder.build();
 }

@@ -25,9 +25,15 @@ export function parseAmountToCents(amount: string | number): number {
 
 function numberAsText(amount: number): string {
   const text = String(amount);
-  const significantDigits = text.replace(/^-/, '').replace('.', '').replace(/^0+/, '').replace(/[eE].*$/, '').length;
+  const significantDigits = text
+    .replace(/^-/, '')
+    .replace('.', '')
+    .replace(/^0+/, '')
+    .replace(/[eE].*$/, '').length;
   if (Number.isFinite(amount) && significantDigits > EXACT_NUMBER_DIGITS) {
-    throw new UsageError(`amount ${text} has more than ${EXACT_NUMBER_DIGITS} significant digits, more than a JSON or YAML number keeps exactly; write it as a quoted string`);
+    throw new UsageError(
+      `amount ${text} has more than ${EXACT_NUMBER_DIGITS} significant digits, more than a JSON or YAML number keeps exactly; write it as a quoted string`,
+    );
   }
   return text;
 }
@@ -36,7 +42,8 @@ function whyNotPlain(text: string): string {
   if (text === '') return 'amount is empty; give an amount in currency units, e.g. 88.88';
   const negative = NEGATIVE.exec(text);
   if (negative) return `amount "${text}" is negative; give a positive amount, e.g. ${negative[1]}`;
-  if (EXPONENT.test(text)) return `amount "${text}" uses exponent notation; write the digits out, e.g. 1000 rather than 1e3`;
+  if (EXPONENT.test(text))
+    return `amount "${text}" uses exponent notation; write the digits out, e.g. 1000 rather than 1e3`;
   const decimals = TOO_MANY_DECIMALS.exec(text);
   if (decimals) {
     const truncated = `${decimals[1]}.${decimals[2]!.slice(0, 2)}`;

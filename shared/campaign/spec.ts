@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { wholeNumber } from '../config/whole-number.js';
 import { UsageError } from '../config/errors.js';
 import { parseAmountToCents } from './money.js';
 
@@ -29,10 +30,6 @@ export interface CampaignSpec {
 const ID_RULE = 'must be 1 to 64 letters, digits, "_" or "-", not all digits, e.g. "new-year-2025"';
 export const idSchema = z.string({ error: ID_RULE }).regex(/^(?!\d+$)[A-Za-z0-9_-]{1,64}$/, ID_RULE);
 
-const wholeNumber = (min: number, max: number, unit = '') => {
-  const rule = `must be a whole number${unit} from ${min} to ${max}`;
-  return z.number({ error: rule }).int(rule).min(min, rule).max(max, rule);
-};
 const packetsSchema = wholeNumber(1, MAX_PACKETS_PER_POOL);
 const amountCentsSchema = wholeNumber(1, Number.MAX_SAFE_INTEGER, ' of cents');
 const splitSchema = z.enum(splitNames, { error: `must be ${splitNames.join(' or ')}` }).default('random');
@@ -44,14 +41,21 @@ interface AmountNames {
 }
 
 /** The cents of exactly one of `amount` (currency units) or `amountCents`, or an issue saying what to give instead. */
-function resolveCents(input: { amount?: string | number | undefined; amountCents?: number | undefined }, names: AmountNames, ctx: z.RefinementCtx): number | undefined {
+function resolveCents(
+  input: { amount?: string | number | undefined; amountCents?: number | undefined },
+  names: AmountNames,
+  ctx: z.RefinementCtx,
+): number | undefined {
   if (input.amount !== undefined && input.amountCents !== undefined) {
     ctx.addIssue({ code: 'custom', message: `give either ${names.amount} or ${names.amountCents}, not both` });
     return undefined;
   }
   if (input.amountCents !== undefined) return input.amountCents;
   if (input.amount === undefined) {
-    ctx.addIssue({ code: 'custom', message: `give ${names.amount} in currency units (e.g. 88.88) or ${names.amountCents} (e.g. 8888)` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `give ${names.amount} in currency units (e.g. 88.88) or ${names.amountCents} (e.g. 8888)`,
+    });
     return undefined;
   }
   try {
@@ -74,12 +78,15 @@ function checkFillable(what: string, cents: number, packets: number, ctx: z.Refi
 }
 
 const strictObjectError = (shape: string) => (issue: z.core.$ZodRawIssue) => {
-  if (issue.code === 'unrecognized_keys') return `unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}; ${shape}`;
+  if (issue.code === 'unrecognized_keys')
+    return `unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}; ${shape}`;
   if (issue.code === 'invalid_type') return `must be an object: ${shape}`;
   return undefined;
 };
 
-const amountInput = z.union([z.string(), z.number()], { error: 'must be a decimal number in currency units, e.g. "88.88"' });
+const amountInput = z.union([z.string(), z.number()], {
+  error: 'must be a decimal number in currency units, e.g. "88.88"',
+});
 
 const poolSchema = z
   .strictObject(
@@ -106,7 +113,12 @@ const campaignSchema = z.strictObject(
         pools.forEach((pool, index) => {
           const first = firstIndex.get(pool.id);
           if (first === undefined) firstIndex.set(pool.id, index);
-          else ctx.addIssue({ code: 'custom', path: [index, 'id'], message: `duplicate pool id "${pool.id}" (also pools[${first}]); give every pool its own id` });
+          else
+            ctx.addIssue({
+              code: 'custom',
+              path: [index, 'id'],
+              message: `duplicate pool id "${pool.id}" (also pools[${first}]); give every pool its own id`,
+            });
         });
       }),
   },
@@ -123,7 +135,8 @@ export function parseCampaignSpec(input: unknown, source = 'spec'): CampaignSpec
 /** Reads and validates a .json, .yaml or .yml spec file. */
 export async function parseSpecFile(path: string): Promise<CampaignSpec> {
   const format = extname(path).toLowerCase();
-  if (!['.json', '.yaml', '.yml'].includes(format)) throw new UsageError(`spec file ${path} must end in .json, .yaml or .yml`);
+  if (!['.json', '.yaml', '.yml'].includes(format))
+    throw new UsageError(`spec file ${path} must end in .json, .yaml or .yml`);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -134,13 +147,16 @@ export async function parseSpecFile(path: string): Promise<CampaignSpec> {
   try {
     input = format === '.json' ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new UsageError(`spec file ${path} is not valid ${format === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+    throw new UsageError(
+      `spec file ${path} is not valid ${format === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message}`,
+    );
   }
   return parseCampaignSpec(input, path);
 }
 
 /** A positive whole number given as a flag's string is read as that number; anything else fails the number rule. */
-const fromFlag = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v), schema);
+const fromFlag = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v), schema);
 
 /** The rules of `grab campaign create`'s flags that stand alone: each flag's text, read as a spec file's field is. */
 export const campaignFlagRules = {
@@ -162,7 +178,11 @@ const flagsSchema = z
     const amountCents = resolveCents(flags, { amount: '--amount', amountCents: '--amount-cents' }, ctx);
     if (amountCents === undefined) return z.NEVER;
     checkFillable('each pool', amountCents, flags.packets, ctx);
-    const pools = Array.from({ length: flags.pools }, (_, i) => ({ id: `p${i + 1}`, amountCents, packets: flags.packets }));
+    const pools = Array.from({ length: flags.pools }, (_, i) => ({
+      id: `p${i + 1}`,
+      amountCents,
+      packets: flags.packets,
+    }));
     return { id: flags.id, split: flags.split, pools };
   });
 

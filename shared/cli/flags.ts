@@ -6,7 +6,8 @@ const parseWith =
   <T>(schema: z.ZodType<T>) =>
   (raw: string): T => {
     const parsed = schema.safeParse(raw);
-    if (!parsed.success) throw new InvalidArgumentError([...new Set(parsed.error.issues.map((i) => i.message))].join('; '));
+    if (!parsed.success)
+      throw new InvalidArgumentError([...new Set(parsed.error.issues.map((i) => i.message))].join('; '));
     return parsed.data;
   };
 
@@ -24,8 +25,11 @@ export const repeatable = <const Usage extends string, T>(usage: Usage, describe
 };
 
 /** A flag that takes one of a few words; help lists them and anything else is refused. */
-export const oneOf = <const Usage extends string, const Values extends readonly string[]>(usage: Usage, describe: string, values: Values) =>
-  new Option(usage, describe).choices(values);
+export const oneOf = <const Usage extends string, const Values extends readonly string[]>(
+  usage: Usage,
+  describe: string,
+  values: Values,
+) => new Option(usage, describe).choices(values);
 
 /** A flag that takes any text (a path, or what a later check reads as a whole). */
 export const text = <const Usage extends string>(usage: Usage, describe: string) => new Option(usage, describe);

@@ -36,12 +36,19 @@ export async function withServices<T>(settings: Settings, run: (services: Comman
 /** The campaign, or a failure telling the operator where to look. */
 export async function requireCampaign(ledger: Ledger, campaignId: string): Promise<CampaignRecord> {
   const record = await ledger.getCampaign(campaignId);
-  if (!record) throw new CommandFailure(`no campaign "${campaignId}"; see grab campaign list, or create it with grab campaign create`);
+  if (!record)
+    throw new CommandFailure(
+      `no campaign "${campaignId}"; see grab campaign list, or create it with grab campaign create`,
+    );
   return record;
 }
 
 /** The set-up of every command that acts on one campaign: the services, then the campaign (or a failure), then its pools. */
-export function withCampaign<T>(settings: Settings, campaignId: string, run: (services: CampaignServices) => Promise<T>): Promise<T> {
+export function withCampaign<T>(
+  settings: Settings,
+  campaignId: string,
+  run: (services: CampaignServices) => Promise<T>,
+): Promise<T> {
   return withServices(settings, async (services) => {
     const record = await requireCampaign(services.ledger, campaignId);
     return run({ ...services, record, pools: poolAddresses(record) });

@@ -1,5 +1,11 @@
 import { Option, type CommandUnknownOpts } from '@commander-js/extra-typings';
-import { parseSettings, settingDefinitions, type SettingName, type Settings, type SettingSource } from '../config/settings.js';
+import {
+  parseSettings,
+  settingDefinitions,
+  type SettingName,
+  type Settings,
+  type SettingSource,
+} from '../config/settings.js';
 
 export const SETTINGS_HELP_GROUP = 'Settings (each also read from its environment variable):';
 
@@ -32,6 +38,9 @@ const sources: Record<string, SettingSource> = { cli: 'flag', env: 'env' };
 export function settingsOf(command: CommandUnknownOpts): Settings {
   return parseSettings((name) => {
     const key = settingOption(name).attributeName();
-    return { value: String(command.getOptionValue(key)), source: sources[command.getOptionValueSource(key) ?? ''] ?? 'default' };
+    return {
+      value: String(command.getOptionValue(key)),
+      source: sources[command.getOptionValueSource(key) ?? ''] ?? 'default',
+    };
   });
 }

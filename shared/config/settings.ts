@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { UsageError } from './errors.js';
-import { wholeNumber } from './whole-number.js';
+import { coercedWholeNumber } from './whole-number.js';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
 
 /**
  * Every setting the fleet reads. Each comes from its environment variable and can be
@@ -14,9 +13,12 @@ export const settingDefinitions = {
     env: 'REDIS_URL',
     flag: 'redis-url',
     default: 'redis://127.0.0.1:6379',
-    describe: 'Redis holding the queue and the ledger (redis:// or rediss:// for TLS; user and password may be in the URL)',
+    describe:
+      'Redis holding the queue and the ledger (redis:// or rediss:// for TLS; user and password may be in the URL)',
     secret: true,
-    schema: z.string().regex(/^rediss?:\/\/[^\s]+$/, 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379'),
+    schema: z
+      .string()
+      .regex(/^rediss?:\/\/[^\s]+$/, 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379'),
   },
   zkConnect: {
     env: 'ZK_CONNECT',
@@ -25,13 +27,17 @@ export const settingDefinitions = {
     describe: 'ZooKeeper connect string: comma-separated host:port list, optional /chroot',
     schema: z
       .string()
-      .regex(/^[A-Za-z0-9.\-\[\]:]+:\d+(,[A-Za-z0-9.\-\[\]:]+:\d+)*(\/[A-Za-z0-9_\-/]*)?$/, 'must be host:port[,host:port...][/chroot], e.g. 127.0.0.1:2181'),
+      .regex(
+        /^[A-Za-z0-9.\-[\]:]+:\d+(,[A-Za-z0-9.\-[\]:]+:\d+)*(\/[A-Za-z0-9_\-/]*)?$/,
+        'must be host:port[,host:port...][/chroot], e.g. 127.0.0.1:2181',
+      ),
   },
   zkAuth: {
     env: 'ZK_AUTH',
     flag: 'zk-auth',
     default: '',
-    describe: 'ZooKeeper digest credentials user:password; when set, lock nodes get an ACL only these credentials can change (never logged; prefer the variable to the flag)',
+    describe:
+      'ZooKeeper digest credentials user:password; when set, lock nodes get an ACL only these credentials can change (never logged; prefer the variable to the flag)',
     secret: true,
     schema: z
       .string()
@@ -43,7 +49,7 @@ export const settingDefinitions = {
     flag: 'zk-session-timeout-ms',
     default: '10000',
     describe: 'ZooKeeper session timeout asked for, in milliseconds (the server may narrow it)',
-    schema: wholeNumber(1000, 120000),
+    schema: coercedWholeNumber(1000, 120000),
   },
   queue: {
     env: 'GRAB_QUEUE',
@@ -56,22 +62,25 @@ export const settingDefinitions = {
     env: 'GRAB_QUEUE_SHARDS',
     flag: 'queue-shards',
     default: '16',
-    describe: 'how many BullMQ queues the grabs are split over, by pool; each is consumed by one worker process at a time, so a pool\'s lock stays with one process (every producer and worker of a queue must agree)',
-    schema: wholeNumber(1, 1024),
+    describe:
+      "how many BullMQ queues the grabs are split over, by pool; each is consumed by one worker process at a time, so a pool's lock stays with one process (every producer and worker of a queue must agree)",
+    schema: coercedWholeNumber(1, 1024),
   },
   jobLockMs: {
     env: 'GRAB_JOB_LOCK_MS',
     flag: 'job-lock-ms',
     default: '8000',
-    describe: 'how long a worker\'s lock on a job it took lasts unless renewed (BullMQ lockDuration; renewed while the job runs); a killed worker\'s jobs go back to the queue once it lapses',
-    schema: wholeNumber(1000, 600000),
+    describe:
+      "how long a worker's lock on a job it took lasts unless renewed (BullMQ lockDuration; renewed while the job runs); a killed worker's jobs go back to the queue once it lapses",
+    schema: coercedWholeNumber(1000, 600000),
   },
   stalledIntervalMs: {
     env: 'GRAB_STALLED_INTERVAL_MS',
     flag: 'stalled-interval-ms',
     default: '2000',
-    describe: 'how often each queue shard is checked for jobs whose lock lapsed, which go back to the queue (BullMQ stalledInterval; one check per shard per interval, fleet-wide)',
-    schema: wholeNumber(500, 600000),
+    describe:
+      'how often each queue shard is checked for jobs whose lock lapsed, which go back to the queue (BullMQ stalledInterval; one check per shard per interval, fleet-wide)',
+    schema: coercedWholeNumber(500, 600000),
   },
   logLevel: {
     env: 'LOG_LEVEL',
@@ -84,10 +93,14 @@ export const settingDefinitions = {
     env: 'METRICS_PORT',
     flag: 'metrics-port',
     default: 'off',
-    describe: 'port of /metrics, /healthz and /readyz for grab work and grab produce (grab fleet: worker i gets port + i; 0: any free port)',
+    describe:
+      'port of /metrics, /healthz and /readyz for grab work and grab produce (grab fleet: worker i gets port + i; 0: any free port)',
     schema: z
       .string()
-      .refine((v) => v === 'off' || (/^\d{1,5}$/.test(v) && Number(v) <= 65535), 'must be off or a port number from 0 to 65535')
+      .refine(
+        (v) => v === 'off' || (/^\d{1,5}$/.test(v) && Number(v) <= 65535),
+        'must be off or a port number from 0 to 65535',
+      )
       .transform((v) => (v === 'off' ? undefined : Number(v))),
   },
   metricsHost: {
@@ -95,7 +108,7 @@ export const settingDefinitions = {
     flag: 'metrics-host',
     default: '127.0.0.1',
     describe: 'address the metrics port binds to (0.0.0.0 in a container)',
-    schema: z.string().regex(/^[A-Za-z0-9.:\-]+$/, 'must be a host name or IP address, e.g. 127.0.0.1 or 0.0.0.0'),
+    schema: z.string().regex(/^[A-Za-z0-9.:-]+$/, 'must be a host name or IP address, e.g. 127.0.0.1 or 0.0.0.0'),
   },
 } as const;
 

@@ -44,15 +44,19 @@ export const instanceSeqKey = 'grab:instance-seq';
 export const campaignKey = (campaignId: string): string => `grab:campaign:{${campaignId}}`;
 
 /** Hash: job id -> reason, for grabs that named no pool of the instance. Same slot as the campaign hash. */
-export const rejectedKey = ({ campaignId, instance }: CampaignAddress): string => `grab:rejected:{${campaignId}}:${instance}`;
+export const rejectedKey = ({ campaignId, instance }: CampaignAddress): string =>
+  `grab:rejected:{${campaignId}}:${instance}`;
 
 /** Set: the queues the instance's grabs were enqueued on. Same slot as the campaign hash. */
-export const queuesKey = ({ campaignId, instance }: CampaignAddress): string => `grab:queues:{${campaignId}}:${instance}`;
+export const queuesKey = ({ campaignId, instance }: CampaignAddress): string =>
+  `grab:queues:{${campaignId}}:${instance}`;
 
-const stripeTag = ({ campaignId, instance }: CampaignAddress, stripe: number): string => `{${campaignId}@${instance}/${stripe}}`;
+const stripeTag = ({ campaignId, instance }: CampaignAddress, stripe: number): string =>
+  `{${campaignId}@${instance}/${stripe}}`;
 
 /** Hash: outcome code -> how many grabs of the stripe's pools have it (see outcome-log.ts). */
-export const progressKey = (campaign: CampaignAddress, stripe: number): string => `grab:progress:${stripeTag(campaign, stripe)}`;
+export const progressKey = (campaign: CampaignAddress, stripe: number): string =>
+  `grab:progress:${stripeTag(campaign, stripe)}`;
 
 /** Hash: total_cents, packets, remaining_cents, remaining_packets, version, token, split, and per-outcome counts. */
 export const poolKey = (p: PoolAddress): string => `grab:pool:${stripeTag(p, p.stripe)}:${p.poolId}`;

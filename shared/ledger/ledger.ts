@@ -25,7 +25,14 @@ import { cryptoSeededRng, type Rng } from './prng.js';
 
 export { UnknownPoolError };
 
-const scriptNames = ['createCampaign', 'deleteCampaign', 'readPool', 'commitGrants', 'grabAtomic', 'claimLockFamily'] as const;
+const scriptNames = [
+  'createCampaign',
+  'deleteCampaign',
+  'readPool',
+  'commitGrants',
+  'grabAtomic',
+  'claimLockFamily',
+] as const;
 
 /** One creation of a campaign, as the ledger holds it. */
 export interface CampaignRecord extends CampaignAddress {
@@ -37,9 +44,13 @@ export interface CampaignRecord extends CampaignAddress {
 }
 
 /** Where each pool of a campaign instance lives. */
-export const poolAddresses = (record: CampaignRecord): PoolAddress[] => record.spec.pools.map((p) => poolAddress(record, p.id));
+export const poolAddresses = (record: CampaignRecord): PoolAddress[] =>
+  record.spec.pools.map((p) => poolAddress(record, p.id));
 
-export const poolAddress = (record: Pick<CampaignRecord, 'campaignId' | 'instance' | 'stripes'>, poolId: string): PoolAddress => ({
+export const poolAddress = (
+  record: Pick<CampaignRecord, 'campaignId' | 'instance' | 'stripes'>,
+  poolId: string,
+): PoolAddress => ({
   campaignId: record.campaignId,
   instance: record.instance,
   poolId,
@@ -86,7 +97,7 @@ export type CommitResult =
   /** `user` already holds `grant`, which the grants were computed without: read again and recompute. */
   | { status: 'held'; user: string; grant: Grant };
 
-export type GrabResult = { outcome: 'granted' | 'duplicate'; grant: Grant } | { outcome: 'sold_out' };
+export type AtomicGrabResult = { outcome: 'granted' | 'duplicate'; grant: Grant } | { outcome: 'sold_out' };
 
 export type ScannedGrant = Grant & { user: string };
 
@@ -119,13 +130,28 @@ export class Ledger {
     const stripes = stripeCount(spec.pools.length);
     const address = { campaignId: spec.id, instance, stripes };
     const keys = [campaignsKey, campaignKey(spec.id), ...spec.pools.map((p) => poolKey(poolAddress(address, p.id)))];
-    const args = [spec.id, JSON.stringify(spec), spec.split, nowMs, instance, stripes, ...spec.pools.flatMap((p) => [p.amountCents, p.packets])];
+    const args = [
+      spec.id,
+      JSON.stringify(spec),
+      spec.split,
+      nowMs,
+      instance,
+      stripes,
+      ...spec.pools.flatMap((p) => [p.amountCents, p.packets]),
+    ];
     const [status, key] = (await this.scripts.createCampaign(keys, args)) as [string, string?];
     return status === 'created' ? { status } : { status: 'exists', key: key! };
   }
 
   async getCampaign(campaignId: string): Promise<CampaignRecord | undefined> {
-    const [spec, createdAtMs, instance, stripes, lock] = await this.redis.hmget(campaignKey(campaignId), 'spec', 'created_at_ms', 'instance', 'stripes', 'lock');
+    const [spec, createdAtMs, instance, stripes, lock] = await this.redis.hmget(
+      campaignKey(campaignId),
+      'spec',
+      'created_at_ms',
+      'instance',
+      'stripes',
+      'lock',
+    );
     if (!spec) return undefined;
     return {
       campaignId,
@@ -157,7 +183,10 @@ export class Ledger {
    * and returns the one recorded; undefined if the instance is gone.
    */
   async claimLockFamily(campaign: CampaignAddress, family: string): Promise<string | undefined> {
-    const recorded = (await this.scripts.claimLockFamily([campaignKey(campaign.campaignId)], [campaign.instance, family])) as string | null;
+    const recorded = (await this.scripts.claimLockFamily(
+      [campaignKey(campaign.campaignId)],
+      [campaign.instance, family],
+    )) as string | null;
     return recorded ?? undefined;
   }
 
@@ -194,7 +223,13 @@ export class Ledger {
     records.forEach((record, i) => {
       if (record !== null) grants.set(users[i]!, parseGrant(record));
     });
-    return { remainingCents: Number(remainingCents), remainingPackets: Number(remainingPackets), version: Number(version), token: parseToken(token!), grants };
+    return {
+      remainingCents: Number(remainingCents),
+      remainingPackets: Number(remainingPackets),
+      version: Number(version),
+      token: parseToken(token!),
+      grants,
+    };
   }
 
   /**
@@ -203,9 +238,24 @@ export class Ledger {
    * since the read, as 'held' if a user already holds a grant. Throws (changing nothing) if the
    * batch is invalid: a grant under 1 cent, an overspend, a user named twice.
    */
-  async commitGrants(pool: PoolAddress, token: bigint, expectedVersion: number, grants: readonly GrantRequest[], nowMs: number): Promise<CommitResult> {
-    const args = [formatToken(token), String(expectedVersion), nowMs, ...grants.flatMap((g) => [g.user, String(g.cents), g.jobId])];
-    const [status, detail, record] = (await this.scripts.commitGrants([poolKey(pool), grantsKey(pool)], args)) as [string, string | number, string?];
+  async commitGrants(
+    pool: PoolAddress,
+    token: bigint,
+    expectedVersion: number,
+    grants: readonly GrantRequest[],
+    nowMs: number,
+  ): Promise<CommitResult> {
+    const args = [
+      formatToken(token),
+      String(expectedVersion),
+      nowMs,
+      ...grants.flatMap((g) => [g.user, String(g.cents), g.jobId]),
+    ];
+    const [status, detail, record] = (await this.scripts.commitGrants([poolKey(pool), grantsKey(pool)], args)) as [
+      string,
+      string | number,
+      string?,
+    ];
     switch (status) {
       case 'ok':
         return { status, version: Number(detail) };
@@ -221,9 +271,12 @@ export class Ledger {
   }
 
   /** The lock-free grab: checks, computes the packet and deducts it atomically inside Redis. */
-  async grabAtomic(pool: PoolAddress, user: string, jobId: string, nowMs: number): Promise<GrabResult> {
+  async grabAtomic(pool: PoolAddress, user: string, jobId: string, nowMs: number): Promise<AtomicGrabResult> {
     const keys = [poolKey(pool), grantsKey(pool)];
-    const [outcome, record] = (await this.scripts.grabAtomic(keys, [user, jobId, nowMs, this.rng()])) as [string, string?];
+    const [outcome, record] = (await this.scripts.grabAtomic(keys, [user, jobId, nowMs, this.rng()])) as [
+      string,
+      string?,
+    ];
     switch (outcome) {
       case 'granted':
       case 'duplicate':
@@ -241,10 +294,16 @@ export class Ledger {
    * no transaction. Two workers that read the same balance both write "balance minus my grants",
    * so one's deduction is lost while both grants stay: the pool pays out more than it holds.
    */
-  async writeUnfenced(pool: PoolAddress, basis: Pick<PoolRead, 'remainingCents' | 'remainingPackets' | 'version'>, grants: readonly GrantRequest[], nowMs: number): Promise<void> {
+  async writeUnfenced(
+    pool: PoolAddress,
+    basis: Pick<PoolRead, 'remainingCents' | 'remainingPackets' | 'version'>,
+    grants: readonly GrantRequest[],
+    nowMs: number,
+  ): Promise<void> {
     const spentCents = grants.reduce((sum, g) => sum + g.cents, 0);
     const pipeline = this.redis.pipeline();
-    for (const g of grants) pipeline.hset(grantsKey(pool), g.user, formatGrant({ cents: g.cents, token: 0n, atMs: nowMs, jobId: g.jobId }));
+    for (const g of grants)
+      pipeline.hset(grantsKey(pool), g.user, formatGrant({ cents: g.cents, token: 0n, atMs: nowMs, jobId: g.jobId }));
     pipeline.hset(poolKey(pool), {
       remaining_cents: basis.remainingCents - spentCents,
       remaining_packets: basis.remainingPackets - grants.length,
@@ -293,7 +352,9 @@ export class Ledger {
    * The remaining balances of many pools in one round trip (a pipeline of one HMGET per pool);
    * undefined for a pool that is gone, or not given.
    */
-  async poolBalances(pools: readonly (PoolAddress | undefined)[]): Promise<(Pick<PoolState, 'remainingCents' | 'remainingPackets'> | undefined)[]> {
+  async poolBalances(
+    pools: readonly (PoolAddress | undefined)[],
+  ): Promise<(Pick<PoolState, 'remainingCents' | 'remainingPackets'> | undefined)[]> {
     const pipeline = this.redis.pipeline();
     const asked = pools.filter((p): p is PoolAddress => p !== undefined);
     for (const pool of asked) pipeline.hmget(poolKey(pool), 'remaining_cents', 'remaining_packets');

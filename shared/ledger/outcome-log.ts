@@ -1,6 +1,15 @@
 import type { Redis } from 'ioredis';
 import { loadLuaCommands } from '../redis/lua-scripts.js';
-import { campaignKey, failuresKey, outcomesKey, poolKey, progressKey, rejectedKey, type CampaignAddress, type PoolAddress } from './keys.js';
+import {
+  campaignKey,
+  failuresKey,
+  outcomesKey,
+  poolKey,
+  progressKey,
+  rejectedKey,
+  type CampaignAddress,
+  type PoolAddress,
+} from './keys.js';
 import { UnknownPoolError } from './ledger-errors.js';
 
 /** Where each grab ends: exactly one of these is recorded for it, and until then it is pending. */
@@ -9,7 +18,10 @@ export type Outcome = 'granted' | 'sold_out' | 'duplicate' | 'rejected' | 'faile
 /** The outcomes a pool's log records; 'rejected' grabs named no pool and are kept per campaign. */
 export type PoolOutcome = Exclude<Outcome, 'rejected'>;
 
-const codes = { granted: 'g', sold_out: 's', duplicate: 'd', failed: 'f' } as const satisfies Record<PoolOutcome, string>;
+const codes = { granted: 'g', sold_out: 's', duplicate: 'd', failed: 'f' } as const satisfies Record<
+  PoolOutcome,
+  string
+>;
 const PENDING = 'q';
 
 /** How many grabs have each outcome, and how many are still pending. */
@@ -41,7 +53,8 @@ export const emptyCounts = (): OutcomeCounts => ({ granted: 0, sold_out: 0, dupl
 /** Per-outcome counts as a pool hash (fields "o:g", ...) or a stripe's progress hash (fields "g", ...) keeps them. */
 export function countsFromHash(hash: Record<string, string>, prefix = ''): { counts: OutcomeCounts; pending: number } {
   const counts = emptyCounts();
-  for (const [outcome, code] of Object.entries(codes)) counts[outcome as PoolOutcome] = Number(hash[prefix + code] ?? 0);
+  for (const [outcome, code] of Object.entries(codes))
+    counts[outcome as PoolOutcome] = Number(hash[prefix + code] ?? 0);
   return { counts, pending: Number(hash[prefix + PENDING] ?? 0) };
 }
 
@@ -63,7 +76,9 @@ export class OutcomeLog {
 
   /** Marks grabs as pending; returns how many of them were not known before. */
   async markEnqueued(pool: PoolAddress, jobIds: readonly string[]): Promise<number> {
-    const added = Number(await this.scripts.markEnqueued([poolKey(pool), outcomesKey(pool), progressKey(pool, pool.stripe)], jobIds));
+    const added = Number(
+      await this.scripts.markEnqueued([poolKey(pool), outcomesKey(pool), progressKey(pool, pool.stripe)], jobIds),
+    );
     if (added < 0) throw new UnknownPoolError(pool.campaignId, pool.poolId);
     return added;
   }
@@ -79,12 +94,18 @@ export class OutcomeLog {
   /** False if the campaign instance is gone (nothing recorded). */
   async recordRejected(campaign: CampaignAddress, jobId: string, reason: string): Promise<boolean> {
     const keys = [campaignKey(campaign.campaignId), rejectedKey(campaign)];
-    return Number(await this.scripts.recordRejected(keys, [campaign.instance, jobId, reason.slice(0, MAX_REASON_LENGTH)])) === 1;
+    return (
+      Number(
+        await this.scripts.recordRejected(keys, [campaign.instance, jobId, reason.slice(0, MAX_REASON_LENGTH)]),
+      ) === 1
+    );
   }
 
   /** Puts failed grabs back to pending, before their jobs are enqueued again; returns how many were failed. */
   async redrive(pool: PoolAddress, jobIds: readonly string[]): Promise<number> {
-    const moved = Number(await this.scripts.redriveFailed([poolKey(pool), outcomesKey(pool), progressKey(pool, pool.stripe)], jobIds));
+    const moved = Number(
+      await this.scripts.redriveFailed([poolKey(pool), outcomesKey(pool), progressKey(pool, pool.stripe)], jobIds),
+    );
     if (moved < 0) throw new UnknownPoolError(pool.campaignId, pool.poolId);
     return moved;
   }

@@ -57,7 +57,8 @@ export function randomIntInclusive(rng: Rng, maxInclusive: number): number {
     throw new RangeError(`maxInclusive must be a safe integer >= 0, got ${maxInclusive}`);
   }
   const range = maxInclusive + 1;
-  const [draw, space] = range <= TWO_POW_32 ? [rng, TWO_POW_32] : [() => (rng() >>> 11) * TWO_POW_32 + rng(), TWO_POW_53];
+  const [draw, space] =
+    range <= TWO_POW_32 ? [rng, TWO_POW_32] : [() => (rng() >>> 11) * TWO_POW_32 + rng(), TWO_POW_53];
   const limit = space - (space % range);
   for (;;) {
     const value = draw();

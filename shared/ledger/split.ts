@@ -23,7 +23,14 @@ export function nextPacketCents(split: SplitName, remainingCents: number, remain
 }
 
 function assertSplittable(remainingCents: number, remainingPackets: number): void {
-  if (!Number.isSafeInteger(remainingCents) || !Number.isSafeInteger(remainingPackets) || remainingPackets < 1 || remainingCents < remainingPackets) {
-    throw new RangeError(`cannot split ${remainingCents} cents into ${remainingPackets} packets: need whole numbers with cents >= packets >= 1`);
+  if (
+    !Number.isSafeInteger(remainingCents) ||
+    !Number.isSafeInteger(remainingPackets) ||
+    remainingPackets < 1 ||
+    remainingCents < remainingPackets
+  ) {
+    throw new RangeError(
+      `cannot split ${remainingCents} cents into ${remainingPackets} packets: need whole numbers with cents >= packets >= 1`,
+    );
   }
 }

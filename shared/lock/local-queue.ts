@@ -33,7 +33,10 @@ export class LocalQueue {
         reject(err);
       };
       const onAbort = () => leave(new LockTimeoutError('lock acquisition aborted'));
-      const timer = setTimeout(() => leave(new LockTimeoutError('lock not acquired before the timeout')), Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(
+        () => leave(new LockTimeoutError('lock not acquired before the timeout')),
+        Math.max(0, deadline - Date.now()),
+      );
       const waiter: Waiter = {
         resolve: () => {
           clearTimeout(timer);

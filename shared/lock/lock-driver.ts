@@ -47,7 +47,13 @@ export interface LockDriver {
    * Sets the watch. Resolves false if what it would watch is already gone, so the caller
    * re-checks at once instead of waiting for an event that will never come.
    */
-  watch(session: ZkSession, parentPath: string, standing: Standing & { holds: false }, deadline: number, onEvent: (event: Event) => void): Promise<boolean>;
+  watch(
+    session: ZkSession,
+    parentPath: string,
+    standing: Standing & { holds: false },
+    deadline: number,
+    onEvent: (event: Event) => void,
+  ): Promise<boolean>;
 }
 
 export const predecessorDriver: LockDriver = {

@@ -66,8 +66,11 @@ export async function createProtected(attempt: Attempt, protectedId: string): Pr
   for (;;) {
     throwIfCancelled(attempt);
     try {
-      return await session.create(`${parentPath}/${protectedNodePrefix(id)}`, CreateMode.EPHEMERAL_SEQUENTIAL, deadline, (late) =>
-        void deleteGuaranteed(session, late),
+      return await session.create(
+        `${parentPath}/${protectedNodePrefix(id)}`,
+        CreateMode.EPHEMERAL_SEQUENTIAL,
+        deadline,
+        (late) => void deleteGuaranteed(session, late),
       );
     } catch (err) {
       if (isNoNode(err)) {
@@ -134,7 +137,12 @@ async function waitForTurn(attempt: Attempt, ourPath: string): Promise<HeldNode>
       if (standing.holds) {
         const stat = await ownStat;
         if (!stat || vanished.signal.aborted) throw new LockLostError('node_vanished');
-        return { path: ourPath, token: stat.czxid.readBigUInt64BE(0), contenders: sorted.length, vanished: vanished.signal };
+        return {
+          path: ourPath,
+          token: stat.czxid.readBigUInt64BE(0),
+          contenders: sorted.length,
+          vanished: vanished.signal,
+        };
       }
       wakeup = await waitForEvent(attempt, standing);
     } catch (err) {
@@ -148,7 +156,10 @@ async function waitForTurn(attempt: Attempt, ourPath: string): Promise<HeldNode>
 }
 
 /** Resolves with the watch event that fired, or undefined when a re-check is due for another reason. */
-function waitForEvent(attempt: Attempt, standing: { holds: false; watchNode: string }): Promise<zookeeper.Event | undefined> {
+function waitForEvent(
+  attempt: Attempt,
+  standing: { holds: false; watchNode: string },
+): Promise<zookeeper.Event | undefined> {
   const { session, parentPath, driver, deadline, signal } = attempt;
   return new Promise<zookeeper.Event | undefined>((resolve, reject) => {
     let settled = false;
@@ -166,16 +177,21 @@ function waitForEvent(attempt: Attempt, standing: { holds: false; watchNode: str
     const onLost = () => finish(session.lostError());
     // Watches survive a reconnect, but the world may have moved while we were away: look again.
     const onReconnect = () => finish(undefined);
-    const timer = setTimeout(() => finish(new LockTimeoutError('lock not acquired before the timeout')), Math.max(0, deadline - Date.now()));
+    const timer = setTimeout(
+      () => finish(new LockTimeoutError('lock not acquired before the timeout')),
+      Math.max(0, deadline - Date.now()),
+    );
     signal?.addEventListener('abort', onAbort, { once: true });
     session.lostSignal.addEventListener('abort', onLost, { once: true });
     session.on('connected', onReconnect);
-    driver.watch(session, parentPath, standing, deadline, (event) => finish(event)).then(
-      (watching) => {
-        if (!watching) finish(undefined);
-      },
-      (err: unknown) => finish(err instanceof Error ? err : new Error(String(err))),
-    );
+    driver
+      .watch(session, parentPath, standing, deadline, (event) => finish(event))
+      .then(
+        (watching) => {
+          if (!watching) finish(undefined);
+        },
+        (err: unknown) => finish(err instanceof Error ? err : new Error(String(err))),
+      );
   });
 }
 
@@ -199,7 +215,10 @@ export async function deleteGuaranteed(session: ZkSession, path: string): Promis
     } catch (err) {
       if (isNoNode(err) || session.isLost) return;
       if (!isConnectionLoss(err)) {
-        session.logger?.warn({ err, path, session: session.id }, 'zookeeper refused to delete a lock node; ending the session, which removes it');
+        session.logger?.warn(
+          { err, path, session: session.id },
+          'zookeeper refused to delete a lock node; ending the session, which removes it',
+        );
         session.close();
         return;
       }

@@ -28,7 +28,11 @@ export class RedisLock implements DistributedLock {
   private readonly maxRetryDelayMs: number;
 
   constructor(redis: Redis, options: RedisLockOptions = {}) {
-    this.scripts = loadLuaCommands(redis, new URL('./lua/', import.meta.url), ['redisLockAcquire', 'redisLockRelease', 'redisLockExtend']);
+    this.scripts = loadLuaCommands(redis, new URL('./lua/', import.meta.url), [
+      'redisLockAcquire',
+      'redisLockRelease',
+      'redisLockExtend',
+    ]);
     this.leaseMs = options.leaseMs ?? 10_000;
     this.maxRetryDelayMs = options.maxRetryDelayMs ?? 8;
   }
@@ -53,18 +57,21 @@ export class RedisLock implements DistributedLock {
     let safeUntil = sentAt + this.leaseMs - Math.floor(this.leaseMs / 5);
     const expiry = () => setTimeout(() => lost.abort('lease_expired'), Math.max(0, safeUntil - Date.now()));
     let expiryTimer = expiry();
-    const watchdog = setInterval(() => {
-      const renewedAt = Date.now();
-      this.scripts.redisLockExtend([lockKey(key)], [owner, this.leaseMs]).then(
-        (renewed) => {
-          if (renewed !== 1) return lost.abort('lease_lost');
-          safeUntil = renewedAt + this.leaseMs - Math.floor(this.leaseMs / 5);
-          clearTimeout(expiryTimer);
-          expiryTimer = expiry();
-        },
-        () => undefined,
-      );
-    }, Math.floor(this.leaseMs / 3));
+    const watchdog = setInterval(
+      () => {
+        const renewedAt = Date.now();
+        this.scripts.redisLockExtend([lockKey(key)], [owner, this.leaseMs]).then(
+          (renewed) => {
+            if (renewed !== 1) return lost.abort('lease_lost');
+            safeUntil = renewedAt + this.leaseMs - Math.floor(this.leaseMs / 5);
+            clearTimeout(expiryTimer);
+            expiryTimer = expiry();
+          },
+          () => undefined,
+        );
+      },
+      Math.floor(this.leaseMs / 3),
+    );
     const release = once(async () => {
       clearInterval(watchdog);
       clearTimeout(expiryTimer);

@@ -116,7 +116,8 @@ export class ZkConnection extends EventEmitter {
   private keepAfterLoss(attempt = 0): void {
     if (this.closed || !this.options.keepSession) return;
     clearTimeout(this.retryTimer);
-    const delayMs = attempt === 0 ? 0 : Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+    const delayMs =
+      attempt === 0 ? 0 : Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
     this.retryTimer = setTimeout(() => {
       this.session().catch((err: unknown) => {
         if (this.closed) return;

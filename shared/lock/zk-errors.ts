@@ -28,8 +28,11 @@ const zkCode = (err: unknown): number | undefined =>
 export const isNoNode = (err: unknown) => zkCode(err) === Exception.NO_NODE;
 /** The request may or may not have been applied: the reply never arrived. */
 export const isConnectionLoss = (err: unknown) =>
-  zkCode(err) === Exception.CONNECTION_LOSS || zkCode(err) === Exception.OPERATION_TIMEOUT || err instanceof ZkTimeoutError;
+  zkCode(err) === Exception.CONNECTION_LOSS ||
+  zkCode(err) === Exception.OPERATION_TIMEOUT ||
+  err instanceof ZkTimeoutError;
 /** ZooKeeper's code for a session that moved to another server; node-zookeeper-client names no constant for it. */
 const SESSION_MOVED = -118;
 /** The session is gone or moved: whatever was asked must be asked again in a new session. */
-export const isSessionLoss = (err: unknown) => zkCode(err) === Exception.SESSION_EXPIRED || zkCode(err) === SESSION_MOVED;
+export const isSessionLoss = (err: unknown) =>
+  zkCode(err) === Exception.SESSION_EXPIRED || zkCode(err) === SESSION_MOVED;

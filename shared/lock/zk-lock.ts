@@ -56,7 +56,8 @@ export class ZkLock implements DistributedLock {
   }
 
   parentPath(lockKey: string): string {
-    if (!lockKeyPattern.test(lockKey)) throw new Error(`invalid lock key "${lockKey}": use letters, digits, _ and -, joined by /`);
+    if (!lockKeyPattern.test(lockKey))
+      throw new Error(`invalid lock key "${lockKey}": use letters, digits, _ and -, joined by /`);
     return `${this.root}/${lockKey}`;
   }
 
@@ -87,7 +88,8 @@ export class ZkLock implements DistributedLock {
     const release = once(async () => {
       for (const source of sources) source.removeEventListener('abort', onLost);
       try {
-        if (this.retainMs > 0 && !lost.signal.aborted && session.isSafe()) this.keep(lockKey, parentPath, session, held);
+        if (this.retainMs > 0 && !lost.signal.aborted && session.isSafe())
+          this.keep(lockKey, parentPath, session, held);
         else await this.deleteNode(session, held);
       } finally {
         this.local.pass(lockKey);
@@ -134,14 +136,11 @@ export class ZkLock implements DistributedLock {
       const current = this.kept.get(lockKey);
       if (current) this.giveUp(lockKey, current);
     };
-    session.getChildren(parentPath, Date.now() + session.sessionTimeoutMs, yieldToOthers).then(
-      (children) => {
-        // A successor already waits, so the watch will not fire for it: forget the watch, and
-        // the next keep lists again if the node is in use now.
-        if (children.some((name) => isLockNode(name) && sequenceOf(name) > ownSequence)) yieldToOthers();
-      },
-      yieldToOthers,
-    );
+    session.getChildren(parentPath, Date.now() + session.sessionTimeoutMs, yieldToOthers).then((children) => {
+      // A successor already waits, so the watch will not fire for it: forget the watch, and
+      // the next keep lists again if the node is in use now.
+      if (children.some((name) => isLockNode(name) && sequenceOf(name) > ownSequence)) yieldToOthers();
+    }, yieldToOthers);
   }
 
   private giveUp(lockKey: string, kept: KeptNode): void {
@@ -165,7 +164,14 @@ export class ZkLock implements DistributedLock {
     for (;;) {
       const session = await this.connection.session();
       try {
-        const held = await attemptLock({ session, parentPath, driver: this.driver, deadline, signal, observer: this.observer });
+        const held = await attemptLock({
+          session,
+          parentPath,
+          driver: this.driver,
+          deadline,
+          signal,
+          observer: this.observer,
+        });
         return { session, held };
       } catch (err) {
         if (!(err instanceof LockLostError) || Date.now() >= deadline || signal?.aborted) throw err;

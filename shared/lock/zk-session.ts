@@ -14,7 +14,7 @@ export interface ZkSessionOptions {
   heartbeatMs?: number;
   /** Subtracted from the session timeout when computing the safe deadline (clock drift, scheduling). */
   safetyMarginMs?: number;
-  logger?: Logger;
+  logger?: Logger | undefined;
 }
 
 type Callback<T> = (error: unknown, result: T) => void;
@@ -156,7 +156,10 @@ export class ZkSession extends EventEmitter {
       };
       const onConnected = () => done();
       const onLost = () => done(this.lostError());
-      const timer = setTimeout(() => done(new ZkTimeoutError('still disconnected from ZooKeeper')), Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(
+        () => done(new ZkTimeoutError('still disconnected from ZooKeeper')),
+        Math.max(0, deadline - Date.now()),
+      );
       this.on('connected', onConnected);
       this.lostSignal.addEventListener('abort', onLost, { once: true });
       if (this.isLost) onLost();
@@ -169,11 +172,18 @@ export class ZkSession extends EventEmitter {
 
   /** onLateReply receives a path created after the deadline passed, so the caller can remove it. */
   create(path: string, mode: number, deadline: number, onLateReply?: (path: string) => void): Promise<string> {
-    return this.call<string>((cb) => this.client.create(path, Buffer.alloc(0), this.acl, mode, cb), deadline, onLateReply);
+    return this.call<string>(
+      (cb) => this.client.create(path, Buffer.alloc(0), this.acl, mode, cb),
+      deadline,
+      onLateReply,
+    );
   }
 
   ensurePath(path: string, deadline: number): Promise<string> {
-    return this.call<string>((cb) => this.client.mkdirp(path, Buffer.alloc(0), this.acl, CreateMode.PERSISTENT, cb), deadline);
+    return this.call<string>(
+      (cb) => this.client.mkdirp(path, Buffer.alloc(0), this.acl, CreateMode.PERSISTENT, cb),
+      deadline,
+    );
   }
 
   exists(path: string, deadline: number, watcher?: (event: Event) => void): Promise<Stat | null> {
@@ -203,10 +213,13 @@ export class ZkSession extends EventEmitter {
     const sentAt = Date.now();
     return new Promise<T>((resolve, reject) => {
       let settled = false;
-      const timer = setTimeout(() => {
-        settled = true;
-        reject(new ZkTimeoutError('ZooKeeper did not answer in time'));
-      }, Math.max(0, deadline - sentAt));
+      const timer = setTimeout(
+        () => {
+          settled = true;
+          reject(new ZkTimeoutError('ZooKeeper did not answer in time'));
+        },
+        Math.max(0, deadline - sentAt),
+      );
       send((error, result) => {
         if (settled) {
           if (!error) onLateReply?.(result);
@@ -300,10 +313,13 @@ export class ZkSession extends EventEmitter {
   private armDeadline(): void {
     if (this.isLost) return;
     clearTimeout(this.deadlineTimer);
-    this.deadlineTimer = setTimeout(() => {
-      if (Date.now() >= this.safeUntil) this.markLost('safe_deadline_passed');
-      else this.armDeadline();
-    }, Math.max(0, this.safeUntil - Date.now()));
+    this.deadlineTimer = setTimeout(
+      () => {
+        if (Date.now() >= this.safeUntil) this.markLost('safe_deadline_passed');
+        else this.armDeadline();
+      },
+      Math.max(0, this.safeUntil - Date.now()),
+    );
     this.deadlineTimer.unref();
   }
 

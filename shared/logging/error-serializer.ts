@@ -30,7 +30,8 @@ function redactedArgs(name: string, args: readonly unknown[]): unknown[] {
   const command = name.toLowerCase();
   if (command === 'auth') return args.map(() => REDACTED);
   if (command === 'acl') return args.map((arg, i) => (i === 0 ? arg : REDACTED));
-  if (command === 'config' && String(args[0]).toLowerCase() === 'set') return args.map((arg, i) => (i > 0 && i % 2 === 0 ? REDACTED : arg));
+  if (command === 'config' && String(args[0]).toLowerCase() === 'set')
+    return args.map((arg, i) => (i > 0 && i % 2 === 0 ? REDACTED : arg));
   const token = args.findIndex((arg) => typeof arg === 'string' && /^auth2?$/i.test(arg));
   return token < 0 ? [...args] : args.map((arg, i) => (i > token ? REDACTED : arg));
 }

@@ -41,7 +41,11 @@ const routes: Record<string, Route> = {
   async '/readyz'({ readiness }) {
     const checks = readiness();
     const ready = Object.values(checks).every(Boolean);
-    return { status: ready ? 200 : 503, body: `${JSON.stringify({ ready, checks })}\n`, contentType: 'application/json' };
+    return {
+      status: ready ? 200 : 503,
+      body: `${JSON.stringify({ ready, checks })}\n`,
+      contentType: 'application/json',
+    };
   },
 };
 

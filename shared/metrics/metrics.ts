@@ -61,7 +61,16 @@ export function lockMetrics(registry: Registry) {
  * are retried); postponed for grabs put back while a lock service or the ledger is unreachable
  * (no attempt is spent); discarded for grabs of a campaign deleted meanwhile.
  */
-export const grabOutcomes = ['granted', 'sold_out', 'duplicate', 'rejected', 'failed', 'error', 'postponed', 'discarded'] as const;
+export const grabOutcomes = [
+  'granted',
+  'sold_out',
+  'duplicate',
+  'rejected',
+  'failed',
+  'error',
+  'postponed',
+  'discarded',
+] as const;
 
 export function grabMetrics(registry: Registry) {
   const registers = [registry];
@@ -163,7 +172,11 @@ export function shardMetrics(registry: Registry, consumed: () => number) {
  * queue's shards and labelled with the queue's name, so dashboards see one queue however it is
  * split. Sampled at each scrape; left out of a scrape the counts are unknown for.
  */
-export function queueMetrics(registry: Registry, queue: string, counts: () => Promise<Record<string, number> | undefined>) {
+export function queueMetrics(
+  registry: Registry,
+  queue: string,
+  counts: () => Promise<Record<string, number> | undefined>,
+) {
   return new Gauge({
     name: 'bullmq_job_count',
     help: 'Number of jobs in the queue by state',

@@ -94,20 +94,26 @@ export class PoolGauges {
       this.logger.debug({ err, pools: due.length }, 'pool balances not read; trying again at the next refresh');
       return;
     }
-    due.forEach(([key, pool], i) => {
-      if (this.pools.get(key) !== pool) return;
+    for (const [i, [key, pool]] of due.entries()) {
+      if (this.pools.get(key) !== pool) continue;
       const balance = balances[i];
-      if (!balance) return this.remove(key, pool);
+      if (!balance) {
+        this.remove(key, pool);
+        continue;
+      }
       this.metrics.remainingCents.set(pool.labels, balance.remainingCents);
       this.metrics.remainingPackets.set(pool.labels, balance.remainingPackets);
-    });
+    }
   }
 
   private admit(key: string, campaign: string, pool: string): ExportedPool | undefined {
     if (this.pools.size >= this.limits.maxPools) {
       if (!this.capReported) {
         this.capReported = true;
-        this.logger.warn({ maxPools: this.limits.maxPools, pool: key }, 'pool gauges are full: pools beyond the cap are not exported by this process');
+        this.logger.warn(
+          { maxPools: this.limits.maxPools, pool: key },
+          'pool gauges are full: pools beyond the cap are not exported by this process',
+        );
       }
       return undefined;
     }

@@ -26,7 +26,8 @@ export class QueueCounts {
 
   get(): Promise<JobCounts | undefined> {
     const now = this.now();
-    if (!this.last || now - this.last.at >= this.maxAgeMs) this.last = { at: now, counts: scrapeSample(this.source.jobCounts()) };
+    if (!this.last || now - this.last.at >= this.maxAgeMs)
+      this.last = { at: now, counts: scrapeSample(this.source.jobCounts()) };
     return this.last.counts;
   }
 }

@@ -3,7 +3,10 @@ import type { ZkLockOptions } from '../lock/zk-lock.js';
 import type { LockMetrics } from './metrics.js';
 
 /** ZkLock's observer and release hook for one strategy: the wakeups and releases whose ratio is the herd size. */
-export function zkLockHooks(metrics: LockMetrics, strategy: LockDriver['name']): Required<Pick<ZkLockOptions, 'observer' | 'onRelease'>> {
+export function zkLockHooks(
+  metrics: LockMetrics,
+  strategy: LockDriver['name'],
+): Required<Pick<ZkLockOptions, 'observer' | 'onRelease'>> {
   const acquired = metrics.wakeups.labels({ strategy, result: 'acquired' });
   const spurious = metrics.wakeups.labels({ strategy, result: 'spurious' });
   const releases = metrics.releases.labels({ strategy });

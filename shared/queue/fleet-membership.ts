@@ -23,7 +23,8 @@ export const defaultMembership: MembershipOptions = { heartbeatMs: 1000, ttlMs: 
  */
 export class FleetMembership {
   /** Sorts by start time first, so a newcomer joins at the end of the list. */
-  readonly id = `${Date.now().toString().padStart(15, '0')}-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  readonly id =
+    `${Date.now().toString().padStart(15, '0')}-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   private readonly scripts;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -46,7 +47,10 @@ export class FleetMembership {
   async start(onMembers: (members: string[]) => void): Promise<void> {
     const beat = async () => {
       try {
-        const members = (await this.scripts.heartbeatMember([membersKey(this.queue)], [this.id, this.options.ttlMs])) as string[];
+        const members = (await this.scripts.heartbeatMember(
+          [membersKey(this.queue)],
+          [this.id, this.options.ttlMs],
+        )) as string[];
         const listed = members.join(',');
         if (listed !== this.last && !this.stopped) {
           this.last = listed;

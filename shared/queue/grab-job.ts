@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { idSchema } from '../campaign/spec.js';
 
 /** User ids may be all digits (they are never a job id on their own), but are otherwise ids. */
-export const userIdSchema = z.string({ error: 'must be a user id string' }).regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, "_" or "-"');
+export const userIdSchema = z
+  .string({ error: 'must be a user id string' })
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, "_" or "-"');
 
 /** One user's attempt to open one pool's red packet, in one instance (creation) of a campaign. */
 export const grabJobSchema = z.strictObject({

@@ -47,7 +47,10 @@ export class ShardedQueue {
       own?.disconnect();
       throw err;
     }
-    const queues = Array.from({ length: shards }, (_, i) => new Queue(shardQueueName(name, i), { connection: client, prefix: QUEUE_PREFIX }));
+    const queues = Array.from(
+      { length: shards },
+      (_, i) => new Queue(shardQueueName(name, i), { connection: client, prefix: QUEUE_PREFIX }),
+    );
     const { logger } = options;
     if (logger) {
       // The shards share the connection, so each of its errors reaches every shard: log it once.
@@ -65,7 +68,8 @@ export class ShardedQueue {
   /** The shard a job goes to: its pool's, or the first for a payload that names no pool (it is rejected there). */
   shardFor(data: unknown): Queue {
     const { campaign, pool } = (data ?? {}) as { campaign?: unknown; pool?: unknown };
-    const index = typeof campaign === 'string' && typeof pool === 'string' ? shardOf(campaign, pool, this.shards.length) : 0;
+    const index =
+      typeof campaign === 'string' && typeof pool === 'string' ? shardOf(campaign, pool, this.shards.length) : 0;
     return this.shards[index]!;
   }
 
@@ -74,9 +78,9 @@ export class ShardedQueue {
     const byShard = new Map<Queue, GrabBulkJob[]>();
     for (const job of jobs) {
       const shard = this.shardFor(job.data);
-      let list = byShard.get(shard);
-      if (!list) byShard.set(shard, (list = []));
+      const list = byShard.get(shard) ?? [];
       list.push(job);
+      byShard.set(shard, list);
     }
     return (await Promise.all([...byShard].map(([shard, list]) => shard.addBulk(list)))).flat();
   }
@@ -85,7 +89,8 @@ export class ShardedQueue {
   async jobCounts(...types: JobType[]): Promise<Record<string, number>> {
     const perShard = await Promise.all(this.shards.map((q) => q.getJobCounts(...types)));
     const total: Record<string, number> = {};
-    for (const counts of perShard) for (const [state, n] of Object.entries(counts)) total[state] = (total[state] ?? 0) + n;
+    for (const counts of perShard)
+      for (const [state, n] of Object.entries(counts)) total[state] = (total[state] ?? 0) + n;
     return total;
   }
 
@@ -99,11 +104,19 @@ export class ShardedQueue {
    * worker drops it. Finds them with one SCAN over the queue's job keys; returns how many went.
    */
   async removeJobs(prefix: string, connection: Redis): Promise<number> {
-    const jobKey = new RegExp(`^${escapeRegExp(QUEUE_PREFIX)}:${escapeRegExp(this.name)}\\.(\\d+):(${escapeRegExp(prefix)}[^:]*)$`);
+    const jobKey = new RegExp(
+      `^${escapeRegExp(QUEUE_PREFIX)}:${escapeRegExp(this.name)}\\.(\\d+):(${escapeRegExp(prefix)}[^:]*)$`,
+    );
     let removed = 0;
     let cursor = '0';
     do {
-      const [next, keys] = await connection.scan(cursor, 'MATCH', `${QUEUE_PREFIX}:${this.name}.*:${prefix}*`, 'COUNT', 1000);
+      const [next, keys] = await connection.scan(
+        cursor,
+        'MATCH',
+        `${QUEUE_PREFIX}:${this.name}.*:${prefix}*`,
+        'COUNT',
+        1000,
+      );
       cursor = next;
       const removals = keys.flatMap((key) => {
         const match = jobKey.exec(key);

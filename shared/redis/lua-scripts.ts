@@ -34,12 +34,20 @@ const KEYS_HEADER = /^--\s*KEYS:\s*(.*?)\s*$/;
  * Defines every `.lua` file of `dir` on `redis` and returns the named ones as typed functions.
  * Throws if a named script is missing or a header is malformed, so a bad install fails at startup.
  */
-export function loadLuaCommands<const Name extends string>(redis: Redis, dir: URL | string, names: readonly Name[]): Record<Name, LuaCommand> {
+export function loadLuaCommands<const Name extends string>(
+  redis: Redis,
+  dir: URL | string,
+  names: readonly Name[],
+): Record<Name, LuaCommand> {
   const scripts = readLuaDir(typeof dir === 'string' ? dir : fileURLToPath(dir));
   const builtins = new Set(redis.getBuiltinCommands());
   for (const script of scripts.values()) {
-    if (builtins.has(script.name.toLowerCase())) throw new Error(`Lua script ${script.name} would shadow the Redis command of that name`);
-    redis.defineCommand(script.name, { lua: script.lua, numberOfKeys: script.numberOfKeys });
+    if (builtins.has(script.name.toLowerCase()))
+      throw new Error(`Lua script ${script.name} would shadow the Redis command of that name`);
+    redis.defineCommand(script.name, {
+      lua: script.lua,
+      ...(script.numberOfKeys === undefined ? {} : { numberOfKeys: script.numberOfKeys }),
+    });
   }
   const commands = {} as Record<Name, LuaCommand>;
   for (const name of names) {
@@ -56,7 +64,8 @@ function bindCommand(redis: Redis, { name, numberOfKeys }: LuaScript): LuaComman
   // arguments into a call would overflow the stack.
   return (keys, args = []) => {
     if (numberOfKeys === undefined) return defined(keys.length, keys, args);
-    if (keys.length !== numberOfKeys) throw new Error(`Lua script ${name} takes ${numberOfKeys} keys, got ${keys.length}`);
+    if (keys.length !== numberOfKeys)
+      throw new Error(`Lua script ${name} takes ${numberOfKeys} keys, got ${keys.length}`);
     return defined(keys, args);
   };
 }
@@ -84,7 +93,9 @@ export function parseKeysHeader(lua: string, path: string): number | undefined {
     if (/^\d+$/.test(declared)) return Number(declared);
     throw new Error(`${path}: "-- KEYS: ${declared}" must be a whole number or "variable"`);
   }
-  throw new Error(`${path}: the leading comment block must declare the key count, e.g. "-- KEYS: 2" or "-- KEYS: variable"`);
+  throw new Error(
+    `${path}: the leading comment block must declare the key count, e.g. "-- KEYS: 2" or "-- KEYS: variable"`,
+  );
 }
 
 const camelCase = (kebab: string): string => kebab.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());

@@ -62,10 +62,15 @@ function raw(port: number, payload: string | Buffer): Promise<string> {
 }
 
 describe('chaos 7: bad input', () => {
-  it('malformed, hostile and oversized jobs end rejected and change no balance; the good ones settle', { timeout: scale(90_000, 300_000) }, async () => {
+  it('malformed, hostile and oversized jobs end rejected and change no balance; the good ones settle', {
+    timeout: scale(90_000, 300_000),
+  }, async () => {
     const started = Date.now();
     const id = `chaos-bad-${randomUUID().slice(0, 8)}`;
-    const created = await grab(['campaign', 'create', '--id', id, '--pools', '2', '--packets', '100', '--amount-cents', '10000'], env);
+    const created = await grab(
+      ['campaign', 'create', '--id', id, '--pools', '2', '--packets', '100', '--amount-cents', '10000'],
+      env,
+    );
     expect(created.code, created.stderr).toBe(0);
     const huge = 'x'.repeat(1 << 20);
     const copies = scale(1, 20);
@@ -109,9 +114,18 @@ describe('chaos 7: bad input', () => {
     ];
     const goodUsers = scale(1_000, 5_000); // enough to sell out both pools
     // The good grabs: the producer's; then the bad ones pushed straight into the queue.
-    const produced = await grab(['produce', '--campaign', id, '--users', String(goodUsers), '--distribution', 'uniform'], env);
+    const produced = await grab(
+      ['produce', '--campaign', id, '--users', String(goodUsers), '--distribution', 'uniform'],
+      env,
+    );
     expect(produced.code, produced.stderr).toBe(0);
-    const jobs = await queue.addBulk([...bad, ...strays].map((data, i) => ({ name: 'grab', data: data as GrabJob, opts: { jobId: `${id}-bad-${i}` } })));
+    const jobs = await queue.addBulk(
+      [...bad, ...strays].map((data, i) => ({
+        name: 'grab',
+        data: data as GrabJob,
+        opts: { jobId: `${id}-bad-${i}` },
+      })),
+    );
 
     const fleet = await startChaosFleet(2, ['--concurrency', '20'], env);
     const pidsBefore = fleet.workerPids().sort();
@@ -157,26 +171,37 @@ describe('chaos 7: bad input', () => {
       expect(await fleet.stop()).toBe(0);
     }
 
-    const check = await checkCampaign({ campaign: id, env, zkConnect: testZkConnect(), expectedGrabs: goodUsers + recordable });
+    const check = await checkCampaign({
+      campaign: id,
+      env,
+      zkConnect: testZkConnect(),
+      expectedGrabs: goodUsers + recordable,
+    });
     expect(check.violations).toEqual([]);
     expect(check.report.outcomes.rejected).toBe(recordable);
     // The good grabs granted every packet, exactly as if no bad job had been there; none of the
     // bad users holds a grant.
     expect(check.report.outcomes.granted).toBe(Math.min(goodUsers, 200));
     const exported = await grab(['export', '--campaign', id], env);
-    const users = exported.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { user: string }).user);
+    const users = exported.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { user: string }).user);
     expect(users.every((u) => /^u\d+$/.test(u))).toBe(true);
     // The stray campaigns were never created.
     expect(await redis.exists('grab:campaign:{no-such-campaign}', 'grab:campaign:{../x}')).toBe(0);
 
-    recordRow({
-      scenario: '7. bad input (jobs, specs, metrics port)',
-      grabs: goodUsers + bad.length + strays.length,
-      faults: `${bad.length + strays.length} bad jobs, ${metricsGarbage} junk requests`,
-      fencedWrites: '–',
-      recovery: 'no crash',
-      startedAt: started,
-    }, check);
+    recordRow(
+      {
+        scenario: '7. bad input (jobs, specs, metrics port)',
+        grabs: goodUsers + bad.length + strays.length,
+        faults: `${bad.length + strays.length} bad jobs, ${metricsGarbage} junk requests`,
+        fencedWrites: '–',
+        recovery: 'no crash',
+        startedAt: started,
+      },
+      check,
+    );
   });
 
   it.concurrent.each([
@@ -196,10 +221,22 @@ describe('chaos 7: bad input', () => {
     [['--id', 'x', '--pools', '1', '--packets', '1', '--amount', '1', '--split', 'evil'], /--split/],
     [['--file', '/nonexistent/spec.yaml'], /cannot read spec file/],
     [['--file', specFile('bad-pool-id.yaml', 'id: x\npools:\n  - { id: "../p", amount: "1", packets: 1 }\n')], /id/],
-    [['--file', specFile('dup-pools.yaml', 'id: x\npools:\n  - { id: p, amount: "1", packets: 1 }\n  - { id: p, amount: "1", packets: 1 }\n')], /p/],
+    [
+      [
+        '--file',
+        specFile(
+          'dup-pools.yaml',
+          'id: x\npools:\n  - { id: p, amount: "1", packets: 1 }\n  - { id: p, amount: "1", packets: 1 }\n',
+        ),
+      ],
+      /p/,
+    ],
     [['--file', specFile('no-pools.json', '{"id":"x","pools":[]}')], /pools/],
     [['--file', specFile('not-yaml.yaml', '{{{: : :\n\t- ]')], /spec/],
-    [['--file', specFile('types.json', '{"id":"x","pools":[{"id":"p","amountCents":"lots","packets":true}]}')], /amount|packets/],
+    [
+      ['--file', specFile('types.json', '{"id":"x","pools":[{"id":"p","amountCents":"lots","packets":true}]}')],
+      /amount|packets/,
+    ],
   ])('refuses the invalid campaign spec %j with exit 2 and a clear message', async (args, message) => {
     const result = await grab(['campaign', 'create', ...args], env);
     expect(result.code, result.stderr).toBe(2);

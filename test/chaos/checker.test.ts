@@ -23,8 +23,28 @@ function honest(): ChaosEvidence {
     failed: [],
     rejected: [],
     pools: [
-      { pool: 'p1', totalCents: 100, grantedCents: 100, remainingCents: 0, packets: 2, packetsGranted: 2, grants: 2, pending: 0, failed: 0 },
-      { pool: 'p2', totalCents: 50, grantedCents: 7, remainingCents: 43, packets: 5, packetsGranted: 1, grants: 1, pending: 0, failed: 0 },
+      {
+        pool: 'p1',
+        totalCents: 100,
+        grantedCents: 100,
+        remainingCents: 0,
+        packets: 2,
+        packetsGranted: 2,
+        grants: 2,
+        pending: 0,
+        failed: 0,
+      },
+      {
+        pool: 'p2',
+        totalCents: 50,
+        grantedCents: 7,
+        remainingCents: 43,
+        packets: 5,
+        packetsGranted: 1,
+        grants: 1,
+        pending: 0,
+        failed: 0,
+      },
     ],
   };
   return { report, grants, lockNodes: [], expectedGrabs: 6 };

@@ -29,10 +29,15 @@ const PACKETS = scale(2_000, 10_000);
 const KILLS = scale(1, 3);
 
 describe('chaos 6: kill -9 the producer mid-enqueue', () => {
-  it('a re-run finishes the campaign with no duplicate grab and one outcome each', { timeout: scale(120_000, 900_000) }, async () => {
+  it('a re-run finishes the campaign with no duplicate grab and one outcome each', {
+    timeout: scale(120_000, 900_000),
+  }, async () => {
     const started = Date.now();
     const id = `chaos-prod-${randomUUID().slice(0, 8)}`;
-    const created = await grab(['campaign', 'create', '--id', id, '--pools', String(POOLS), '--packets', String(PACKETS), '--amount', '888.88'], env);
+    const created = await grab(
+      ['campaign', 'create', '--id', id, '--pools', String(POOLS), '--packets', String(PACKETS), '--amount', '888.88'],
+      env,
+    );
     expect(created.code, created.stderr).toBe(0);
     const redis = new Redis(server.url);
     const queue = await ShardedQueue.open('grab', loadSettings({}).queueShards, redis);
@@ -42,9 +47,15 @@ describe('chaos 6: kill -9 the producer mid-enqueue', () => {
     const enqueuedAtKill: number[] = [];
     try {
       for (let k = 0; k < KILLS; k++) {
-        const producer = startGrab(['produce', '--campaign', id, '--users', String(GRABS), '--distribution', 'zipf'], env);
+        const producer = startGrab(
+          ['produce', '--campaign', id, '--users', String(GRABS), '--distribution', 'zipf'],
+          env,
+        );
         // Half a second in, and once it has enqueued something (Node itself takes a while to start).
-        const enqueued = async () => Object.values(await queue.jobCounts('completed', 'failed', 'wait', 'active', 'delayed', 'prioritized')).reduce((a, b) => a + b, 0);
+        const enqueued = async () =>
+          Object.values(
+            await queue.jobCounts('completed', 'failed', 'wait', 'active', 'delayed', 'prioritized'),
+          ).reduce((a, b) => a + b, 0);
         await sleep(500);
         const floor = enqueuedAtKill.at(-1) ?? 0;
         const until = Date.now() + 15_000;
@@ -74,15 +85,18 @@ describe('chaos 6: kill -9 the producer mid-enqueue', () => {
     redis.disconnect();
 
     const check = await checkCampaign({ campaign: id, env, zkConnect: testZkConnect(), expectedGrabs: GRABS });
-    recordRow({
-      scenario: '6. kill -9 the producer mid-enqueue, re-run',
-      grabs: GRABS,
-      faults: `${KILLS} kill -9 (at ~${enqueuedAtKill.map((n) => n.toLocaleString('en-US')).join(', ')} jobs)`,
-      duplicateGrants: check.duplicateGrants + check.report.outcomes.duplicate,
-      fencedWrites: '–',
-      recovery: `${ms(progress.drainMs(GRABS))} to drain`,
-      startedAt: started,
-    }, check);
+    recordRow(
+      {
+        scenario: '6. kill -9 the producer mid-enqueue, re-run',
+        grabs: GRABS,
+        faults: `${KILLS} kill -9 (at ~${enqueuedAtKill.map((n) => n.toLocaleString('en-US')).join(', ')} jobs)`,
+        duplicateGrants: check.duplicateGrants + check.report.outcomes.duplicate,
+        fencedWrites: '–',
+        recovery: `${ms(progress.drainMs(GRABS))} to drain`,
+        startedAt: started,
+      },
+      check,
+    );
     expect(check.violations).toEqual([]);
     expect(jobs).toBeLessThanOrEqual(GRABS);
     expect(check.report.outcomes.duplicate).toBe(0);

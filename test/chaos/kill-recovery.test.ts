@@ -19,7 +19,16 @@ import { grab } from '../support/cli.js';
 import { testZkConnect } from '../support/env.js';
 import { startRedis, type RedisServer } from '../support/servers.js';
 import { checkCampaign } from '../support/chaos-checker.js';
-import { FULL, InFlightTracker, MetricsTracker, ProgressMonitor, ms, recordRow, sleep, startChaosFleet } from '../support/chaos.js';
+import {
+  FULL,
+  InFlightTracker,
+  MetricsTracker,
+  ProgressMonitor,
+  ms,
+  recordRow,
+  sleep,
+  startChaosFleet,
+} from '../support/chaos.js';
 
 const PACKETS = 10_000;
 const GRABS = 6_000;
@@ -49,17 +58,37 @@ describe.skipIf(!FULL)('chaos 1b: kill -9 the worker holding a hot pool, once', 
     return Number(owner?.split('-').at(-2));
   }
 
-  it('every grab the killed worker had taken is settled within 15 s of the kill, and every invariant holds', { timeout: 300_000 }, async () => {
+  it('every grab the killed worker had taken is settled within 15 s of the kill, and every invariant holds', {
+    timeout: 300_000,
+  }, async () => {
     const started = Date.now();
     const id = `chaos-kill-once-${randomUUID().slice(0, 8)}`;
-    const created = await grab(['campaign', 'create', '--id', id, '--pools', '1', '--packets', String(PACKETS), '--amount-cents', String(PACKETS * 10)], env);
+    const created = await grab(
+      [
+        'campaign',
+        'create',
+        '--id',
+        id,
+        '--pools',
+        '1',
+        '--packets',
+        String(PACKETS),
+        '--amount-cents',
+        String(PACKETS * 10),
+      ],
+      env,
+    );
     expect(created.code, created.stderr).toBe(0);
     const fleet = await startChaosFleet(2, ['--lock', 'zk', '--concurrency', '50', '--max-batch', '8'], env);
     const metrics = new MetricsTracker(fleet.ports);
     const progress = new ProgressMonitor(redis.url, id);
     const { queueShards } = loadSettings(env);
     const killedGrabs = new InFlightTracker(redis.url, env.GRAB_QUEUE!, queueShards, id, 'p1');
-    const enqueuedBefore = new InFlightTracker(redis.url, env.GRAB_QUEUE!, queueShards, id, 'p1', ['active', 'wait', 'delayed']);
+    const enqueuedBefore = new InFlightTracker(redis.url, env.GRAB_QUEUE!, queueShards, id, 'p1', [
+      'active',
+      'wait',
+      'delayed',
+    ]);
     let finishedAtKill = 0;
     let taken = 0;
     const client = new Redis(redis.url);
@@ -68,10 +97,18 @@ describe.skipIf(!FULL)('chaos 1b: kill -9 the worker holding a hot pool, once', 
     try {
       metrics.start();
       progress.start();
-      const producing = grab(['produce', '--campaign', id, '--users', String(GRABS), '--distribution', 'hot', '--rate', String(RATE)], env);
+      const producing = grab(
+        ['produce', '--campaign', id, '--users', String(GRABS), '--distribution', 'hot', '--rate', String(RATE)],
+        env,
+      );
       const granting = Date.now() + 120_000;
       // Mid-campaign, at a moment the pool's worker has grabs in hand.
-      while (((finishedAtKill = await progress.sample()) < KILL_AT_OUTCOMES || (await client.llen(activeKey)) === 0) && Date.now() < granting) await sleep(20);
+      for (;;) {
+        finishedAtKill = await progress.sample();
+        const inHand = (await client.llen(activeKey)) > 0;
+        if ((finishedAtKill >= KILL_AT_OUTCOMES && inHand) || Date.now() >= granting) break;
+        await sleep(20);
+      }
       const victim = await consumerOf(client, hot, queueShards);
       expect(fleet.workerPids()).toContain(victim);
       process.kill(victim, 'SIGKILL');
@@ -91,16 +128,25 @@ describe.skipIf(!FULL)('chaos 1b: kill -9 the worker holding a hot pool, once', 
       await enqueuedBefore.stop();
       expect(await fleet.stop()).toBe(0);
     }
-    const check = await checkCampaign({ campaign: id, env, zkConnect: testZkConnect(), expectedGrabs: GRABS, lockWaitMs: 20_000 });
+    const check = await checkCampaign({
+      campaign: id,
+      env,
+      zkConnect: testZkConnect(),
+      expectedGrabs: GRABS,
+      lockWaitMs: 20_000,
+    });
     const killedSettledMs = killedGrabs.maxSettleMs();
-    recordRow({
-      scenario: '1b. kill -9 the worker holding the hot pool, once (session 10 s)',
-      grabs: GRABS,
-      faults: `1 kill -9 at ${finishedAtKill.toLocaleString('en-US')} outcomes, ${taken} grabs in its hands`,
-      fencedWrites: metrics.total('grab_fencing_rejections_total'),
-      recovery: `${ms(killedSettledMs)} to settle the killed worker's grabs, ${ms(enqueuedBefore.maxSettleMs())} every grab enqueued before the kill, ${ms(progress.drainMs(GRABS))} to drain`,
-      startedAt: started,
-    }, check);
+    recordRow(
+      {
+        scenario: '1b. kill -9 the worker holding the hot pool, once (session 10 s)',
+        grabs: GRABS,
+        faults: `1 kill -9 at ${finishedAtKill.toLocaleString('en-US')} outcomes, ${taken} grabs in its hands`,
+        fencedWrites: metrics.total('grab_fencing_rejections_total'),
+        recovery: `${ms(killedSettledMs)} to settle the killed worker's grabs, ${ms(enqueuedBefore.maxSettleMs())} every grab enqueued before the kill, ${ms(progress.drainMs(GRABS))} to drain`,
+        startedAt: started,
+      },
+      check,
+    );
     expect(finishedAtKill).toBeGreaterThanOrEqual(KILL_AT_OUTCOMES);
     expect(taken).toBeGreaterThan(0);
     expect(killedSettledMs).toBeLessThanOrEqual(SETTLED_WITHIN_MS);

@@ -29,16 +29,28 @@ describe.skipIf(!FULL)('chaos 5: kill -9 Redis mid-campaign, restart it from its
     await redis?.stop();
   });
 
-  it('the fleet reconnects, stalled grabs come back, no grant is lost and nothing overspent', { timeout: 600_000 }, async () => {
+  it('the fleet reconnects, stalled grabs come back, no grant is lost and nothing overspent', {
+    timeout: 600_000,
+  }, async () => {
     const started = Date.now();
-    const { id, fleet, metrics, progress } = await startHotPoolRun({ tag: 'redis', packets: PACKETS, lock: 'zk', sessionMs: SESSION_MS, redisUrl: redis.url, env });
+    const { id, fleet, metrics, progress } = await startHotPoolRun({
+      tag: 'redis',
+      packets: PACKETS,
+      lock: 'zk',
+      sessionMs: SESSION_MS,
+      redisUrl: redis.url,
+      env,
+    });
     let finishedBeforeKill = 0;
     let finishedAfterRestart = 0;
     let producerRuns = 0;
     try {
       const produce = () => {
         producerRuns++;
-        return grab(['produce', '--campaign', id, '--users', String(GRABS), '--distribution', 'hot', '--rate', String(RATE)], env);
+        return grab(
+          ['produce', '--campaign', id, '--users', String(GRABS), '--distribution', 'hot', '--rate', String(RATE)],
+          env,
+        );
       };
       const producing = produce();
       await sleep(5_000);
@@ -63,16 +75,25 @@ describe.skipIf(!FULL)('chaos 5: kill -9 Redis mid-campaign, restart it from its
       await progress.stop();
       expect(await fleet.stop(), fleet.output().slice(-3000)).toBe(0);
     }
-    const check = await checkCampaign({ campaign: id, env, zkConnect: testZkConnect(), expectedGrabs: GRABS, lockWaitMs: SESSION_MS * 5 });
+    const check = await checkCampaign({
+      campaign: id,
+      env,
+      zkConnect: testZkConnect(),
+      expectedGrabs: GRABS,
+      lockWaitMs: SESSION_MS * 5,
+    });
     const pool = check.report.pools[0]!;
-    recordRow({
-      scenario: `5. kill -9 Redis, restart from its AOF (appendfsync always) after ${DOWN_MS / 1000} s`,
-      grabs: GRABS,
-      faults: `1 kill -9 (at ${finishedBeforeKill.toLocaleString('en-US')} outcomes; ${producerRuns} producer run${producerRuns > 1 ? 's' : ''})`,
-      fencedWrites: metrics.total('grab_fencing_rejections_total'),
-      recovery: `${ms(progress.maxRecoveryMs())} to progress, ${ms(progress.drainMs(GRABS))} to drain`,
-      startedAt: started,
-    }, check);
+    recordRow(
+      {
+        scenario: `5. kill -9 Redis, restart from its AOF (appendfsync always) after ${DOWN_MS / 1000} s`,
+        grabs: GRABS,
+        faults: `1 kill -9 (at ${finishedBeforeKill.toLocaleString('en-US')} outcomes; ${producerRuns} producer run${producerRuns > 1 ? 's' : ''})`,
+        fencedWrites: metrics.total('grab_fencing_rejections_total'),
+        recovery: `${ms(progress.maxRecoveryMs())} to progress, ${ms(progress.drainMs(GRABS))} to drain`,
+        startedAt: started,
+      },
+      check,
+    );
     // The fault happened mid-campaign, and Redis came back with what it had acknowledged.
     expect(finishedBeforeKill).toBeGreaterThan(0);
     expect(finishedBeforeKill).toBeLessThan(GRABS);

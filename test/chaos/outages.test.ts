@@ -23,7 +23,10 @@ const REDIS_DOWN_MS = scale(12_000, 150_000);
 const RETRY_FLAGS = scale(['--attempts', '2', '--backoff-ms', '100'], []);
 
 async function produceAll(id: string, env: Record<string, string>) {
-  const produced = await grab(['produce', '--campaign', id, '--users', String(GRABS), '--distribution', 'hot', ...RETRY_FLAGS], env);
+  const produced = await grab(
+    ['produce', '--campaign', id, '--users', String(GRABS), '--distribution', 'hot', ...RETRY_FLAGS],
+    env,
+  );
   expect(produced.code, produced.stderr).toBe(0);
 }
 
@@ -38,13 +41,28 @@ describe('chaos 8 and 9: outages longer than the retry budget', () => {
   });
 
   /** One outage of `server` mid-campaign, then the checks every outage must pass. */
-  async function runOutage(o: { scenario: string; tag: string; server: ZkServer | RedisServer; downMs: number; env: Record<string, string>; redisUrl: string; zkConnect: string }) {
+  async function runOutage(o: {
+    scenario: string;
+    tag: string;
+    server: ZkServer | RedisServer;
+    downMs: number;
+    env: Record<string, string>;
+    redisUrl: string;
+    zkConnect: string;
+  }) {
     const started = Date.now();
-    const { id, fleet, metrics, progress } = await startHotPoolRun({ tag: o.tag, packets: PACKETS, lock: 'zk', sessionMs: SESSION_MS, redisUrl: o.redisUrl, env: o.env });
+    const { id, fleet, metrics, progress } = await startHotPoolRun({
+      tag: o.tag,
+      packets: PACKETS,
+      lock: 'zk',
+      sessionMs: SESSION_MS,
+      redisUrl: o.redisUrl,
+      env: o.env,
+    });
     let atFault = 0;
     try {
       await produceAll(id, o.env);
-      while ((atFault = await progress.sample()) < GRABS / 10) await sleep(100);
+      for (atFault = await progress.sample(); atFault < GRABS / 10; atFault = await progress.sample()) await sleep(100);
       expect(atFault, 'the outage must come mid-campaign').toBeLessThan(GRABS);
       const pids = fleet.workerPids().sort();
       progress.fault();
@@ -59,7 +77,13 @@ describe('chaos 8 and 9: outages longer than the retry budget', () => {
       await progress.stop();
       expect(await fleet.stop(), fleet.output().slice(-3000)).toBe(0);
     }
-    const check = await checkCampaign({ campaign: id, env: o.env, zkConnect: o.zkConnect, expectedGrabs: GRABS, lockWaitMs: SESSION_MS * 5 });
+    const check = await checkCampaign({
+      campaign: id,
+      env: o.env,
+      zkConnect: o.zkConnect,
+      expectedGrabs: GRABS,
+      lockWaitMs: SESSION_MS * 5,
+    });
     recordRow(
       {
         scenario: `${o.scenario} down ${ms(o.downMs)} mid-campaign, longer than the retry budget`,
@@ -76,9 +100,33 @@ describe('chaos 8 and 9: outages longer than the retry budget', () => {
     expect(check.report.pools[0]!.packetsGranted).toBe(PACKETS);
   }
 
-  it('ZooKeeper down mid-campaign: the workers pause, stay up, resume, and every grab settles', { timeout: scale(240_000, 900_000) }, () =>
-    runOutage({ scenario: '8. ZooKeeper', tag: 'zk-outage', server: zk, downMs: ZK_DOWN_MS, env: { REDIS_URL: testRedisUrl(), ZK_CONNECT: zk.connect }, redisUrl: testRedisUrl(), zkConnect: zk.connect }));
+  it(
+    'ZooKeeper down mid-campaign: the workers pause, stay up, resume, and every grab settles',
+    { timeout: scale(240_000, 900_000) },
+    () =>
+      runOutage({
+        scenario: '8. ZooKeeper',
+        tag: 'zk-outage',
+        server: zk,
+        downMs: ZK_DOWN_MS,
+        env: { REDIS_URL: testRedisUrl(), ZK_CONNECT: zk.connect },
+        redisUrl: testRedisUrl(),
+        zkConnect: zk.connect,
+      }),
+  );
 
-  it('Redis down mid-campaign: the workers stay up, reconnect, and every grab settles', { timeout: scale(240_000, 900_000) }, () =>
-    runOutage({ scenario: '9. Redis', tag: 'redis-outage', server: redis, downMs: REDIS_DOWN_MS, env: { REDIS_URL: redis.url, ZK_CONNECT: testZkConnect() }, redisUrl: redis.url, zkConnect: testZkConnect() }));
+  it(
+    'Redis down mid-campaign: the workers stay up, reconnect, and every grab settles',
+    { timeout: scale(240_000, 900_000) },
+    () =>
+      runOutage({
+        scenario: '9. Redis',
+        tag: 'redis-outage',
+        server: redis,
+        downMs: REDIS_DOWN_MS,
+        env: { REDIS_URL: redis.url, ZK_CONNECT: testZkConnect() },
+        redisUrl: redis.url,
+        zkConnect: testZkConnect(),
+      }),
+  );
 });

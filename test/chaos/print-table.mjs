@@ -7,7 +7,10 @@ if (!existsSync(RESULTS_FILE)) {
   console.error(`no chaos results in ${RESULTS_FILE}`);
   process.exit(1);
 }
-const rows = readFileSync(RESULTS_FILE, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const rows = readFileSync(RESULTS_FILE, 'utf8')
+  .split('\n')
+  .filter(Boolean)
+  .map((l) => JSON.parse(l));
 rows.sort((a, b) => a.scenario.localeCompare(b.scenario, 'en', { numeric: true }));
 console.log(`\nChaos results (${rows[0]?.full ? 'full' : 'short'} run)\n`);
 console.log(formatTable(rows));

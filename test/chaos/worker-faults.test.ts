@@ -15,7 +15,16 @@ import { testZkConnect } from '../support/env.js';
 import { startRedis, type RedisServer } from '../support/servers.js';
 import { checkCampaign } from '../support/chaos-checker.js';
 import { loadSettings } from '../../shared/config/settings.js';
-import { InFlightTracker, ms, processState, randomInt, recordRow, scale, sleep, startHotPoolRun } from '../support/chaos.js';
+import {
+  InFlightTracker,
+  ms,
+  processState,
+  randomInt,
+  recordRow,
+  scale,
+  sleep,
+  startHotPoolRun,
+} from '../support/chaos.js';
 
 let redis: RedisServer;
 let env: Record<string, string>;
@@ -43,7 +52,14 @@ async function killWorkersDuring(lock: 'zk' | 'none') {
   const started = Date.now();
   // Each run has a queue of its own, so the zk and none runs go side by side.
   const runEnv = { ...env, GRAB_QUEUE: `chaos-kill-${lock}` };
-  const { id, fleet, metrics, progress } = await startHotPoolRun({ tag: `kill-${lock}`, packets: PACKETS, lock, sessionMs: SESSION_MS, redisUrl: redis.url, env: runEnv });
+  const { id, fleet, metrics, progress } = await startHotPoolRun({
+    tag: `kill-${lock}`,
+    packets: PACKETS,
+    lock,
+    sessionMs: SESSION_MS,
+    redisUrl: redis.url,
+    env: runEnv,
+  });
   const inFlight = new InFlightTracker(redis.url, runEnv.GRAB_QUEUE, loadSettings(runEnv).queueShards, id, 'p1');
   inFlight.start();
   let kills = 0;
@@ -51,7 +67,10 @@ async function killWorkersDuring(lock: 'zk' | 'none') {
   let settled = false;
   try {
     const run = (async () => {
-      const produced = await grab(['produce', '--campaign', id, '--users', String(GRABS), '--distribution', 'hot', '--rate', String(RATE)], runEnv);
+      const produced = await grab(
+        ['produce', '--campaign', id, '--users', String(GRABS), '--distribution', 'hot', '--rate', String(RATE)],
+        runEnv,
+      );
       expect(produced.code, produced.stderr).toBe(0);
       const waited = await grab(['wait', '--campaign', id, '--timeout', String(scale(150, 600))], runEnv);
       expect(waited.code, `${waited.stdout}${waited.stderr}\n${fleet.output().slice(-3000)}`).toBe(0);
@@ -83,20 +102,31 @@ async function killWorkersDuring(lock: 'zk' | 'none') {
     await inFlight.stop();
     expect(await fleet.stop()).toBe(0);
   }
-  const check = await checkCampaign({ campaign: id, env: runEnv, zkConnect: testZkConnect(), expectedGrabs: GRABS, lockWaitMs: SESSION_MS * 5 });
-  recordRow({
-    scenario: `1. kill -9 a worker every 1–2 s (--lock ${lock})`,
-    grabs: GRABS,
-    faults: `${kills} kill -9`,
-    fencedWrites: metrics.total('grab_fencing_rejections_total'),
-    recovery: `${ms(progress.maxRecoveryMs())} to progress, ${ms(inFlight.maxSettleMs())} to settle a killed worker's grabs (max), ${ms(progress.drainMs(GRABS))} to drain the ${(GRABS - progress.finishedAtLastFault()).toLocaleString('en-US')} left at the last kill`,
-    startedAt: started,
-  }, check);
+  const check = await checkCampaign({
+    campaign: id,
+    env: runEnv,
+    zkConnect: testZkConnect(),
+    expectedGrabs: GRABS,
+    lockWaitMs: SESSION_MS * 5,
+  });
+  recordRow(
+    {
+      scenario: `1. kill -9 a worker every 1–2 s (--lock ${lock})`,
+      grabs: GRABS,
+      faults: `${kills} kill -9`,
+      fencedWrites: metrics.total('grab_fencing_rejections_total'),
+      recovery: `${ms(progress.maxRecoveryMs())} to progress, ${ms(inFlight.maxSettleMs())} to settle a killed worker's grabs (max), ${ms(progress.drainMs(GRABS))} to drain the ${(GRABS - progress.finishedAtLastFault()).toLocaleString('en-US')} left at the last kill`,
+      startedAt: started,
+    },
+    check,
+  );
   return { check, kills, pidsSeen };
 }
 
 describe.concurrent('chaos 1 and 2: worker faults during a hot-pool campaign', () => {
-  it('chaos 1: kill -9 workers under the ZooKeeper lock: the fleet restarts them and every invariant holds', { timeout: scale(150_000, 900_000) }, async () => {
+  it('chaos 1: kill -9 workers under the ZooKeeper lock: the fleet restarts them and every invariant holds', {
+    timeout: scale(150_000, 900_000),
+  }, async () => {
     const { check, kills, pidsSeen } = await killWorkersDuring('zk');
     expect(kills).toBe(KILLS);
     // every kill made the fleet start a new worker: 2 original pids + one per kill
@@ -106,21 +136,35 @@ describe.concurrent('chaos 1 and 2: worker faults during a hot-pool campaign', (
     expect(check.report.pools[0]).toMatchObject({ remainingCents: 0, grantedCents: PACKETS * 10 });
   });
 
-  it('chaos 1, honesty: the same run with --lock none is caught by the checker', { timeout: scale(150_000, 900_000) }, async () => {
+  it('chaos 1, honesty: the same run with --lock none is caught by the checker', {
+    timeout: scale(150_000, 900_000),
+  }, async () => {
     const { check, kills } = await killWorkersDuring('none');
     expect(kills).toBeGreaterThanOrEqual(1);
     expect(check.violations).not.toEqual([]);
   });
 
-  it('chaos 2: SIGSTOP a worker past its ZooKeeper session timeout, SIGCONT: every invariant holds', { timeout: scale(120_000, 900_000) }, async () => {
+  it('chaos 2: SIGSTOP a worker past its ZooKeeper session timeout, SIGCONT: every invariant holds', {
+    timeout: scale(120_000, 900_000),
+  }, async () => {
     const started = Date.now();
     const runEnv = { ...env, GRAB_QUEUE: 'chaos-stop' };
-    const { id, fleet, metrics, progress } = await startHotPoolRun({ tag: 'stop', packets: PACKETS, lock: 'zk', sessionMs: SESSION_MS, redisUrl: redis.url, env: runEnv });
+    const { id, fleet, metrics, progress } = await startHotPoolRun({
+      tag: 'stop',
+      packets: PACKETS,
+      lock: 'zk',
+      sessionMs: SESSION_MS,
+      redisUrl: redis.url,
+      env: runEnv,
+    });
     let stops = 0;
     let stoppedFor = 0;
     const stopped = new Set<number>();
     try {
-      const producing = grab(['produce', '--campaign', id, '--users', String(GRABS), '--distribution', 'hot', '--rate', String(STOP_RATE)], runEnv);
+      const producing = grab(
+        ['produce', '--campaign', id, '--users', String(GRABS), '--distribution', 'hot', '--rate', String(STOP_RATE)],
+        runEnv,
+      );
       for (let s = 0; s < STOPS; s++) {
         await sleep(500 + randomInt(500));
         const pids = fleet.workerPids();
@@ -157,18 +201,27 @@ describe.concurrent('chaos 1 and 2: worker faults during a hot-pool campaign', (
       await progress.stop();
       expect(await fleet.stop()).toBe(0);
     }
-    const check = await checkCampaign({ campaign: id, env: runEnv, zkConnect: testZkConnect(), expectedGrabs: GRABS, lockWaitMs: SESSION_MS * 5 });
+    const check = await checkCampaign({
+      campaign: id,
+      env: runEnv,
+      zkConnect: testZkConnect(),
+      expectedGrabs: GRABS,
+      lockWaitMs: SESSION_MS * 5,
+    });
     const lost = metrics.total('grab_lock_lost_total');
     const fenced = metrics.total('grab_fencing_rejections_total');
     const expired = metrics.total('grab_zk_session_expirations_total');
-    recordRow({
-      scenario: `2. SIGSTOP a worker ${STOP_MS / 1000} s (session ${SESSION_MS / 1000} s), SIGCONT`,
-      grabs: GRABS,
-      faults: `${stops} SIGSTOP (${(stoppedFor / 1000).toFixed(1)} s): ${expired} sessions expired, ${lost} locks lost`,
-      fencedWrites: fenced,
-      recovery: `${ms(progress.maxRecoveryMs())} to progress (max)`,
-      startedAt: started,
-    }, check);
+    recordRow(
+      {
+        scenario: `2. SIGSTOP a worker ${STOP_MS / 1000} s (session ${SESSION_MS / 1000} s), SIGCONT`,
+        grabs: GRABS,
+        faults: `${stops} SIGSTOP (${(stoppedFor / 1000).toFixed(1)} s): ${expired} sessions expired, ${lost} locks lost`,
+        fencedWrites: fenced,
+        recovery: `${ms(progress.maxRecoveryMs())} to progress (max)`,
+        startedAt: started,
+      },
+      check,
+    );
     expect(stops).toBe(STOPS);
     expect(metrics.scrapes).toBeGreaterThan(0);
     expect(check.violations).toEqual([]);

@@ -33,7 +33,14 @@ describe.skipIf(!FULL)('chaos 4: the ZooKeeper leader dies, then the whole ensem
 
   it('a new leader is elected, the ensemble comes back, and every invariant holds', { timeout: 600_000 }, async () => {
     const started = Date.now();
-    const { id, fleet, metrics, progress } = await startHotPoolRun({ tag: 'zkens', packets: PACKETS, lock: 'zk', sessionMs: SESSION_MS, redisUrl: redis.url, env });
+    const { id, fleet, metrics, progress } = await startHotPoolRun({
+      tag: 'zkens',
+      packets: PACKETS,
+      lock: 'zk',
+      sessionMs: SESSION_MS,
+      redisUrl: redis.url,
+      env,
+    });
     let oldLeader: EnsembleNode | undefined;
     let newLeader: EnsembleNode | undefined;
     let electionMs = Number.NaN;
@@ -42,7 +49,10 @@ describe.skipIf(!FULL)('chaos 4: the ZooKeeper leader dies, then the whole ensem
     let finishedAtElection = 0;
     let finishedAtRestart = 0;
     try {
-      const producing = grab(['produce', '--campaign', id, '--users', String(GRABS), '--distribution', 'hot', '--rate', String(RATE)], env);
+      const producing = grab(
+        ['produce', '--campaign', id, '--users', String(GRABS), '--distribution', 'hot', '--rate', String(RATE)],
+        env,
+      );
       await sleep(4_000);
       finishedAtElection = await progress.sample();
 
@@ -81,18 +91,27 @@ describe.skipIf(!FULL)('chaos 4: the ZooKeeper leader dies, then the whole ensem
       await progress.stop();
       expect(await fleet.stop(), fleet.output().slice(-3000)).toBe(0);
     }
-    const check = await checkCampaign({ campaign: id, env, zkConnect: zk.connect, expectedGrabs: GRABS, lockWaitMs: SESSION_MS * 5 });
+    const check = await checkCampaign({
+      campaign: id,
+      env,
+      zkConnect: zk.connect,
+      expectedGrabs: GRABS,
+      lockWaitMs: SESSION_MS * 5,
+    });
     const disconnects = metrics.total('grab_zk_disconnects_total');
     const expired = metrics.total('grab_zk_session_expirations_total');
     const lost = metrics.total('grab_lock_lost_total');
-    recordRow({
-      scenario: '4. stop the ZooKeeper leader, later restart the whole ensemble',
-      grabs: GRABS,
-      faults: `leader node ${oldLeader?.id} → node ${newLeader?.id} in ${ms(electionMs)} (at ${finishedAtElection.toLocaleString('en-US')} outcomes); all 3 nodes down and back in ${ms(outageMs)} (at ${finishedAtRestart.toLocaleString('en-US')} outcomes): ${disconnects} disconnects, ${expired} sessions expired, ${lost} locks lost`,
-      fencedWrites: metrics.total('grab_fencing_rejections_total'),
-      recovery: `${ms(progress.maxRecoveryMs())} to progress (max), ${ms(progress.drainMs(GRABS))} to drain`,
-      startedAt: started,
-    }, check);
+    recordRow(
+      {
+        scenario: '4. stop the ZooKeeper leader, later restart the whole ensemble',
+        grabs: GRABS,
+        faults: `leader node ${oldLeader?.id} → node ${newLeader?.id} in ${ms(electionMs)} (at ${finishedAtElection.toLocaleString('en-US')} outcomes); all 3 nodes down and back in ${ms(outageMs)} (at ${finishedAtRestart.toLocaleString('en-US')} outcomes): ${disconnects} disconnects, ${expired} sessions expired, ${lost} locks lost`,
+        fencedWrites: metrics.total('grab_fencing_rejections_total'),
+        recovery: `${ms(progress.maxRecoveryMs())} to progress (max), ${ms(progress.drainMs(GRABS))} to drain`,
+        startedAt: started,
+      },
+      check,
+    );
     // The faults happened: the leader changed, and the ensemble restart caught grabs still pending.
     expect(newLeader).toBeDefined();
     expect(newLeader!.id).not.toBe(oldLeader!.id);

@@ -13,7 +13,18 @@ import { testZkConnect } from '../support/env.js';
 import { startRedis, type RedisServer } from '../support/servers.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { checkCampaign } from '../support/chaos-checker.js';
-import { FULL, MetricsTracker, ProgressMonitor, freePortRange, healthz, ms, readyz, recordRow, sleep, startChaosFleet } from '../support/chaos.js';
+import {
+  FULL,
+  MetricsTracker,
+  ProgressMonitor,
+  freePortRange,
+  healthz,
+  ms,
+  readyz,
+  recordRow,
+  sleep,
+  startChaosFleet,
+} from '../support/chaos.js';
 
 /** Packets enough that the pool is still paying out (under the lock) when the link is cut. */
 const PACKETS = 25_000;
@@ -44,12 +55,38 @@ describe.skipIf(!FULL)('chaos 3: cut one worker off ZooKeeper past its session t
   it('the cut worker loses its session, reconnects, and every invariant holds', { timeout: 600_000 }, async () => {
     const started = Date.now();
     const id = `chaos-zkcut-${randomUUID().slice(0, 8)}`;
-    const created = await grab(['campaign', 'create', '--id', id, '--pools', '1', '--packets', String(PACKETS), '--amount-cents', String(PACKETS * 10)], env);
+    const created = await grab(
+      [
+        'campaign',
+        'create',
+        '--id',
+        id,
+        '--pools',
+        '1',
+        '--packets',
+        String(PACKETS),
+        '--amount-cents',
+        String(PACKETS * 10),
+      ],
+      env,
+    );
     expect(created.code, created.stderr).toBe(0);
-    const flags = ['--lock', 'zk', '--concurrency', '50', '--max-batch', '8', '--zk-session-timeout-ms', String(SESSION_MS)];
+    const flags = [
+      '--lock',
+      'zk',
+      '--concurrency',
+      '50',
+      '--max-batch',
+      '8',
+      '--zk-session-timeout-ms',
+      String(SESSION_MS),
+    ];
     const fleet = await startChaosFleet(1, flags, env);
     const cutPort = await freePortRange(1);
-    const cutWorker = startGrab(['work', '--metrics-port', String(cutPort), ...flags], { ...env, ZK_CONNECT: proxy.address });
+    const cutWorker = startGrab(['work', '--metrics-port', String(cutPort), ...flags], {
+      ...env,
+      ZK_CONNECT: proxy.address,
+    });
     const fleetMetrics = new MetricsTracker(fleet.ports);
     const cutMetrics = new MetricsTracker([cutPort]);
     const progress = new ProgressMonitor(redis.url, id);
@@ -60,16 +97,26 @@ describe.skipIf(!FULL)('chaos 3: cut one worker off ZooKeeper past its session t
     try {
       const until = Date.now() + 30_000;
       while (!(await healthz(cutPort)) || proxy.connections === 0) {
-        if (cutWorker.child.exitCode !== null || Date.now() > until) throw new Error(`the proxied worker did not come up:\n${cutWorker.output().slice(-3000)}`);
+        if (cutWorker.child.exitCode !== null || Date.now() > until)
+          throw new Error(`the proxied worker did not come up:\n${cutWorker.output().slice(-3000)}`);
         await sleep(100);
       }
       fleetMetrics.start();
       cutMetrics.start();
       progress.start();
-      const producing = grab(['produce', '--campaign', id, '--users', String(GRABS), '--distribution', 'hot', '--rate', String(RATE)], env);
+      const producing = grab(
+        ['produce', '--campaign', id, '--users', String(GRABS), '--distribution', 'hot', '--rate', String(RATE)],
+        env,
+      );
       // Cut once granting is under way, however slowly the machine runs today.
       const granting = Date.now() + 60_000;
-      while ((finishedAtCut = await progress.sample()) < CUT_AT_OUTCOMES && Date.now() < granting) await sleep(100);
+      for (
+        finishedAtCut = await progress.sample();
+        finishedAtCut < CUT_AT_OUTCOMES && Date.now() < granting;
+        finishedAtCut = await progress.sample()
+      ) {
+        await sleep(100);
+      }
       dropped = proxy.connections;
       proxy.cut();
       progress.fault();
@@ -102,19 +149,29 @@ describe.skipIf(!FULL)('chaos 3: cut one worker off ZooKeeper past its session t
       expect(fleetCode).toBe(0);
       expect(workCode, cutWorker.output().slice(-3000)).toBe(0);
     }
-    const check = await checkCampaign({ campaign: id, env, zkConnect: testZkConnect(), expectedGrabs: GRABS, lockWaitMs: SESSION_MS * 5 });
+    const check = await checkCampaign({
+      campaign: id,
+      env,
+      zkConnect: testZkConnect(),
+      expectedGrabs: GRABS,
+      lockWaitMs: SESSION_MS * 5,
+    });
     const disconnects = cutMetrics.total('grab_zk_disconnects_total');
     const expired = cutMetrics.total('grab_zk_session_expirations_total');
     const lost = cutMetrics.total('grab_lock_lost_total');
-    const fenced = fleetMetrics.total('grab_fencing_rejections_total') + cutMetrics.total('grab_fencing_rejections_total');
-    recordRow({
-      scenario: `3. cut one worker off ZooKeeper ${CUT_MS / 1000} s (session ${SESSION_MS / 1000} s), restore`,
-      grabs: GRABS,
-      faults: `1 cut at ${finishedAtCut.toLocaleString('en-US')} outcomes (${dropped} connections dropped): ${disconnects} disconnects, ${expired} sessions expired, ${lost} locks lost; ready again ${ms(reconnectMs)} after the restore`,
-      fencedWrites: fenced,
-      recovery: `${ms(progress.maxRecoveryMs())} to progress, ${ms(progress.drainMs(GRABS))} to drain`,
-      startedAt: started,
-    }, check);
+    const fenced =
+      fleetMetrics.total('grab_fencing_rejections_total') + cutMetrics.total('grab_fencing_rejections_total');
+    recordRow(
+      {
+        scenario: `3. cut one worker off ZooKeeper ${CUT_MS / 1000} s (session ${SESSION_MS / 1000} s), restore`,
+        grabs: GRABS,
+        faults: `1 cut at ${finishedAtCut.toLocaleString('en-US')} outcomes (${dropped} connections dropped): ${disconnects} disconnects, ${expired} sessions expired, ${lost} locks lost; ready again ${ms(reconnectMs)} after the restore`,
+        fencedWrites: fenced,
+        recovery: `${ms(progress.maxRecoveryMs())} to progress, ${ms(progress.drainMs(GRABS))} to drain`,
+        startedAt: started,
+      },
+      check,
+    );
     // The fault happened: the worker's ZooKeeper connection went through the proxy and was dropped,
     // the worker saw it, and it came back.
     expect(dropped).toBeGreaterThan(0);

@@ -15,17 +15,52 @@ describe('grab bench, smoke size', () => {
   it('e2e --json: one row per scenario and strategy, zk keeping every invariant', async () => {
     const port = await freePortRange(2);
     const r = await grab(
-      ['bench', 'e2e', '--json', '--scale', '0.01', '--workers', '2', '--concurrency', '20', '--metrics-port-base', String(port), '--strategy', 'ceiling', '--strategy', 'zk', '--strategy', 'none'],
+      [
+        'bench',
+        'e2e',
+        '--json',
+        '--scale',
+        '0.01',
+        '--workers',
+        '2',
+        '--concurrency',
+        '20',
+        '--metrics-port-base',
+        String(port),
+        '--strategy',
+        'ceiling',
+        '--strategy',
+        'zk',
+        '--strategy',
+        'none',
+      ],
       env,
     );
     expect(r.code, r.stderr).toBe(0);
     const rows = parseLines(r.stdout);
-    expect(rows.map((row) => `${String(row.scenario)}/${String(row.strategy)}`)).toEqual(['hot/ceiling', 'hot/zk', 'hot/none', 'spread/ceiling', 'spread/zk', 'spread/none']);
+    expect(rows.map((row) => `${String(row.scenario)}/${String(row.strategy)}`)).toEqual([
+      'hot/ceiling',
+      'hot/zk',
+      'hot/none',
+      'spread/ceiling',
+      'spread/zk',
+      'spread/none',
+    ]);
     for (const row of rows) {
-      expect(Object.keys(row).sort()).toEqual(['grabsPerSec', 'invariantsOk', 'lockWaitP99Ms', 'meanBatch', 'p99JobMs', 'ratioToCeiling', 'scenario', 'strategy']);
+      expect(Object.keys(row).sort()).toEqual([
+        'grabsPerSec',
+        'invariantsOk',
+        'lockWaitP99Ms',
+        'meanBatch',
+        'p99JobMs',
+        'ratioToCeiling',
+        'scenario',
+        'strategy',
+      ]);
       expect(row.grabsPerSec).toBeGreaterThan(0);
     }
-    for (const row of rows.filter((x) => x.strategy === 'ceiling')) expect(row).toMatchObject({ ratioToCeiling: 1, invariantsOk: null });
+    for (const row of rows.filter((x) => x.strategy === 'ceiling'))
+      expect(row).toMatchObject({ ratioToCeiling: 1, invariantsOk: null });
     for (const row of rows.filter((x) => x.strategy === 'zk')) expect(row.invariantsOk).toBe(true);
     for (const row of rows.filter((x) => x.strategy === 'none')) expect(typeof row.invariantsOk).toBe('boolean');
   }, 120_000);
@@ -35,7 +70,8 @@ describe('grab bench, smoke size', () => {
     expect(r.code, r.stderr).toBe(0);
     const [result] = parseLines(r.stdout);
     expect(result).toMatchObject({ jobs: 2000 });
-    for (const key of ['producerJobsPerSec', 'baselineJobsPerSec', 'ratio', 'peakRssMb', 'redisBytesPerJob']) expect(result![key]).toBeGreaterThan(0);
+    for (const key of ['producerJobsPerSec', 'baselineJobsPerSec', 'ratio', 'peakRssMb', 'redisBytesPerJob'])
+      expect(result![key]).toBeGreaterThan(0);
   }, 60_000);
 
   it('million --jobs 1000: the whole operator path to a passing report', async () => {
@@ -50,6 +86,8 @@ describe('grab bench, smoke size', () => {
     expect((await grab(['bench', 'fastest'], env)).code).toBe(2);
     const r = await grab(['bench', 'e2e', '--strategy', 'zookeeper'], env);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("option '--strategy <name>' argument 'zookeeper' is invalid: must be one of \"ceiling\"");
+    expect(r.stderr).toContain(
+      "option '--strategy <name>' argument 'zookeeper' is invalid: must be one of \"ceiling\"",
+    );
   });
 });

@@ -30,7 +30,9 @@ async function report(campaign: string): Promise<{ code: number | null; report: 
 /** A hot pool: far more grabs than packets, all at once, two worker processes racing for it. */
 async function runHotPool(lock: string) {
   const id = newId(`hot-${lock}`);
-  expect((await grab(['campaign', 'create', '--id', id, '--pools', '1', '--packets', '500', '--amount', '50.00'])).code).toBe(0);
+  expect(
+    (await grab(['campaign', 'create', '--id', id, '--pools', '1', '--packets', '500', '--amount', '50.00'])).code,
+  ).toBe(0);
   expect((await grab(['produce', '--campaign', id, '--users', '3000'])).code).toBe(0);
   const fleet = startGrab(['fleet', '--workers', '2', '--lock', lock, '--concurrency', '50', '--max-batch', '1']);
   try {
@@ -56,7 +58,12 @@ describe('a hot pool under each strategy', () => {
       expect(r.violations).toEqual([]);
       expect(code).toBe(0);
       expect(r.outcomes).toEqual({ granted: 500, sold_out: 2500, duplicate: 0, rejected: 0, failed: 0 });
-      expect(r.pools[0]).toMatchObject({ totalCents: 5000, grantedCents: 5000, remainingCents: 0, packetsGranted: 500 });
+      expect(r.pools[0]).toMatchObject({
+        totalCents: 5000,
+        grantedCents: 5000,
+        remainingCents: 0,
+        packetsGranted: 500,
+      });
     });
   }
 });
@@ -97,7 +104,9 @@ describe('delivery faults and bad input', () => {
       { campaign: id, pool: 'p1', user: '../../etc' },
       { campaign: id, pool: 'p1', user: 'eve', extra: true },
     ];
-    const jobs = await queue.addBulk(bad.map((data, i) => ({ name: 'grab', data: data as GrabJob, opts: { jobId: `${id}-bad-${i}` } })));
+    const jobs = await queue.addBulk(
+      bad.map((data, i) => ({ name: 'grab', data: data as GrabJob, opts: { jobId: `${id}-bad-${i}` } })),
+    );
     const worker = startGrab(['work', '--concurrency', '4']);
     try {
       expect((await grab(['wait', '--campaign', id, '--timeout', '60'])).code).toBe(0);
@@ -131,7 +140,9 @@ describe('delivery faults and bad input', () => {
 
   it('refuses to create an existing campaign and changes nothing', async () => {
     const id = newId('dup');
-    expect((await grab(['campaign', 'create', '--id', id, '--pools', '2', '--packets', '5', '--amount', '1'])).code).toBe(0);
+    expect(
+      (await grab(['campaign', 'create', '--id', id, '--pools', '2', '--packets', '5', '--amount', '1'])).code,
+    ).toBe(0);
     const again = await grab(['campaign', 'create', '--id', id, '--pools', '3', '--packets', '9', '--amount', '2']);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('already exists');
@@ -143,7 +154,9 @@ describe('delivery faults and bad input', () => {
 describe('a campaign end to end', () => {
   it('30,000 grabs over 10 pools of 2,000 packets settle under a 2-worker fleet, pass the report and export exactly', async () => {
     const id = newId('e2e');
-    expect((await grab(['campaign', 'create', '--id', id, '--pools', '10', '--packets', '2000', '--amount', '888.88'])).code).toBe(0);
+    expect(
+      (await grab(['campaign', 'create', '--id', id, '--pools', '10', '--packets', '2000', '--amount', '888.88'])).code,
+    ).toBe(0);
     expect((await grab(['produce', '--campaign', id, '--users', '30000'])).code).toBe(0);
     const fleet = startGrab(['fleet', '--workers', '2']);
     try {

@@ -9,13 +9,20 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { cliEnv, grabCli } from '../support/cli.js';
 
-const escapingError = pathToFileURL(new URL('../../dist/test/support/escaping-error.js', import.meta.url).pathname).href;
+const escapingError = pathToFileURL(
+  new URL('../../dist/test/support/escaping-error.js', import.meta.url).pathname,
+).href;
 const ZK_PASSWORD = 'zkEscaped-5b0f';
 
 function runEscaping(kind: 'rejection' | 'exception'): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', escapingError, grabCli, 'work', '--lock', 'atomic'], {
-      env: cliEnv({ ESCAPE: kind, ESCAPE_SECRET: ZK_PASSWORD, ZK_AUTH: `fleet:${ZK_PASSWORD}`, GRAB_QUEUE: `escape-${randomUUID().slice(0, 8)}` }),
+      env: cliEnv({
+        ESCAPE: kind,
+        ESCAPE_SECRET: ZK_PASSWORD,
+        ZK_AUTH: `fleet:${ZK_PASSWORD}`,
+        GRAB_QUEUE: `escape-${randomUUID().slice(0, 8)}`,
+      }),
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';

@@ -21,13 +21,25 @@ let ledger: Ledger;
 beforeAll(async () => {
   redis = new Redis(testRedisUrl());
   ledger = new Ledger(redis);
-  await ledger.createCampaign({ id: exported, split: 'equal', pools: [{ id: 'p1', amountCents: GRANTS, packets: GRANTS }] });
+  await ledger.createCampaign({
+    id: exported,
+    split: 'equal',
+    pools: [{ id: 'p1', amountCents: GRANTS, packets: GRANTS }],
+  });
   const pool = poolAddress((await ledger.getCampaign(exported))!, 'p1');
   for (let version = 0; version * 1000 < GRANTS; version++) {
-    const grants = Array.from({ length: 1000 }, (_, i) => ({ user: `u${version * 1000 + i}`, cents: 1, jobId: `job-${version * 1000 + i}` }));
+    const grants = Array.from({ length: 1000 }, (_, i) => ({
+      user: `u${version * 1000 + i}`,
+      cents: 1,
+      jobId: `job-${version * 1000 + i}`,
+    }));
     await expect(ledger.commitGrants(pool, 1n, version, grants, Date.now())).resolves.toMatchObject({ status: 'ok' });
   }
-  await Promise.all(listed.map((id) => ledger.createCampaign({ id, split: 'equal', pools: [{ id: 'p1', amountCents: 1, packets: 1 }] })));
+  await Promise.all(
+    listed.map((id) =>
+      ledger.createCampaign({ id, split: 'equal', pools: [{ id: 'p1', amountCents: 1, packets: 1 }] }),
+    ),
+  );
 });
 
 afterAll(async () => {

@@ -7,7 +7,9 @@ import { settingDefinitions } from '../../shared/config/settings.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cli = fileURLToPath(new URL('../../dist/cli/grab.js', import.meta.url));
-const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const version = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 function grab(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [cli, ...args], {
@@ -50,7 +52,19 @@ describe('grab CLI', () => {
 
   it('--help lists every command, two-word ones by their full words', () => {
     const r = grab(['--help']);
-    const names = ['campaign create', 'campaign list', 'campaign show', 'campaign delete', 'produce', 'work', 'fleet', 'wait', 'report', 'redrive', 'export'];
+    const names = [
+      'campaign create',
+      'campaign list',
+      'campaign show',
+      'campaign delete',
+      'produce',
+      'work',
+      'fleet',
+      'wait',
+      'report',
+      'redrive',
+      'export',
+    ];
     for (const name of [...names, 'bench e2e', 'bench enqueue', 'bench million', 'lock-bench']) {
       expect(r.stdout).toMatch(new RegExp(`^ {2}${name} `, 'm'));
     }
@@ -63,7 +77,9 @@ describe('grab CLI', () => {
     expect(r.stdout).toContain('--force');
     expect(r.stdout).toContain('env: REDIS_URL');
     expect(r.stdout).toContain('grab campaign delete --id new-year');
-    expect(grab(['work', '--help']).stdout).toMatch(/--max-batch <n>\s+grabs of one pool settled under one lock\s+acquisition \(default: 64\)/);
+    expect(grab(['work', '--help']).stdout).toMatch(
+      /--max-batch <n>\s+grabs of one pool settled under one lock\s+acquisition \(default: 64\)/,
+    );
   });
 
   it('grab fleet takes every grab work flag', () => {
@@ -100,7 +116,9 @@ describe('grab CLI', () => {
   it('an invalid value exits 2 naming the flag and what it accepts', () => {
     const r = grab(['lock-bench', '--contenders', '0']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("option '--contenders <n>' argument '0' is invalid: must be a whole number from 1 to 512");
+    expect(r.stderr).toContain(
+      "option '--contenders <n>' argument '0' is invalid: must be a whole number from 1 to 512",
+    );
     const choice = grab(['work', '--lock', 'zookeeper']);
     expect(choice.code).toBe(2);
     expect(choice.stderr).toMatch(/--lock <strategy>.*zookeeper.*zk, zk-herd, redis, none, atomic/);

@@ -4,7 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_POOLS, type CampaignSpec } from '../../shared/campaign/spec.js';
 import { MAX_TOKEN } from '../../shared/ledger/fencing-token.js';
 import { campaignKey, grantsKey, poolKey } from '../../shared/ledger/keys.js';
-import { Ledger, UnknownPoolError, poolAddress, type CampaignRecord, type GrantRequest, type PoolState } from '../../shared/ledger/ledger.js';
+import {
+  Ledger,
+  UnknownPoolError,
+  poolAddress,
+  type CampaignRecord,
+  type GrantRequest,
+  type PoolState,
+} from '../../shared/ledger/ledger.js';
 import { seededRng } from '../../shared/ledger/prng.js';
 import { randomSplitSpan } from '../../shared/ledger/split.js';
 import { testRedisUrl } from '../support/env.js';
@@ -26,7 +33,10 @@ afterAll(async () => {
 type Campaign = CampaignSpec & { record: CampaignRecord };
 
 /** A campaign of its own for each test: the Redis is shared by the whole run. */
-async function newCampaign(pools: CampaignSpec['pools'] = [{ id: 'p1', amountCents: 10_000, packets: 10 }], split: CampaignSpec['split'] = 'random'): Promise<Campaign> {
+async function newCampaign(
+  pools: CampaignSpec['pools'] = [{ id: 'p1', amountCents: 10_000, packets: 10 }],
+  split: CampaignSpec['split'] = 'random',
+): Promise<Campaign> {
   const spec = { id: `c-${randomUUID()}`, split, pools };
   await expect(ledger.createCampaign(spec, NOW)).resolves.toEqual({ status: 'created' });
   return { ...spec, record: (await ledger.getCampaign(spec.id))! };
@@ -44,17 +54,44 @@ describe('create-campaign.lua', () => {
       { id: 'vip', amountCents: 888_888, packets: 88 },
       { id: 'all', amountCents: 1000, packets: 1000 },
     ]);
-    await expect(ledger.getCampaign(c.id)).resolves.toEqual({ campaignId: c.id, instance: c.record.instance, spec: specOf(c), createdAtMs: NOW, stripes: 2, lock: undefined });
+    await expect(ledger.getCampaign(c.id)).resolves.toEqual({
+      campaignId: c.id,
+      instance: c.record.instance,
+      spec: specOf(c),
+      createdAtMs: NOW,
+      stripes: 2,
+      lock: undefined,
+    });
     await expect(ledger.listCampaigns()).resolves.toContain(c.id);
-    await expect(redis.hgetall(campaignKey(c.id))).resolves.toMatchObject({ split: 'random', pool_count: '2', created_at_ms: String(NOW), stripes: '2' });
-    await expect(ledger.poolState(at(c, 'vip'))).resolves.toMatchObject({ totalCents: 888_888, packets: 88, remainingCents: 888_888, remainingPackets: 88, version: 0, token: 0n, split: 'random', pending: 0 });
+    await expect(redis.hgetall(campaignKey(c.id))).resolves.toMatchObject({
+      split: 'random',
+      pool_count: '2',
+      created_at_ms: String(NOW),
+      stripes: '2',
+    });
+    await expect(ledger.poolState(at(c, 'vip'))).resolves.toMatchObject({
+      totalCents: 888_888,
+      packets: 88,
+      remainingCents: 888_888,
+      remainingPackets: 88,
+      version: 0,
+      token: 0n,
+      split: 'random',
+      pending: 0,
+    });
     await expect(redis.hget(poolKey(at(c, 'all')), 'token')).resolves.toBe('00000000000000000000');
   });
 
   it('refuses an existing campaign and changes nothing', async () => {
     const c = await newCampaign();
     await ledger.commitGrants(at(c, 'p1'), 1n, 0, [grant('u1', 100)], NOW);
-    const again = { ...specOf(c), pools: [{ id: 'p1', amountCents: 5, packets: 5 }, { id: 'p2', amountCents: 5, packets: 5 }] };
+    const again = {
+      ...specOf(c),
+      pools: [
+        { id: 'p1', amountCents: 5, packets: 5 },
+        { id: 'p2', amountCents: 5, packets: 5 },
+      ],
+    };
     await expect(ledger.createCampaign(again, NOW + 1)).resolves.toEqual({ status: 'exists', key: campaignKey(c.id) });
     await expect(ledger.getCampaign(c.id)).resolves.toMatchObject({ spec: specOf(c), instance: c.record.instance });
     await expect(state(c)).resolves.toMatchObject({ remainingCents: 9900, version: 1 });
@@ -62,16 +99,27 @@ describe('create-campaign.lua', () => {
   });
 
   it(`creates and deletes a campaign of the most pools a spec allows (${MAX_POOLS})`, async () => {
-    const pools = Array.from({ length: MAX_POOLS }, (_, i) => ({ id: `p${i}`, amountCents: 100 + i, packets: 1 + (i % 50) }));
+    const pools = Array.from({ length: MAX_POOLS }, (_, i) => ({
+      id: `p${i}`,
+      amountCents: 100 + i,
+      packets: 1 + (i % 50),
+    }));
     const c = await newCampaign(pools);
-    await expect(ledger.poolState(at(c, `p${MAX_POOLS - 1}`))).resolves.toMatchObject({ totalCents: 100 + MAX_POOLS - 1, packets: 50, remainingPackets: 50 });
+    await expect(ledger.poolState(at(c, `p${MAX_POOLS - 1}`))).resolves.toMatchObject({
+      totalCents: 100 + MAX_POOLS - 1,
+      packets: 50,
+      remainingPackets: 50,
+    });
     await expect(ledger.deleteCampaign(c.id)).resolves.toMatchObject({ instance: c.record.instance });
   });
 });
 
 describe('delete-campaign.lua', () => {
   it('removes the record, the pools, their grants and outcomes', async () => {
-    const c = await newCampaign([{ id: 'p1', amountCents: 100, packets: 2 }, { id: 'p2', amountCents: 100, packets: 2 }]);
+    const c = await newCampaign([
+      { id: 'p1', amountCents: 100, packets: 2 },
+      { id: 'p2', amountCents: 100, packets: 2 },
+    ]);
     await ledger.grabAtomic(at(c, 'p2'), 'u1', 'j1', NOW);
     await expect(ledger.deleteCampaign(c.id)).resolves.toMatchObject({ instance: c.record.instance });
     await expect(ledger.getCampaign(c.id)).resolves.toBeUndefined();
@@ -87,7 +135,10 @@ describe('delete-campaign.lua', () => {
     await expect(ledger.createCampaign(specOf(c))).resolves.toEqual({ status: 'created' });
     const again = (await ledger.getCampaign(c.id))!;
     expect(again.instance).toBeGreaterThan(c.record.instance);
-    await expect(ledger.poolState(poolAddress(again, 'p1'))).resolves.toMatchObject({ remainingCents: 10_000, remainingPackets: 10 });
+    await expect(ledger.poolState(poolAddress(again, 'p1'))).resolves.toMatchObject({
+      remainingCents: 10_000,
+      remainingPackets: 10,
+    });
     // A late writer of the deleted instance finds its pool gone.
     await expect(ledger.grabAtomic(at(c), 'u2', 'j2', NOW)).rejects.toBeInstanceOf(UnknownPoolError);
     await expect(redis.exists(poolKey(at(c)))).resolves.toBe(0);
@@ -124,14 +175,23 @@ describe('commit-grants.lua', () => {
     const result = await ledger.commitGrants(at(c, 'p1'), 5n, 0, [grant('u1', 1000), grant('u2', 1)], NOW);
     expect(result).toEqual({ status: 'ok', version: 1 });
     await expect(state(c)).resolves.toMatchObject({ remainingCents: 8999, remainingPackets: 8, version: 1, token: 5n });
-    await expect(grantsOf(c)).resolves.toEqual({ u1: `1000|00000000000000000005|${NOW}|job-u1`, u2: `1|00000000000000000005|${NOW}|job-u2` });
+    await expect(grantsOf(c)).resolves.toEqual({
+      u1: `1000|00000000000000000005|${NOW}|job-u1`,
+      u2: `1|00000000000000000005|${NOW}|job-u2`,
+    });
   });
 
   it('refuses a batch naming a user who already holds a grant as held, returning that grant and changing nothing', async () => {
     const c = await newCampaign();
     await ledger.commitGrants(at(c, 'p1'), 5n, 0, [grant('u1', 300)], NOW);
     // A holder that computed from a remembered balance, without reading u1's grant.
-    const blind = await ledger.commitGrants(at(c, 'p1'), 5n, 1, [grant('u2', 50), { user: 'u1', cents: 999, jobId: 'job-again' }], NOW + 5);
+    const blind = await ledger.commitGrants(
+      at(c, 'p1'),
+      5n,
+      1,
+      [grant('u2', 50), { user: 'u1', cents: 999, jobId: 'job-again' }],
+      NOW + 5,
+    );
     expect(blind).toEqual({ status: 'held', user: 'u1', grant: { cents: 300, token: 5n, atMs: NOW, jobId: 'job-u1' } });
     await expect(state(c)).resolves.toMatchObject({ remainingCents: 9700, remainingPackets: 9, version: 1 });
     await expect(grantsOf(c)).resolves.toEqual({ u1: `300|00000000000000000005|${NOW}|job-u1` });
@@ -139,9 +199,15 @@ describe('commit-grants.lua', () => {
 
   it('refuses a batch naming one user twice, changing nothing', async () => {
     const c = await newCampaign();
-    await expect(ledger.commitGrants(at(c, 'p1'), 5n, 0, [grant('u1', 300), { user: 'u1', cents: 400, jobId: 'job-2' }, grant('u2', 10)], NOW)).rejects.toThrow(
-      'user "u1" appears twice in one batch',
-    );
+    await expect(
+      ledger.commitGrants(
+        at(c, 'p1'),
+        5n,
+        0,
+        [grant('u1', 300), { user: 'u1', cents: 400, jobId: 'job-2' }, grant('u2', 10)],
+        NOW,
+      ),
+    ).rejects.toThrow('user "u1" appears twice in one batch');
     await expect(state(c)).resolves.toMatchObject({ remainingCents: 10000, remainingPackets: 10, version: 0 });
     await expect(grantsOf(c)).resolves.toEqual({});
   });
@@ -149,23 +215,37 @@ describe('commit-grants.lua', () => {
   it('fences a lower token and changes nothing; accepts an equal one', async () => {
     const c = await newCampaign();
     await ledger.commitGrants(at(c, 'p1'), 6n, 0, [grant('u1', 100)], NOW);
-    await expect(ledger.commitGrants(at(c, 'p1'), 5n, 1, [grant('u2', 100)], NOW)).resolves.toEqual({ status: 'fenced', storedToken: 6n });
+    await expect(ledger.commitGrants(at(c, 'p1'), 5n, 1, [grant('u2', 100)], NOW)).resolves.toEqual({
+      status: 'fenced',
+      storedToken: 6n,
+    });
     await expect(state(c)).resolves.toMatchObject({ remainingCents: 9900, version: 1, token: 6n });
-    await expect(ledger.commitGrants(at(c, 'p1'), 6n, 1, [grant('u2', 100)], NOW)).resolves.toMatchObject({ status: 'ok', version: 2 });
+    await expect(ledger.commitGrants(at(c, 'p1'), 6n, 1, [grant('u2', 100)], NOW)).resolves.toMatchObject({
+      status: 'ok',
+      version: 2,
+    });
     await expect(state(c)).resolves.toMatchObject({ remainingCents: 9800, version: 2, token: 6n });
   });
 
   it('compares tokens beyond 2^53 exactly (as doubles 2^64-1 and 2^64-2 are equal)', async () => {
     const c = await newCampaign();
     await ledger.commitGrants(at(c, 'p1'), MAX_TOKEN, 0, [grant('u1', 100)], NOW);
-    await expect(ledger.commitGrants(at(c, 'p1'), MAX_TOKEN - 1n, 1, [grant('u2', 100)], NOW)).resolves.toEqual({ status: 'fenced', storedToken: MAX_TOKEN });
-    await expect(ledger.commitGrants(at(c, 'p1'), 10n ** 19n - 1n, 1, [grant('u2', 100)], NOW)).resolves.toMatchObject({ status: 'fenced' });
+    await expect(ledger.commitGrants(at(c, 'p1'), MAX_TOKEN - 1n, 1, [grant('u2', 100)], NOW)).resolves.toEqual({
+      status: 'fenced',
+      storedToken: MAX_TOKEN,
+    });
+    await expect(ledger.commitGrants(at(c, 'p1'), 10n ** 19n - 1n, 1, [grant('u2', 100)], NOW)).resolves.toMatchObject({
+      status: 'fenced',
+    });
   });
 
   it('refuses a commit computed from an older version as stale, changing nothing', async () => {
     const c = await newCampaign();
     await ledger.commitGrants(at(c, 'p1'), 5n, 0, [grant('u1', 100)], NOW);
-    await expect(ledger.commitGrants(at(c, 'p1'), 5n, 0, [grant('u2', 100)], NOW)).resolves.toEqual({ status: 'stale', storedVersion: 1 });
+    await expect(ledger.commitGrants(at(c, 'p1'), 5n, 0, [grant('u2', 100)], NOW)).resolves.toEqual({
+      status: 'stale',
+      storedVersion: 1,
+    });
     await expect(state(c)).resolves.toMatchObject({ remainingCents: 9900, remainingPackets: 9, version: 1 });
   });
 
@@ -178,20 +258,33 @@ describe('commit-grants.lua', () => {
 
     // The old holder wakes and writes before the new holder does. Its token is not below the
     // stored one (no one has committed 6 yet) and the version matches, so a fence alone lets it in.
-    await expect(ledger.commitGrants(at(c, 'p1'), 5n, oldRead.version, [grant('alice', 900)], NOW)).resolves.toMatchObject({ status: 'ok' });
+    await expect(
+      ledger.commitGrants(at(c, 'p1'), 5n, oldRead.version, [grant('alice', 900)], NOW),
+    ).resolves.toMatchObject({ status: 'ok' });
 
     // The new holder computed from the full pool: 900 for bob would overspend 1000 by 800.
-    await expect(ledger.commitGrants(at(c, 'p1'), 6n, newRead.version, [grant('bob', 900)], NOW)).resolves.toEqual({ status: 'stale', storedVersion: 1 });
+    await expect(ledger.commitGrants(at(c, 'p1'), 6n, newRead.version, [grant('bob', 900)], NOW)).resolves.toEqual({
+      status: 'stale',
+      storedVersion: 1,
+    });
     await expect(state(c)).resolves.toMatchObject({ remainingCents: 100, remainingPackets: 1 });
 
     // It reads again and recomputes from what the old holder left.
     const reread = await ledger.readPool(at(c, 'p1'), ['bob']);
-    await expect(ledger.commitGrants(at(c, 'p1'), 6n, reread.version, [grant('bob', reread.remainingCents)], NOW)).resolves.toMatchObject({ status: 'ok', version: 2 });
+    await expect(
+      ledger.commitGrants(at(c, 'p1'), 6n, reread.version, [grant('bob', reread.remainingCents)], NOW),
+    ).resolves.toMatchObject({ status: 'ok', version: 2 });
 
     // From now on the old holder is fenced, whatever version it presents.
-    await expect(ledger.commitGrants(at(c, 'p1'), 5n, 2, [grant('carol', 1)], NOW)).resolves.toEqual({ status: 'fenced', storedToken: 6n });
+    await expect(ledger.commitGrants(at(c, 'p1'), 5n, 2, [grant('carol', 1)], NOW)).resolves.toEqual({
+      status: 'fenced',
+      storedToken: 6n,
+    });
     await expect(state(c)).resolves.toMatchObject({ remainingCents: 0, remainingPackets: 0, version: 2, token: 6n });
-    await expect(grantsOf(c)).resolves.toEqual({ alice: expect.stringMatching(/^900\|/), bob: expect.stringMatching(/^100\|/) });
+    await expect(grantsOf(c)).resolves.toEqual({
+      alice: expect.stringMatching(/^900\|/),
+      bob: expect.stringMatching(/^100\|/),
+    });
   });
 
   it.each([
@@ -199,8 +292,16 @@ describe('commit-grants.lua', () => {
     ['a fractional grant', [grant('u2', 1.5)], 'got "1.5"'],
     ['a negative grant', [grant('u2', -5)], 'got "-5"'],
     ['more cents than remain', [grant('u1', 600), grant('u2', 500)], 'grants overspend'],
-    ['too little left for the other packets', [grant('u1', 999)], 'grants overspend: 999 cents granted of 1000 left would leave less than 1 cent for each of the 2 packets'],
-    ['more grants than packets', [grant('u1', 1), grant('u2', 1), grant('u3', 1), grant('u4', 1)], 'more grants than the 3 packets left'],
+    [
+      'too little left for the other packets',
+      [grant('u1', 999)],
+      'grants overspend: 999 cents granted of 1000 left would leave less than 1 cent for each of the 2 packets',
+    ],
+    [
+      'more grants than packets',
+      [grant('u1', 1), grant('u2', 1), grant('u3', 1), grant('u4', 1)],
+      'more grants than the 3 packets left',
+    ],
   ])('an invalid batch (%s) is an error and changes nothing', async (_, grants, message) => {
     const c = await newCampaign([{ id: 'p1', amountCents: 1000, packets: 3 }]);
     await expect(ledger.commitGrants(at(c, 'p1'), 9n, 0, grants, NOW)).rejects.toThrow(message);
@@ -217,39 +318,49 @@ describe('commit-grants.lua', () => {
 
   it('throws UnknownPoolError for a pool that does not exist', async () => {
     const c = await newCampaign();
-    await expect(ledger.commitGrants(at(c, 'nope'), 1n, 0, [grant('u1', 1)], NOW)).rejects.toBeInstanceOf(UnknownPoolError);
+    await expect(ledger.commitGrants(at(c, 'nope'), 1n, 0, [grant('u1', 1)], NOW)).rejects.toBeInstanceOf(
+      UnknownPoolError,
+    );
   });
 });
 
 describe('grab-atomic.lua', () => {
-  it.each(['random', 'equal'] as const)('%s: grants until sold out, within the split bounds, summing exactly', async (split) => {
-    const c = await newCampaign([{ id: 'p1', amountCents: 1000, packets: 7 }], split);
-    let remainingCents = 1000;
-    for (let n = 7; n >= 1; n--) {
-      const result = await ledger.grabAtomic(at(c, 'p1'), `u${n}`, `j${n}`, NOW);
-      if (result.outcome !== 'granted') throw new Error(`expected a grant, got ${result.outcome}`);
-      const { cents } = result.grant;
-      if (n === 1) expect(cents).toBe(remainingCents);
-      else if (split === 'equal') expect(cents).toBe(Math.floor(remainingCents / n));
-      else expect(cents >= 1 && cents <= 1 + randomSplitSpan(remainingCents, n)).toBe(true);
-      expect(result.grant).toMatchObject({ token: 0n, atMs: NOW, jobId: `j${n}` });
-      remainingCents -= cents;
-    }
-    await expect(ledger.grabAtomic(at(c, 'p1'), 'late', 'j', NOW)).resolves.toEqual({ outcome: 'sold_out' });
-    await expect(state(c)).resolves.toMatchObject({ remainingCents: 0, remainingPackets: 0, version: 7 });
-  });
+  it.each(['random', 'equal'] as const)(
+    '%s: grants until sold out, within the split bounds, summing exactly',
+    async (split) => {
+      const c = await newCampaign([{ id: 'p1', amountCents: 1000, packets: 7 }], split);
+      let remainingCents = 1000;
+      for (let n = 7; n >= 1; n--) {
+        const result = await ledger.grabAtomic(at(c, 'p1'), `u${n}`, `j${n}`, NOW);
+        if (result.outcome !== 'granted') throw new Error(`expected a grant, got ${result.outcome}`);
+        const { cents } = result.grant;
+        if (n === 1) expect(cents).toBe(remainingCents);
+        else if (split === 'equal') expect(cents).toBe(Math.floor(remainingCents / n));
+        else expect(cents >= 1 && cents <= 1 + randomSplitSpan(remainingCents, n)).toBe(true);
+        expect(result.grant).toMatchObject({ token: 0n, atMs: NOW, jobId: `j${n}` });
+        remainingCents -= cents;
+      }
+      await expect(ledger.grabAtomic(at(c, 'p1'), 'late', 'j', NOW)).resolves.toEqual({ outcome: 'sold_out' });
+      await expect(state(c)).resolves.toMatchObject({ remainingCents: 0, remainingPackets: 0, version: 7 });
+    },
+  );
 
   it('returns the original grant to a user who grabs again, even after sell-out', async () => {
     const c = await newCampaign([{ id: 'p1', amountCents: 50, packets: 1 }]);
     const first = await ledger.grabAtomic(at(c, 'p1'), 'u1', 'j1', NOW);
     expect(first).toEqual({ outcome: 'granted', grant: { cents: 50, token: 0n, atMs: NOW, jobId: 'j1' } });
-    await expect(ledger.grabAtomic(at(c, 'p1'), 'u1', 'j2', NOW + 1)).resolves.toEqual({ outcome: 'duplicate', grant: first.outcome === 'granted' && first.grant });
+    await expect(ledger.grabAtomic(at(c, 'p1'), 'u1', 'j2', NOW + 1)).resolves.toEqual({
+      outcome: 'duplicate',
+      grant: first.outcome === 'granted' && first.grant,
+    });
     await expect(state(c)).resolves.toMatchObject({ remainingCents: 0, remainingPackets: 0, version: 1 });
   });
 
   it('never overspends under 300 concurrent grabs for 100 packets', async () => {
     const c = await newCampaign([{ id: 'p1', amountCents: 12_345, packets: 100 }]);
-    const results = await Promise.all(Array.from({ length: 300 }, (_, i) => ledger.grabAtomic(at(c, 'p1'), `u${i % 250}`, `j${i}`, NOW)));
+    const results = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => ledger.grabAtomic(at(c, 'p1'), `u${i % 250}`, `j${i}`, NOW)),
+    );
     const granted = results.flatMap((r) => (r.outcome === 'granted' ? [r.grant.cents] : []));
     expect(granted).toHaveLength(100);
     expect(granted.reduce((a, b) => a + b, 0)).toBe(12_345);

@@ -26,7 +26,11 @@ afterAll(() => redis.disconnect());
 
 async function setUp(packets: number) {
   const campaignId = `kept-${randomUUID().slice(0, 8)}`;
-  await ledger.createCampaign({ id: campaignId, split: 'equal', pools: [{ id: 'p1', amountCents: packets * 100, packets }] });
+  await ledger.createCampaign({
+    id: campaignId,
+    split: 'equal',
+    pools: [{ id: 'p1', amountCents: packets * 100, packets }],
+  });
   const deduct = lockedDeduction(zk.lock({ retainMs: 10_000 }), ledger, seededRng(1), 5000, logger);
   const pool = { ...poolAddress((await ledger.getCampaign(campaignId))!, 'p1'), split: 'equal' as const };
   const grabs = (...users: string[]) => users.map((user) => ({ user, jobId: `${campaignId}.p1.${user}` }));
@@ -45,7 +49,11 @@ describe('lockedDeduction with a kept lock node', () => {
     await expect(deduct(pool, grabs('d'))).resolves.toEqual([{ outcome: 'granted', cents: 100 }]);
     expect(reads).toHaveBeenCalledTimes(1);
     reads.mockRestore();
-    await expect(ledger.poolState(pool)).resolves.toMatchObject({ remainingCents: 600, remainingPackets: 6, version: 3 });
+    await expect(ledger.poolState(pool)).resolves.toMatchObject({
+      remainingCents: 600,
+      remainingPackets: 6,
+      version: 3,
+    });
   });
 
   it('a pool changed behind its back costs a read: the commit is refused as stale, then recomputed', async () => {
@@ -53,9 +61,15 @@ describe('lockedDeduction with a kept lock node', () => {
     await deduct(pool, grabs('a'));
     const { token } = (await ledger.poolState(pool))!;
     // Another write under the same token (as a bug would make it): the remembered version is old.
-    await expect(ledger.commitGrants(pool, token, 1, [{ user: 'x', cents: 100, jobId: 'x' }], Date.now())).resolves.toMatchObject({ status: 'ok' });
+    await expect(
+      ledger.commitGrants(pool, token, 1, [{ user: 'x', cents: 100, jobId: 'x' }], Date.now()),
+    ).resolves.toMatchObject({ status: 'ok' });
     const reads = vi.spyOn(ledger, 'readPool');
-    await expect(deduct(pool, grabs('b', 'c', 'd'))).resolves.toEqual([{ outcome: 'granted', cents: 100 }, { outcome: 'granted', cents: 100 }, { outcome: 'sold_out' }]);
+    await expect(deduct(pool, grabs('b', 'c', 'd'))).resolves.toEqual([
+      { outcome: 'granted', cents: 100 },
+      { outcome: 'granted', cents: 100 },
+      { outcome: 'sold_out' },
+    ]);
     expect(reads).toHaveBeenCalledTimes(1);
     reads.mockRestore();
     await expect(ledger.poolState(pool)).resolves.toMatchObject({ remainingCents: 0, remainingPackets: 0 });
@@ -76,6 +90,9 @@ describe('lockedDeduction with a kept lock node', () => {
   it('a sold-out pool is read, so a redelivered grab still gets its own grant back', async () => {
     const { deduct, pool, grabs } = await setUp(1);
     await expect(deduct(pool, grabs('a'))).resolves.toEqual([{ outcome: 'granted', cents: 100 }]);
-    await expect(deduct(pool, grabs('a', 'b'))).resolves.toEqual([{ outcome: 'granted', cents: 100 }, { outcome: 'sold_out' }]);
+    await expect(deduct(pool, grabs('a', 'b'))).resolves.toEqual([
+      { outcome: 'granted', cents: 100 },
+      { outcome: 'sold_out' },
+    ]);
   });
 });

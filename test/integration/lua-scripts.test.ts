@@ -58,7 +58,11 @@ describe('loadLuaCommands', () => {
 
   it('fails at load time on a missing script, a missing header, or a name Redis already uses', () => {
     expect(() => loadLuaCommands(redis, luaDir({}), ['absent'])).toThrow('no Lua script absent (absent.lua)');
-    expect(() => loadLuaCommands(redis, luaDir({ 'bare.lua': 'return 1' }), [])).toThrow('bare.lua: the leading comment block must declare the key count');
-    expect(() => loadLuaCommands(redis, luaDir({ 'get.lua': '-- KEYS: 1\nreturn 1' }), [])).toThrow('would shadow the Redis command');
+    expect(() => loadLuaCommands(redis, luaDir({ 'bare.lua': 'return 1' }), [])).toThrow(
+      'bare.lua: the leading comment block must declare the key count',
+    );
+    expect(() => loadLuaCommands(redis, luaDir({ 'get.lua': '-- KEYS: 1\nreturn 1' }), [])).toThrow(
+      'would shadow the Redis command',
+    );
   });
 });

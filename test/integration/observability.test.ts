@@ -46,7 +46,8 @@ const newId = (tag: string) => `${tag}-${randomUUID().slice(0, 8)}`;
 /** A queue of this file's own, so no grab is left for another test's workers, nor taken from them. */
 const queueName = newId('obs');
 const grab = (args: string[]) => grabCli(args, { GRAB_QUEUE: queueName });
-const startGrab = (args: string[], env: Record<string, string> = {}) => startGrabCli(args, { GRAB_QUEUE: queueName, ...env });
+const startGrab = (args: string[], env: Record<string, string> = {}) =>
+  startGrabCli(args, { GRAB_QUEUE: queueName, ...env });
 
 function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -111,7 +112,18 @@ async function herdSize(strategy: string): Promise<number> {
 
 async function createCampaign(tag: string, pools: number, users: number): Promise<string> {
   const id = newId(tag);
-  const created = await grab(['campaign', 'create', '--id', id, '--pools', String(pools), '--packets', String(Math.ceil(users / 8)), '--amount', '100.00']);
+  const created = await grab([
+    'campaign',
+    'create',
+    '--id',
+    id,
+    '--pools',
+    String(pools),
+    '--packets',
+    String(Math.ceil(users / 8)),
+    '--amount',
+    '100.00',
+  ]);
   expect(created.code, created.stderr).toBe(0);
   return id;
 }
@@ -119,12 +131,36 @@ async function createCampaign(tag: string, pools: number, users: number): Promis
 /** WORKERS processes taking one grab per lock acquisition, so on a hot pool every one of them queues. */
 // Affinity off: every worker consumes the one pool's shard, so they contend for its lock.
 function startFleet(lock: string, firstPort: number) {
-  return startGrab(['fleet', '--workers', String(WORKERS), '--lock', lock, '--concurrency', '50', '--max-batch', '1', '--affinity', 'off', '--metrics-port', String(firstPort)]);
+  return startGrab([
+    'fleet',
+    '--workers',
+    String(WORKERS),
+    '--lock',
+    lock,
+    '--concurrency',
+    '50',
+    '--max-batch',
+    '1',
+    '--affinity',
+    'off',
+    '--metrics-port',
+    String(firstPort),
+  ]);
 }
 
 async function waitReady(ports: number[]): Promise<void> {
   await eventually(
-    async () => (await Promise.all(ports.map((p) => fetch(`http://127.0.0.1:${p}/readyz`).then((r) => r.ok, () => false)))).every(Boolean),
+    async () =>
+      (
+        await Promise.all(
+          ports.map((p) =>
+            fetch(`http://127.0.0.1:${p}/readyz`).then(
+              (r) => r.ok,
+              () => false,
+            ),
+          ),
+        )
+      ).every(Boolean),
     20_000,
     `workers on ${ports.join(', ')} ready`,
   );
@@ -148,16 +184,27 @@ beforeAll(async () => {
   const log = openSync(join(dir, 'prometheus.log'), 'a');
   prometheus = spawn(
     'prometheus',
-    [`--config.file=${writeConfig()}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`],
+    [
+      `--config.file=${writeConfig()}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${promPort}`,
+    ],
     { stdio: ['ignore', log, log] },
   );
   let spawnError: Error | undefined;
   prometheus.once('error', (err) => (spawnError = err));
   await eventually(
     () => {
-      if (spawnError) throw new Error(`cannot run prometheus (${spawnError.message}); install it with: sudo bash scripts/services.sh install --with-prometheus`);
-      if (prometheus.exitCode !== null) throw new Error(`prometheus exited: ${readFileSync(join(dir, 'prometheus.log'), 'utf8').slice(-2000)}`);
-      return fetch(`${promBase}/-/ready`).then((r) => r.ok, () => false);
+      if (spawnError)
+        throw new Error(
+          `cannot run prometheus (${spawnError.message}); install it with: sudo bash scripts/services.sh install --with-prometheus`,
+        );
+      if (prometheus.exitCode !== null)
+        throw new Error(`prometheus exited: ${readFileSync(join(dir, 'prometheus.log'), 'utf8').slice(-2000)}`);
+      return fetch(`${promBase}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
     },
     20_000,
     'prometheus ready',
@@ -186,7 +233,9 @@ describe('observability against a real Prometheus', () => {
     const fleet = startFleet('zk', base);
     try {
       await waitReady(Array.from({ length: WORKERS }, (_, i) => base + i));
-      expect(fleet.output()).toContain(`fleet: metrics http://127.0.0.1:${base}/metrics http://127.0.0.1:${base + 1}/metrics`);
+      expect(fleet.output()).toContain(
+        `fleet: metrics http://127.0.0.1:${base}/metrics http://127.0.0.1:${base + 1}/metrics`,
+      );
       await burst(campaign, 1200);
       zkHerd = await herdSize('zk');
     } finally {
@@ -211,11 +260,39 @@ describe('observability against a real Prometheus', () => {
 
       // A paced producer keeps its own metrics up while the queries run.
       const campaign = await createCampaign('obs-dash', 4, 1600);
-      producer = startGrab(['produce', '--campaign', campaign, '--users', '1600', '--distribution', 'hot', '--rate', '80', '--metrics-port', String(producerPort)]);
-      await eventually(() => fetch(`http://127.0.0.1:${producerPort}/readyz`).then((r) => r.ok, () => false), 10_000, 'producer serving metrics');
+      producer = startGrab([
+        'produce',
+        '--campaign',
+        campaign,
+        '--users',
+        '1600',
+        '--distribution',
+        'hot',
+        '--rate',
+        '80',
+        '--metrics-port',
+        String(producerPort),
+      ]);
+      await eventually(
+        () =>
+          fetch(`http://127.0.0.1:${producerPort}/readyz`).then(
+            (r) => r.ok,
+            () => false,
+          ),
+        10_000,
+        'producer serving metrics',
+      );
 
-      const queries = dashboardQueries({ campaign, pool: '.*', job: '.+', instance: '.+', __rate_interval: RATE_INTERVAL });
-      const replies = await Promise.all(queries.map(async (q) => ({ ...q, reply: await queryWithData(q.expr, 20_000) })));
+      const queries = dashboardQueries({
+        campaign,
+        pool: '.*',
+        job: '.+',
+        instance: '.+',
+        __rate_interval: RATE_INTERVAL,
+      });
+      const replies = await Promise.all(
+        queries.map(async (q) => ({ ...q, reply: await queryWithData(q.expr, 20_000) })),
+      );
       const empty = replies.filter((r) => r.reply.status !== 'success' || r.reply.data.result.length === 0);
       expect(empty.map((r) => `${r.where}: ${r.expr} -> ${r.reply.error ?? 'no data'}`)).toEqual([]);
 
@@ -231,10 +308,18 @@ describe('observability against a real Prometheus', () => {
           expect(series.data.result.length, `${rule.alert}: no ${name} series`).toBe(1);
         }
       }
-      const rules = (await (await fetch(`${promBase}/api/v1/rules`)).json()) as { data: { groups: { rules: { name: string; health: string; lastError?: string }[] }[] } };
+      const rules = (await (await fetch(`${promBase}/api/v1/rules`)).json()) as {
+        data: { groups: { rules: { name: string; health: string; lastError?: string }[] }[] };
+      };
       const evaluated = rules.data.groups.flatMap((g) => g.rules);
-      expect(evaluated.map((r) => r.name).sort()).toEqual(readRules().map((r) => r.alert).sort());
-      expect(evaluated.filter((r) => r.health !== 'ok').map((r) => `${r.name}: ${r.health} ${r.lastError ?? ''}`)).toEqual([]);
+      expect(evaluated.map((r) => r.name).sort()).toEqual(
+        readRules()
+          .map((r) => r.alert)
+          .sort(),
+      );
+      expect(
+        evaluated.filter((r) => r.health !== 'ok').map((r) => `${r.name}: ${r.health} ${r.lastError ?? ''}`),
+      ).toEqual([]);
     } finally {
       await producer?.stop();
       expect(await fleet.stop()).toBe(0);
@@ -244,7 +329,10 @@ describe('observability against a real Prometheus', () => {
   it('/readyz turns 503 while ZooKeeper or Redis is unreachable, and /metrics keeps answering', async () => {
     const [zkHost, zkPort] = testZkConnect().split(':');
     const redisUrl = new URL(testRedisUrl());
-    const proxies: TcpProxy[] = [await startTcpProxy(zkHost!, Number(zkPort)), await startTcpProxy(redisUrl.hostname, Number(redisUrl.port))];
+    const proxies: TcpProxy[] = [
+      await startTcpProxy(zkHost!, Number(zkPort)),
+      await startTcpProxy(redisUrl.hostname, Number(redisUrl.port)),
+    ];
     const [zk, redis] = proxies as [TcpProxy, TcpProxy];
     const port = producerPort; // free again: the producer has stopped
     // An empty queue of its own: no grab is in flight when it stops.

@@ -45,7 +45,18 @@ function usersFile(name: string, users: string[]): string {
 }
 
 async function create(id: string, pools = 1, packets = 100) {
-  const created = await run(['campaign', 'create', '--id', id, '--pools', String(pools), '--packets', String(packets), '--amount-cents', String(packets * 100)]);
+  const created = await run([
+    'campaign',
+    'create',
+    '--id',
+    id,
+    '--pools',
+    String(pools),
+    '--packets',
+    String(packets),
+    '--amount-cents',
+    String(packets * 100),
+  ]);
   expect(created.code, created.stderr).toBe(0);
 }
 
@@ -62,7 +73,13 @@ describe('grabs are counted exactly, however they are enqueued', () => {
   it('a users file with repeated lines counts each user once, and says so', async () => {
     const id = newId('dups');
     await create(id);
-    const produced = await run(['produce', '--campaign', id, '--users-file', usersFile('dups.txt', ['alice', 'bob', 'alice', 'carol', 'bob'])]);
+    const produced = await run([
+      'produce',
+      '--campaign',
+      id,
+      '--users-file',
+      usersFile('dups.txt', ['alice', 'bob', 'alice', 'carol', 'bob']),
+    ]);
     expect(produced.code, produced.stderr).toBe(0);
     expect(produced.stdout).toMatch(/enqueued 3 new grabs.*2 of the 5 sent were already enqueued/);
     const worker = work();
@@ -78,9 +95,13 @@ describe('grabs are counted exactly, however they are enqueued', () => {
   it('several produce runs add up, a repeated run adds nothing, and wait waits for all of them', async () => {
     const id = newId('runs');
     await create(id, 4, 50);
-    expect((await run(['produce', '--campaign', id, '--users-file', usersFile('a.txt', ['a1', 'a2', 'a3'])])).code).toBe(0);
+    expect(
+      (await run(['produce', '--campaign', id, '--users-file', usersFile('a.txt', ['a1', 'a2', 'a3'])])).code,
+    ).toBe(0);
     expect((await run(['produce', '--campaign', id, '--users-file', usersFile('b.txt', ['b1', 'b2'])])).code).toBe(0);
-    expect((await run(['produce', '--campaign', id, '--users-file', join(dir, 'a.txt')])).stdout).toMatch(/enqueued 0 new grabs/);
+    expect((await run(['produce', '--campaign', id, '--users-file', join(dir, 'a.txt')])).stdout).toMatch(
+      /enqueued 0 new grabs/,
+    );
     // Another distribution sends some users to other pools: those are new grabs.
     const other = await run(['produce', '--campaign', id, '--users', '40', '--distribution', 'hot']);
     const added = Number(/enqueued (\d+) new/.exec(other.stdout)?.[1]);
@@ -109,7 +130,7 @@ describe('grabs are counted exactly, however they are enqueued', () => {
 });
 
 describe('delete and re-create under the same id', () => {
-  it('the new campaign\'s grabs all settle, under a worker that saw the old one, and nothing of the old one leaks into it', async () => {
+  it("the new campaign's grabs all settle, under a worker that saw the old one, and nothing of the old one leaks into it", async () => {
     const id = newId('again');
     const worker = work();
     try {
@@ -123,7 +144,17 @@ describe('delete and re-create under the same id', () => {
 
       // Same id, other pools, the same users: the old finished jobs must not swallow the new grabs.
       const spec = join(dir, `${id}.json`);
-      writeFileSync(spec, JSON.stringify({ id, split: 'equal', pools: [{ id: 'red', amount: '10.00', packets: 60 }, { id: 'gold', amount: '10.00', packets: 60 }] }));
+      writeFileSync(
+        spec,
+        JSON.stringify({
+          id,
+          split: 'equal',
+          pools: [
+            { id: 'red', amount: '10.00', packets: 60 },
+            { id: 'gold', amount: '10.00', packets: 60 },
+          ],
+        }),
+      );
       expect((await run(['campaign', 'create', '--file', spec])).code).toBe(0);
       expect((await run(['produce', '--campaign', id, '--users', '200'])).code).toBe(0);
       const second = await settle(id);
@@ -149,7 +180,10 @@ describe('delete and re-create under the same id', () => {
       // Whatever the worker still had in flight belongs to the old instance.
       await new Promise((resolve) => setTimeout(resolve, 1500));
       const progress = await run(['campaign', 'show', '--id', id]);
-      expect(JSON.parse(progress.stdout)).toMatchObject({ instance: record.instance, grabs: { enqueued: 0, pending: 0, finished: 0 } });
+      expect(JSON.parse(progress.stdout)).toMatchObject({
+        instance: record.instance,
+        grabs: { enqueued: 0, pending: 0, finished: 0 },
+      });
       expect(await redis.keys(`grab:*{${id}@${old}*`)).toEqual([]);
     } finally {
       await worker.stop();
@@ -164,7 +198,9 @@ describe('failed grabs', () => {
     const pool = poolKey(poolAddress((await ledger.getCampaign(id))!, 'p1'));
     // A broken pool: every grab of it errors, attempt after attempt.
     await redis.hset(pool, 'split', 'broken');
-    expect((await run(['produce', '--campaign', id, '--users', '20', '--attempts', '2', '--backoff-ms', '10'])).code).toBe(0);
+    expect(
+      (await run(['produce', '--campaign', id, '--users', '20', '--attempts', '2', '--backoff-ms', '10'])).code,
+    ).toBe(0);
     const worker = work(['--lock', 'atomic']);
     try {
       const waited = await run(['wait', '--campaign', id, '--timeout', '60']);
@@ -206,7 +242,11 @@ describe('switching the lock strategy of a live campaign', () => {
     expect((await run(['produce', '--campaign', id, '--users', '40'])).code).toBe(0);
     const refused = await run(['work', '--lock', 'redis']);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(new RegExp(`refusing to start with --lock redis on queue "${env.GRAB_QUEUE}": campaign "${id}" \\(--lock zk, 20 grabs pending\\)`));
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `refusing to start with --lock redis on queue "${env.GRAB_QUEUE}": campaign "${id}" \\(--lock zk, 20 grabs pending\\)`,
+      ),
+    );
     const fleet = await run(['fleet', '--workers', '1', '--lock', 'redis']);
     expect(fleet.code).toBe(2);
     const again = work(['--lock', 'zk-herd']); // the same family: its tokens compare

@@ -42,7 +42,10 @@ describe('Redis lock', () => {
     const first = await lock.acquire(key, { timeoutMs: 5000 });
     expect(first.fencingToken).toBe(1n);
     let acquired = false;
-    const next = lock.acquire(key, { timeoutMs: 5000 }).then((h) => ((acquired = true), h));
+    const next = lock.acquire(key, { timeoutMs: 5000 }).then((h) => {
+      acquired = true;
+      return h;
+    });
     await sleep(200);
     expect(acquired).toBe(false);
     await first.release();
@@ -56,7 +59,9 @@ describe('Redis lock', () => {
     const key = newKey();
     const held = await lock.acquire(key, { timeoutMs: 5000 });
     const startedAt = Date.now();
-    await expect(lock.acquire(key, { timeoutMs: 300 })).rejects.toThrow(new LockTimeoutError('lock not acquired before the timeout'));
+    await expect(lock.acquire(key, { timeoutMs: 300 })).rejects.toThrow(
+      new LockTimeoutError('lock not acquired before the timeout'),
+    );
     const waited = Date.now() - startedAt;
     expect(waited).toBeGreaterThanOrEqual(300);
     expect(waited).toBeLessThan(3000);

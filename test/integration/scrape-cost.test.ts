@@ -4,7 +4,7 @@
  * a worker granted from, 10,000 of them, are read on a timer in one pipeline bounded by the cap,
  * never by a scrape.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignSpec } from '../../shared/campaign/spec.js';
 import { Ledger, poolAddress } from '../../shared/ledger/ledger.js';
@@ -51,11 +51,21 @@ describe('a /metrics scrape', () => {
 
   beforeAll(async () => {
     queue = await ShardedQueue.open('scrape-cost', SHARDS, redis, { dedicatedConnection: true });
-    await queue.addBulk(Array.from({ length: 40 }, (_, i) => ({ name: 'grab', data: { campaign: 'c', instance: 1, pool: `p${i}`, user: 'u' }, opts: { jobId: `c.p${i}.u` } })));
+    await queue.addBulk(
+      Array.from({ length: 40 }, (_, i) => ({
+        name: 'grab',
+        data: { campaign: 'c', instance: 1, pool: `p${i}`, user: 'u' },
+        opts: { jobId: `c.p${i}.u` },
+      })),
+    );
     // Loads BullMQ's count script, so what follows counts scrapes, not a first EVALSHA's fallback.
     await queue.jobCounts();
     const registry = createRegistry();
-    metrics = (await serveMetrics({ metricsHost: '127.0.0.1', metricsPort: 0 }, new QueueCounts(queue), { registry, logger, readiness: () => ({}) }))!;
+    metrics = (await serveMetrics({ metricsHost: '127.0.0.1', metricsPort: 0 }, new QueueCounts(queue), {
+      registry,
+      logger,
+      readiness: () => ({}),
+    }))!;
   });
 
   afterAll(async () => {
@@ -83,7 +93,11 @@ describe('pool gauges at 10,000 pools', () => {
 
   it('read the balances of every exported pool in one pipeline per refresh, and nothing at a scrape', async () => {
     const ledger = new Ledger(redis);
-    const spec: CampaignSpec = { id: 'many-pools', split: 'equal', pools: Array.from({ length: POOLS }, (_, i) => ({ id: `p${i}`, amountCents: 1000 + i, packets: 10 })) };
+    const spec: CampaignSpec = {
+      id: 'many-pools',
+      split: 'equal',
+      pools: Array.from({ length: POOLS }, (_, i) => ({ id: `p${i}`, amountCents: 1000 + i, packets: 10 })),
+    };
     await ledger.createCampaign(spec);
     const record = (await ledger.getCampaign(spec.id))!;
     const registry = createRegistry();

@@ -35,7 +35,11 @@ describe('a Redis password rotation under a running worker', () => {
     });
     closeSync(log);
     try {
-      await eventually(() => readFileSync(logFile, 'utf8').includes('worker started') || worker.exitCode !== null, 20_000, 'worker started');
+      await eventually(
+        () => readFileSync(logFile, 'utf8').includes('worker started') || worker.exitCode !== null,
+        20_000,
+        'worker started',
+      );
       const admin = new Redis(redis.url);
       try {
         await admin.config('SET', 'requirepass', NEW_PASSWORD);
@@ -54,14 +58,20 @@ describe('a Redis password rotation under a running worker', () => {
     expect(refused.length, text.slice(0, 2000)).toBeGreaterThan(0);
     expect(occurrences(text, OLD_PASSWORD), 'times the old password appears in the log').toBe(0);
     for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
-    expect(JSON.parse(refused[0]!)).toMatchObject({ level: 50, err: { message: expect.stringContaining('WRONGPASS') } });
+    expect(JSON.parse(refused[0]!)).toMatchObject({
+      level: 50,
+      err: { message: expect.stringContaining('WRONGPASS') },
+    });
   }, 60_000);
 });
 
 /** A process's command line (what ps shows every user) and environment (only its own user can read it). */
 function processView(pid: number): { argv: string; env: string[] } | undefined {
   try {
-    return { argv: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' '), env: readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0') };
+    return {
+      argv: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' '),
+      env: readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0'),
+    };
   } catch {
     return undefined; // gone already
   }
@@ -74,12 +84,31 @@ describe('settings reach child processes through the environment, never their co
   });
 
   it('grab fleet: given --redis-url and --zk-auth, its workers get them as REDIS_URL and ZK_AUTH', async () => {
-    const fleet = startGrab(['fleet', '--workers', '1', '--lock', 'atomic', '--log-level', 'info', '--redis-url', redis.url, '--zk-auth', ZK_AUTH], {
-      GRAB_QUEUE: `argv-${randomUUID().slice(0, 8)}`,
-    });
+    const fleet = startGrab(
+      [
+        'fleet',
+        '--workers',
+        '1',
+        '--lock',
+        'atomic',
+        '--log-level',
+        'info',
+        '--redis-url',
+        redis.url,
+        '--zk-auth',
+        ZK_AUTH,
+      ],
+      {
+        GRAB_QUEUE: `argv-${randomUUID().slice(0, 8)}`,
+      },
+    );
     try {
       // The worker's own line (the fleet logs one too): it connected with what its environment gave it.
-      await eventually(() => /"name":"worker".*"msg":"worker started"/.test(fleet.output()) || fleet.child.exitCode !== null, 20_000, 'fleet worker started');
+      await eventually(
+        () => /"name":"worker".*"msg":"worker started"/.test(fleet.output()) || fleet.child.exitCode !== null,
+        20_000,
+        'fleet worker started',
+      );
       const pid = Number(/pids (\d+)/.exec(fleet.output())?.[1]);
       const worker = processView(pid);
       expect(worker, fleet.output()).toBeDefined();
@@ -97,8 +126,30 @@ describe('settings reach child processes through the environment, never their co
   it('grab bench e2e: the no-op ceiling and the grab workers it starts', async () => {
     const bench = spawn(
       process.execPath,
-      [grabCli, 'bench', 'e2e', '--json', '--scenario', 'hot', '--strategy', 'ceiling', '--strategy', 'atomic', '--scale', '0.001', '--workers', '1', '--concurrency', '10', '--metrics-port-base', String(await freePortRange(1))],
-      { env: cliEnv({ REDIS_URL: redis.url, ZK_AUTH, GRAB_QUEUE: `bench-argv-${randomUUID().slice(0, 8)}` }), stdio: ['ignore', 'pipe', 'pipe'] },
+      [
+        grabCli,
+        'bench',
+        'e2e',
+        '--json',
+        '--scenario',
+        'hot',
+        '--strategy',
+        'ceiling',
+        '--strategy',
+        'atomic',
+        '--scale',
+        '0.001',
+        '--workers',
+        '1',
+        '--concurrency',
+        '10',
+        '--metrics-port-base',
+        String(await freePortRange(1)),
+      ],
+      {
+        env: cliEnv({ REDIS_URL: redis.url, ZK_AUTH, GRAB_QUEUE: `bench-argv-${randomUUID().slice(0, 8)}` }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
     );
     let output = '';
     bench.stdout.on('data', (d: Buffer) => (output += d.toString()));
@@ -106,15 +157,20 @@ describe('settings reach child processes through the environment, never their co
     const exited = new Promise<number | null>((resolve) => bench.once('exit', resolve));
     const seen = new Map<number, { argv: string; env: string[] }>();
     while (bench.exitCode === null) {
-      for (const pid of childPids(bench.pid!)) if (!seen.has(pid)) {
-        const view = processView(pid);
-        if (view) seen.set(pid, view);
-      }
+      for (const pid of childPids(bench.pid!))
+        if (!seen.has(pid)) {
+          const view = processView(pid);
+          if (view) seen.set(pid, view);
+        }
       await sleep(50);
     }
     expect(await exited, output).toBe(0);
     const children = [...seen.values()];
-    expect(children.map((c) => (c.argv.includes('noop-worker') ? 'ceiling' : c.argv.includes(' work ') ? 'work' : c.argv)).sort()).toEqual(['ceiling', 'work']);
+    expect(
+      children
+        .map((c) => (c.argv.includes('noop-worker') ? 'ceiling' : c.argv.includes(' work ') ? 'work' : c.argv))
+        .sort(),
+    ).toEqual(['ceiling', 'work']);
     for (const child of children) {
       expect(child.argv).not.toContain(NEW_PASSWORD);
       expect(child.argv).not.toContain(ZK_PASSWORD);

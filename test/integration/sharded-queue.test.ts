@@ -20,11 +20,17 @@ beforeAll(() => {
 afterAll(() => redis.disconnect());
 
 describe('ShardedQueue', () => {
-  it('puts each grab in its pool\'s shard and sums the shards\' counts', async () => {
+  it("puts each grab in its pool's shard and sums the shards' counts", async () => {
     const queue = await ShardedQueue.open(newQueue(), 4, redis);
     try {
       const data = (pool: string, user: string) => ({ campaign: 'c1', instance: 1, pool, user });
-      await queue.addBulk(['p1', 'p2', 'p3', 'p4', 'p5'].map((pool, i) => ({ name: 'grab', data: data(pool, `u${i}`), opts: { jobId: `c1.${pool}.u${i}` } })));
+      await queue.addBulk(
+        ['p1', 'p2', 'p3', 'p4', 'p5'].map((pool, i) => ({
+          name: 'grab',
+          data: data(pool, `u${i}`),
+          opts: { jobId: `c1.${pool}.u${i}` },
+        })),
+      );
       for (const pool of ['p1', 'p2', 'p3', 'p4', 'p5']) {
         const shard = queue.shards[shardOf('c1', pool, 4)]!;
         expect(await shard.getJob(`c1.${pool}.u${['p1', 'p2', 'p3', 'p4', 'p5'].indexOf(pool)}`)).toBeDefined();
@@ -38,7 +44,10 @@ describe('ShardedQueue', () => {
   });
 
   it('with a dedicated connection, talks to Redis over a connection of its own, which it closes', async () => {
-    const clients = async () => String(await redis.client('LIST')).trim().split('\n').length;
+    const clients = async () =>
+      String(await redis.client('LIST'))
+        .trim()
+        .split('\n').length;
     const before = await clients();
     const queue = await ShardedQueue.open(newQueue(), 4, redis, { dedicatedConnection: true });
     expect(await clients()).toBe(before + 1);
@@ -61,12 +70,15 @@ describe('ShardedQueue', () => {
     await (await ShardedQueue.open(name, 4, redis)).close();
     const refused = ShardedQueue.open(name, 8, redis);
     await expect(refused).rejects.toBeInstanceOf(ShardCountMismatch);
-    await expect(refused).rejects.toThrow(`queue "${name}" is split into 4 shards, but GRAB_QUEUE_SHARDS (--queue-shards) is 8`);
+    await expect(refused).rejects.toThrow(
+      `queue "${name}" is split into 4 shards, but GRAB_QUEUE_SHARDS (--queue-shards) is 8`,
+    );
   });
 });
 
 describe('heartbeat-member.lua', () => {
-  const scripts = () => loadLuaCommands(redis, new URL('../../shared/queue/lua/', import.meta.url), ['heartbeatMember']);
+  const scripts = () =>
+    loadLuaCommands(redis, new URL('../../shared/queue/lua/', import.meta.url), ['heartbeatMember']);
 
   it('adds the member and returns every live member, sorted', async () => {
     const key = membersKey(newQueue());
@@ -85,7 +97,9 @@ describe('heartbeat-member.lua', () => {
   });
 
   it('rejects a ttl that is not a positive number', async () => {
-    await expect(scripts().heartbeatMember([membersKey(newQueue())], ['a', 'soon'])).rejects.toThrow('member ttl must be a whole number of ms >= 1, got "soon"');
+    await expect(scripts().heartbeatMember([membersKey(newQueue())], ['a', 'soon'])).rejects.toThrow(
+      'member ttl must be a whole number of ms >= 1, got "soon"',
+    );
   });
 });
 

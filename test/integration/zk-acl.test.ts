@@ -40,7 +40,9 @@ function outcome(call: (cb: (err: Error | zookeeper.Exception | null) => void) =
 }
 
 const children = (client: Client, path: string) =>
-  new Promise<string[]>((resolve, reject) => client.getChildren(path, (err, names) => (err ? reject(err) : resolve(names))));
+  new Promise<string[]>((resolve, reject) =>
+    client.getChildren(path, (err, names) => (err ? reject(err) : resolve(names))),
+  );
 
 afterAll(async () => {
   const cleaner = new ZkConnection({ connect: testZkConnect(), sessionTimeoutMs: 10_000, auth: FLEET_AUTH });
@@ -61,7 +63,9 @@ describe('ZooKeeper lock with ZK_AUTH', () => {
 
     expect(await outcome((cb) => anonymous.remove(`${parent}/${nodeName}`, -1, cb))).toBe(Exception.NO_AUTH);
     expect(await outcome((cb) => anonymous.create(`${parent}/intruder`, cb))).toBe(Exception.NO_AUTH);
-    expect(await outcome((cb) => anonymous.create(`${parent}/_c_x-lock-`, CreateMode.EPHEMERAL_SEQUENTIAL, cb))).toBe(Exception.NO_AUTH);
+    expect(await outcome((cb) => anonymous.create(`${parent}/_c_x-lock-`, CreateMode.EPHEMERAL_SEQUENTIAL, cb))).toBe(
+      Exception.NO_AUTH,
+    );
     expect(await outcome((cb) => anonymous.create(`${root}/other-campaign`, cb))).toBe(Exception.NO_AUTH);
 
     const wrongPassword = await stranger('fleet:guess');
@@ -75,7 +79,11 @@ describe('ZooKeeper lock with ZK_AUTH', () => {
     const first = await fleetLock().acquire('campaign/pool', { timeoutMs: 5000 });
     const next = fleetLock().acquire('campaign/pool', { timeoutMs: 5000 });
     const anonymous = await stranger();
-    await eventually(async () => (await children(anonymous, `${root}/campaign/pool`)).length === 2, 5000, 'second contender queued');
+    await eventually(
+      async () => (await children(anonymous, `${root}/campaign/pool`)).length === 2,
+      5000,
+      'second contender queued',
+    );
     await first.release();
     const second = await next;
     expect(second.fencingToken).toBeGreaterThan(first.fencingToken);
@@ -87,7 +95,10 @@ describe('ZooKeeper lock with ZK_AUTH', () => {
     const zk = await startZooKeeper();
     const id = `acl-${randomUUID().slice(0, 8)}`;
     const env = { ZK_CONNECT: zk.connect };
-    expect((await grab(['campaign', 'create', '--id', id, '--pools', '1', '--packets', '2', '--amount-cents', '10'], env)).code).toBe(0);
+    expect(
+      (await grab(['campaign', 'create', '--id', id, '--pools', '1', '--packets', '2', '--amount-cents', '10'], env))
+        .code,
+    ).toBe(0);
     await (await fleetLock(zk.connect, LOCK_ROOT).acquire(`${id}/p1`, { timeoutMs: 5000 })).release();
 
     const refused = await grab(['campaign', 'delete', '--id', id], env);

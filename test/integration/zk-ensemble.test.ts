@@ -29,10 +29,14 @@ describe('ZooKeeper ensemble', () => {
 
     await oldLeader.stop();
     let newLeader: Awaited<ReturnType<ZkEnsemble['leader']>>;
-    await eventually(async () => {
-      newLeader = await ensemble!.leader();
-      return newLeader !== undefined;
-    }, 20_000, 'a new leader among the two nodes left');
+    await eventually(
+      async () => {
+        newLeader = await ensemble!.leader();
+        return newLeader !== undefined;
+      },
+      20_000,
+      'a new leader among the two nodes left',
+    );
     expect(newLeader!.id).not.toBe(oldLeader.id);
 
     // Sessions live in the ensemble, not in one server: a leader change is not a loss.

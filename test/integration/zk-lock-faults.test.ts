@@ -14,13 +14,18 @@ let zk: ZkFixture;
 afterEach(() => zk?.closeAll());
 
 function run(script: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [fixtureScript(script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return spawn(process.execPath, [fixtureScript(script)], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
 }
 
 /** Collects a child's JSON lines and lets a test wait for one that matches. */
 function jsonLines(child: ChildProcess) {
   const seen: Record<string, unknown>[] = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => seen.push(JSON.parse(line) as Record<string, unknown>));
+  createInterface({ input: child.stdout! }).on('line', (line) =>
+    seen.push(JSON.parse(line) as Record<string, unknown>),
+  );
   return {
     seen,
     async next(event: string, timeoutMs: number) {
@@ -31,7 +36,9 @@ function jsonLines(child: ChildProcess) {
 }
 
 const exited = (child: ChildProcess) =>
-  new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve)));
+  new Promise<number | null>((resolve) =>
+    child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve),
+  );
 
 describe('mutual exclusion across OS processes', () => {
   async function count(useLock: boolean): Promise<number> {
@@ -64,7 +71,12 @@ describe('mutual exclusion across OS processes', () => {
 describe('SIGSTOP of a holder beyond the session timeout', () => {
   it('the next holder gets a higher token and the stopped holder learns it lost the lock', async () => {
     zk = new ZkFixture(testZkConnect());
-    const holder = run('lock-holder', { ZK_CONNECT: testZkConnect(), SESSION_MS: '2000', LOCK_ROOT: zk.root, LOCK_KEY: 'stop' });
+    const holder = run('lock-holder', {
+      ZK_CONNECT: testZkConnect(),
+      SESSION_MS: '2000',
+      LOCK_ROOT: zk.root,
+      LOCK_KEY: 'stop',
+    });
     const lines = jsonLines(holder);
     try {
       const acquired = await lines.next('acquired', 10_000);
@@ -136,7 +148,9 @@ describe('link faults between a client and ZooKeeper', () => {
 
   it('the heartbeat keeps an idle holder on a healthy link safe well past the session timeout', async () => {
     zk = new ZkFixture(testZkConnect());
-    const handle = await zk.lock({ connect: proxy.address, sessionTimeoutMs: 2000 }).acquire('idle', { timeoutMs: 5000 });
+    const handle = await zk
+      .lock({ connect: proxy.address, sessionTimeoutMs: 2000 })
+      .acquire('idle', { timeoutMs: 5000 });
     await sleep(5000);
     expect(handle.lost.aborted).toBe(false);
     expect(handle.isSafe()).toBe(true);

@@ -57,7 +57,10 @@ describe('ZooKeeper lock', () => {
   it('re-checks instead of hanging when the predecessor vanished before the watch was set', async () => {
     fixture();
     const holder = await zk.lock().acquire('vanish', { timeoutMs: 5000 });
-    const middle = zk.lock().acquire('vanish', { timeoutMs: 10_000 }).catch((e: unknown) => e);
+    const middle = zk
+      .lock()
+      .acquire('vanish', { timeoutMs: 10_000 })
+      .catch((e: unknown) => e);
     await eventually(async () => (await zk.children('vanish')).length === 2, 5000, 'middle queued');
     const deleter = await zk.session();
     let raced = false;
@@ -118,7 +121,11 @@ describe('ZooKeeper lock', () => {
     const parent = `${zk.root}/owner`;
     await owner.ensurePath(parent, deadline());
     const id = 'guid-under-test';
-    const created = await owner.create(`${parent}/${protectedNodePrefix(id)}`, zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL, deadline());
+    const created = await owner.create(
+      `${parent}/${protectedNodePrefix(id)}`,
+      zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL,
+      deadline(),
+    );
     expect(await recoverProtected(owner, parent, id, deadline())).toEqual({ path: created });
     expect(await recoverProtected(other, parent, id, deadline())).toEqual({ foreign: true });
     expect(await owner.exists(created, deadline())).toBeNull();
@@ -208,7 +215,9 @@ describe('herd measurement', () => {
     let wakeups = 0;
     let releases = 0;
     const observer: LockObserver = { wakeup: () => void wakeups++ };
-    const locks = Array.from({ length: contenders }, () => zk.lock({ driver, observer, onRelease: () => void releases++ }));
+    const locks = Array.from({ length: contenders }, () =>
+      zk.lock({ driver, observer, onRelease: () => void releases++ }),
+    );
     const first = await locks[0]!.acquire('herd', { timeoutMs: 5000 });
     // Holding briefly, as real work does, lets every waiter see each release rather than a merged one.
     const rest = locks.slice(1).map((l) =>
@@ -225,7 +234,9 @@ describe('herd measurement', () => {
 
   // A measurement of watch timing: on a starved machine the herd's waiters may re-arm their
   // one-shot watches too late to see every release, so a low count is retried.
-  it('the predecessor recipe wakes about one waiter per release; the herd variant wakes more as contenders grow', { retry: 2 }, async () => {
+  it('the predecessor recipe wakes about one waiter per release; the herd variant wakes more as contenders grow', {
+    retry: 2,
+  }, async () => {
     fixture();
     const zk8 = await wakeupsPerRelease(predecessorDriver, 8);
     const herd4 = await wakeupsPerRelease(herdDriver, 4);

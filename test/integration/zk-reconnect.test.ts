@@ -64,7 +64,11 @@ describe('a ZooKeeper link cut past the session timeout, with no lock demand', (
     expect(events[1]).toBe('disconnected');
     expect(events.at(-1)).toBe('up');
     expect(events.filter((e) => e === 'up')).toHaveLength(2);
-    expect(events.filter((e) => e !== 'up').every((e) => ['disconnected', 'safe_deadline_passed', 'session_expired'].includes(e))).toBe(true);
+    expect(
+      events
+        .filter((e) => e !== 'up')
+        .every((e) => ['disconnected', 'safe_deadline_passed', 'session_expired'].includes(e)),
+    ).toBe(true);
     expect(await kept.session()).toBe(kept.liveSession);
   }, 30_000);
 
@@ -98,10 +102,23 @@ describe('a worker cut off ZooKeeper past its session timeout, owning no busy sh
   it('is not ready during the cut, and ready again within seconds of the restore', async () => {
     const port = await freePortRange(1);
     // An empty queue of its own: the worker never asks for a lock.
-    const worker = startGrab(['work', '--lock', 'zk', '--concurrency', '4', '--metrics-port', String(port), '--zk-session-timeout-ms', String(SESSION_MS)], {
-      GRAB_QUEUE: `reconnect-${randomUUID().slice(0, 8)}`,
-      ZK_CONNECT: proxy.address,
-    });
+    const worker = startGrab(
+      [
+        'work',
+        '--lock',
+        'zk',
+        '--concurrency',
+        '4',
+        '--metrics-port',
+        String(port),
+        '--zk-session-timeout-ms',
+        String(SESSION_MS),
+      ],
+      {
+        GRAB_QUEUE: `reconnect-${randomUUID().slice(0, 8)}`,
+        ZK_CONNECT: proxy.address,
+      },
+    );
     const readyz = async () => {
       const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
       return res ? { status: res.status, body: (await res.json()) as { checks: Record<string, boolean> } } : undefined;

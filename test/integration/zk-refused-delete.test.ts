@@ -36,12 +36,18 @@ describe('a guaranteed delete the server refuses', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const events: Record<string, unknown>[] = [];
-    createInterface({ input: child.stdout! }).on('line', (line) => events.push(JSON.parse(line) as Record<string, unknown>));
+    createInterface({ input: child.stdout! }).on('line', (line) =>
+      events.push(JSON.parse(line) as Record<string, unknown>),
+    );
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child!.once('exit', resolve));
     const event = async (name: string) => {
-      await eventually(() => events.some((e) => e.event === name) || child!.exitCode !== null, 10_000, `child event ${name}`);
+      await eventually(
+        () => events.some((e) => e.event === name) || child!.exitCode !== null,
+        10_000,
+        `child event ${name}`,
+      );
       return events.find((e) => e.event === name);
     };
 
@@ -49,14 +55,25 @@ describe('a guaranteed delete the server refuses', () => {
     expect(kept, stderr).toBeDefined();
     client = await connect();
     const c = client;
-    const children = () => new Promise<string[]>((resolve, reject) => c.getChildren(parent, (err, names) => (err ? reject(err) : resolve(names))));
+    const children = () =>
+      new Promise<string[]>((resolve, reject) =>
+        c.getChildren(parent, (err, names) => (err ? reject(err) : resolve(names))),
+      );
     expect(await children()).toHaveLength(1);
     // Anyone may still do anything under the parent, except delete.
-    const noDelete = [new ACL(Permission.CREATE | Permission.READ | Permission.WRITE | Permission.ADMIN, new Id('world', 'anyone'))];
-    await new Promise<void>((resolve, reject) => c.setACL(parent, noDelete, -1, (err) => (err ? reject(err) : resolve())));
+    const noDelete = [
+      new ACL(Permission.CREATE | Permission.READ | Permission.WRITE | Permission.ADMIN, new Id('world', 'anyone')),
+    ];
+    await new Promise<void>((resolve, reject) =>
+      c.setACL(parent, noDelete, -1, (err) => (err ? reject(err) : resolve())),
+    );
 
     // The keep ends after 1.5 s; the delete is refused, and ending the session removes the node.
-    await eventually(async () => (await children()).length === 0 || child!.exitCode !== null, 15_000, 'kept node removed');
+    await eventually(
+      async () => (await children()).length === 0 || child!.exitCode !== null,
+      15_000,
+      'kept node removed',
+    );
     expect(child.exitCode, stderr).toBeNull();
     expect(await children()).toEqual([]);
     const warning = stderr

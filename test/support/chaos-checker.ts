@@ -32,7 +32,7 @@ export interface ChaosEvidence {
   /** Paths of lock nodes (ephemeral contenders) still under /grab/locks/<campaign>. */
   lockNodes: string[];
   /** How many grabs the scenario enqueued, if it knows; checked against the report's count. */
-  expectedGrabs?: number;
+  expectedGrabs?: number | undefined;
 }
 
 export interface ChaosCheck {
@@ -60,10 +60,14 @@ export function checkEvidence(e: ChaosEvidence): string[] {
 
   // Every enqueued grab has exactly one outcome.
   if (r.jobs.pending !== 0) v.push(`jobs: ${r.jobs.pending} of ${r.jobs.enqueued} enqueued grabs have no outcome`);
-  if (r.jobs.finished !== r.jobs.enqueued) v.push(`jobs: ${r.jobs.finished} outcomes for ${r.jobs.enqueued} enqueued grabs`);
-  const outcomeSum = r.outcomes.granted + r.outcomes.sold_out + r.outcomes.duplicate + r.outcomes.rejected + r.outcomes.failed;
-  if (outcomeSum !== r.jobs.finished) v.push(`jobs: outcomes add up to ${outcomeSum}, not the ${r.jobs.finished} finished`);
-  if (r.outcomes.failed > 0) v.push(`jobs: ${r.outcomes.failed} grabs failed; under these faults every grab must settle`);
+  if (r.jobs.finished !== r.jobs.enqueued)
+    v.push(`jobs: ${r.jobs.finished} outcomes for ${r.jobs.enqueued} enqueued grabs`);
+  const outcomeSum =
+    r.outcomes.granted + r.outcomes.sold_out + r.outcomes.duplicate + r.outcomes.rejected + r.outcomes.failed;
+  if (outcomeSum !== r.jobs.finished)
+    v.push(`jobs: outcomes add up to ${outcomeSum}, not the ${r.jobs.finished} finished`);
+  if (r.outcomes.failed > 0)
+    v.push(`jobs: ${r.outcomes.failed} grabs failed; under these faults every grab must settle`);
   if (e.expectedGrabs !== undefined && r.jobs.enqueued !== e.expectedGrabs) {
     v.push(`jobs: the report counts ${r.jobs.enqueued} enqueued grabs, the scenario enqueued ${e.expectedGrabs}`);
   }
@@ -74,12 +78,14 @@ export function checkEvidence(e: ChaosEvidence): string[] {
   const counts = new Map<string, number>();
   const seen = new Set<string>();
   for (const g of e.grants) {
-    if (g.campaign !== r.campaign) v.push(`export: a grant of campaign "${g.campaign}" in the export of "${r.campaign}"`);
+    if (g.campaign !== r.campaign)
+      v.push(`export: a grant of campaign "${g.campaign}" in the export of "${r.campaign}"`);
     if (!pools.has(g.pool)) v.push(`export: a grant from pool "${g.pool}", which the report does not know`);
     const key = `${g.pool}\u0000${g.user}`;
     if (seen.has(key)) v.push(`export: user ${g.user} granted more than once from pool ${g.pool}`);
     seen.add(key);
-    if (!Number.isSafeInteger(g.cents) || g.cents < 1) v.push(`export: user ${g.user} of pool ${g.pool} granted ${g.cents} cents, not a whole cent ≥ 1`);
+    if (!Number.isSafeInteger(g.cents) || g.cents < 1)
+      v.push(`export: user ${g.user} of pool ${g.pool} granted ${g.cents} cents, not a whole cent ≥ 1`);
     sums.set(g.pool, (sums.get(g.pool) ?? 0) + g.cents);
     counts.set(g.pool, (counts.get(g.pool) ?? 0) + 1);
   }
@@ -89,15 +95,18 @@ export function checkEvidence(e: ChaosEvidence): string[] {
     const sum = sums.get(p.pool) ?? 0;
     grantedTotal += sum;
     poolTotal += p.totalCents;
-    if (sum !== p.grantedCents) v.push(`export: pool ${p.pool} grants sum to ${sum} cents, the report says ${p.grantedCents}`);
+    if (sum !== p.grantedCents)
+      v.push(`export: pool ${p.pool} grants sum to ${sum} cents, the report says ${p.grantedCents}`);
     if (sum > p.totalCents) v.push(`export: pool ${p.pool} paid out ${sum} cents of its ${p.totalCents}`);
     const n = counts.get(p.pool) ?? 0;
     if (n > p.packets) v.push(`export: pool ${p.pool} has ${n} grants for ${p.packets} packets`);
     if (n !== p.grants) v.push(`export: pool ${p.pool} has ${n} grants exported, the report counts ${p.grants}`);
   }
-  if (grantedTotal > poolTotal) v.push(`export: ${grantedTotal} cents granted in all, more than the ${poolTotal} the pools hold`);
+  if (grantedTotal > poolTotal)
+    v.push(`export: ${grantedTotal} cents granted in all, more than the ${poolTotal} the pools hold`);
   const granted = r.outcomes.granted;
-  if (e.grants.length !== granted) v.push(`export: ${e.grants.length} grants exported, ${granted} grabs recorded as granted`);
+  if (e.grants.length !== granted)
+    v.push(`export: ${e.grants.length} grants exported, ${granted} grabs recorded as granted`);
 
   for (const node of e.lockNodes) v.push(`zookeeper: lock node ${node} left behind`);
   return v;
@@ -144,10 +153,13 @@ export async function ephemeralNodesUnder(zkConnect: string, root: string): Prom
   client.connect();
   try {
     await connected;
-    const isNoNode = (err: unknown) => (err as { getCode?: () => number } | null)?.getCode?.() === zookeeper.Exception.NO_NODE;
+    const isNoNode = (err: unknown) =>
+      (err as { getCode?: () => number } | null)?.getCode?.() === zookeeper.Exception.NO_NODE;
     const children = (path: string) =>
       new Promise<string[]>((resolve, reject) =>
-        client.getChildren(path, (err, kids) => (err ? (isNoNode(err) ? resolve([]) : reject(err)) : resolve(kids ?? []))),
+        client.getChildren(path, (err, kids) =>
+          err ? (isNoNode(err) ? resolve([]) : reject(err)) : resolve(kids ?? []),
+        ),
       );
     const ephemeral = (path: string) =>
       new Promise<boolean>((resolve, reject) =>
@@ -178,7 +190,7 @@ export interface CheckOptions {
   /** Env for the CLI runs (the scenario's REDIS_URL, ZK_CONNECT). */
   env: Record<string, string>;
   zkConnect: string;
-  expectedGrabs?: number;
+  expectedGrabs?: number | undefined;
   /**
    * How long to give lock nodes to vanish: a SIGKILLed holder's ephemeral node lives until its
    * session times out. Default 15 s.
@@ -209,7 +221,8 @@ export async function checkCampaign(opts: CheckOptions): Promise<ChaosCheck> {
   const grants = parseExport(exported.stdout);
   const evidence: ChaosEvidence = { report, grants, lockNodes, expectedGrabs: opts.expectedGrabs };
   const violations = checkEvidence(evidence);
-  if ((reported.code === 0) !== report.ok) violations.push(`report: exit code ${reported.code} disagrees with ok=${report.ok}`);
+  if ((reported.code === 0) !== report.ok)
+    violations.push(`report: exit code ${reported.code} disagrees with ok=${report.ok}`);
   return {
     violations,
     report,

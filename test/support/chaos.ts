@@ -83,7 +83,12 @@ export function metricSums(text: string, names: readonly string[]): Record<strin
   return sums;
 }
 
-export const CHAOS_METRICS = ['grab_lock_lost_total', 'grab_fencing_rejections_total', 'grab_zk_session_expirations_total', 'grab_zk_disconnects_total'] as const;
+export const CHAOS_METRICS = [
+  'grab_lock_lost_total',
+  'grab_fencing_rejections_total',
+  'grab_zk_session_expirations_total',
+  'grab_zk_disconnects_total',
+] as const;
 
 /**
  * Counters scraped from every worker's /metrics, summed over restarts: a restarted worker starts
@@ -149,7 +154,10 @@ export class ProgressMonitor {
   private readonly faults: number[] = [];
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(redisUrl: string, private readonly campaign: string) {
+  constructor(
+    redisUrl: string,
+    private readonly campaign: string,
+  ) {
     this.redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
     this.outcomes = new OutcomeLog(this.redis);
     this.ledger = new Ledger(this.redis);
@@ -227,9 +235,19 @@ export class InFlightTracker {
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> = Promise.resolve();
 
-  constructor(redisUrl: string, queue: string, shards: number, campaign: string, pool: string, private readonly noted: JobType[] = ['active']) {
+  constructor(
+    redisUrl: string,
+    queue: string,
+    shards: number,
+    campaign: string,
+    pool: string,
+    private readonly noted: JobType[] = ['active'],
+  ) {
     this.redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
-    this.shard = new Queue(shardQueueName(queue, shardOf(campaign, pool, shards)), { connection: this.redis, prefix: QUEUE_PREFIX });
+    this.shard = new Queue(shardQueueName(queue, shardOf(campaign, pool, shards)), {
+      connection: this.redis,
+      prefix: QUEUE_PREFIX,
+    });
   }
 
   /** Notes the grabs there are now, and tells how many; call it right after the fault. */
@@ -276,7 +294,10 @@ export class InFlightTracker {
 /** `grab fleet` with its workers' metrics on ports base…base+workers−1. */
 export async function startChaosFleet(workers: number, flags: string[], env: Record<string, string>) {
   const metricsBase = await freePortRange(workers);
-  const fleet = startGrab(['fleet', '--workers', String(workers), '--metrics-port', String(metricsBase), ...flags], env);
+  const fleet = startGrab(
+    ['fleet', '--workers', String(workers), '--metrics-port', String(metricsBase), ...flags],
+    env,
+  );
   const ports = Array.from({ length: workers }, (_, i) => metricsBase + i);
   const pid = fleet.child.pid!;
   // Wait until every worker runs and serves /healthz.
@@ -284,7 +305,8 @@ export async function startChaosFleet(workers: number, flags: string[], env: Rec
   for (;;) {
     const up = await Promise.all(ports.map((p) => healthz(p)));
     if (up.every(Boolean) && childPids(pid).length === workers) break;
-    if (fleet.child.exitCode !== null || Date.now() > until) throw new Error(`the fleet did not come up:\n${fleet.output().slice(-3000)}`);
+    if (fleet.child.exitCode !== null || Date.now() > until)
+      throw new Error(`the fleet did not come up:\n${fleet.output().slice(-3000)}`);
     await sleep(100);
   }
   return { ...fleet, pid, ports, workerPids: () => childPids(pid) };
@@ -340,11 +362,24 @@ export function recordRow(run: ScenarioRun, check: ChaosCheck): void {
   };
   appendFileSync(RESULTS_FILE, `${JSON.stringify({ ...row, full: FULL })}\n`);
   console.log(formatTable([row]));
-  if (check.violations.length > 0) console.log(`violations (${run.scenario}; overspent ${check.overspentCents} cents):\n  ${check.violations.slice(0, 10).join('\n  ')}`);
+  if (check.violations.length > 0)
+    console.log(
+      `violations (${run.scenario}; overspent ${check.overspentCents} cents):\n  ${check.violations.slice(0, 10).join('\n  ')}`,
+    );
 }
 
 export function formatTable(rows: ResultRow[]): string {
-  const head = ['scenario', 'grabs', 'faults injected', 'violations', 'lost grabs', 'duplicate grants', 'fenced writes', 'recovery time', 'run'];
+  const head = [
+    'scenario',
+    'grabs',
+    'faults injected',
+    'violations',
+    'lost grabs',
+    'duplicate grants',
+    'fenced writes',
+    'recovery time',
+    'run',
+  ];
   const lines = [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`];
   for (const r of rows) {
     lines.push(
@@ -354,7 +389,14 @@ export function formatTable(rows: ResultRow[]): string {
   return lines.join('\n');
 }
 
-export const ms = (n: number) => (Number.isNaN(n) ? '–' : n === Number.POSITIVE_INFINITY ? 'never' : n >= 1000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n)} ms`);
+export const ms = (n: number) =>
+  Number.isNaN(n)
+    ? '–'
+    : n === Number.POSITIVE_INFINITY
+      ? 'never'
+      : n >= 1000
+        ? `${(n / 1000).toFixed(1)} s`
+        : `${Math.round(n)} ms`;
 
 export interface HotPoolRunOptions {
   /** Part of the campaign id, e.g. "kill-zk". */
@@ -372,9 +414,27 @@ export interface HotPoolRunOptions {
  */
 export async function startHotPoolRun({ tag, packets, lock, sessionMs, redisUrl, env }: HotPoolRunOptions) {
   const id = `chaos-${tag}-${randomUUID().slice(0, 8)}`;
-  const created = await grab(['campaign', 'create', '--id', id, '--pools', '1', '--packets', String(packets), '--amount-cents', String(packets * 10)], env);
+  const created = await grab(
+    [
+      'campaign',
+      'create',
+      '--id',
+      id,
+      '--pools',
+      '1',
+      '--packets',
+      String(packets),
+      '--amount-cents',
+      String(packets * 10),
+    ],
+    env,
+  );
   if (created.code !== 0) throw new Error(`campaign create exited ${created.code}: ${created.stderr}`);
-  const fleet = await startChaosFleet(2, ['--lock', lock, '--concurrency', '50', '--max-batch', '8', '--zk-session-timeout-ms', String(sessionMs)], env);
+  const fleet = await startChaosFleet(
+    2,
+    ['--lock', lock, '--concurrency', '50', '--max-batch', '8', '--zk-session-timeout-ms', String(sessionMs)],
+    env,
+  );
   const metrics = new MetricsTracker(fleet.ports);
   const progress = new ProgressMonitor(redisUrl, id);
   metrics.start();

@@ -77,6 +77,8 @@ export function grabFirstLine(args: string[], extraEnv: Record<string, string> =
     });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, firstLine: stdout.split('\n')[0]!, stderr, exitMs: Date.now() - closedAt }));
+    child.on('close', (code) =>
+      resolve({ code, firstLine: stdout.split('\n')[0]!, stderr, exitMs: Date.now() - closedAt }),
+    );
   });
 }

@@ -35,7 +35,10 @@ export interface LintPanel {
   type: string;
   description?: string;
   datasource?: Ref;
-  fieldConfig?: { defaults?: { unit?: string; mappings?: unknown[] }; overrides?: { properties?: { id: string; value?: unknown }[] }[] };
+  fieldConfig?: {
+    defaults?: { unit?: string; mappings?: unknown[] };
+    overrides?: { properties?: { id: string; value?: unknown }[] }[];
+  };
   options?: { reduceOptions?: { fields?: string } };
   targets?: { expr?: string; datasource?: Ref }[];
 }
@@ -68,7 +71,8 @@ const RATE_INTERVAL = '8869990787ms';
 const GRAFANA_UNITS = new Set<unknown>(Object.values(units).filter((u) => typeof u === 'string'));
 
 const datasourceVariables = (d: LintDashboard) => d.templating.list.filter((v) => v.type === 'datasource');
-const templatedUids = (d: LintDashboard) => new Set(datasourceVariables(d).flatMap((v) => [`$${v.name}`, `\${${v.name}}`]));
+const templatedUids = (d: LintDashboard) =>
+  new Set(datasourceVariables(d).flatMap((v) => [`$${v.name}`, `\${${v.name}}`]));
 const titleCase = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);
 const panelsOf = (d: LintDashboard) => d.panels.filter((p) => PANEL_TYPES.has(p.type));
 
@@ -101,7 +105,8 @@ function templateRule(label: string): Rule {
       const v = d.templating.list.find((t) => t.name === label);
       if (!v) return [{ message: `is missing the ${label} template` }];
       const problems: string[] = [];
-      if (!templatedUids(d).has(v.datasource?.uid ?? '')) problems.push(`should use the templated data source, uses '${v.datasource?.uid}'`);
+      if (!templatedUids(d).has(v.datasource?.uid ?? ''))
+        problems.push(`should use the templated data source, uses '${v.datasource?.uid}'`);
       if (v.type !== 'query') problems.push(`should be a Prometheus query, is '${v.type}'`);
       if (v.label !== titleCase(label)) problems.push(`should be labeled '${titleCase(label)}', is '${v.label}'`);
       if (!v.multi) problems.push('should be a multi select');
@@ -122,11 +127,16 @@ function targetMatcherRule(label: string): Rule {
           .filter((selector) => {
             const matchers = selector.getChild('LabelMatchers')?.getChildren('UnquotedLabelMatcher') ?? [];
             return !matchers.some((m) => {
-              const text = (name: string) => (m.getChild(name) ? expr.slice(m.getChild(name)!.from, m.getChild(name)!.to) : '');
+              const text = (name: string) =>
+                m.getChild(name) ? expr.slice(m.getChild(name)!.from, m.getChild(name)!.to) : '';
               return text('LabelName') === label && text('MatchOp') === '=~' && text('StringLiteral') === `"$${label}"`;
             });
           })
-          .map((selector) => ({ panel, targetIdx, message: `${expr.slice(selector.from, selector.to)} has no ${label}=~"$${label}" matcher, in ${raw}` })),
+          .map((selector) => ({
+            panel,
+            targetIdx,
+            message: `${expr.slice(selector.from, selector.to)} has no ${label}=~"$${label}" matcher, in ${raw}`,
+          })),
       );
     },
   };
@@ -144,8 +154,16 @@ export const rules: Rule[] = [
         const names = [`${query.toLowerCase()}_datasource`, ...(variables.length === 1 ? ['datasource'] : [])];
         const labels = [`${titleCase(query)} data source`, ...(variables.length === 1 ? ['Data source'] : [])];
         return [
-          ...(names.includes(v.name) ? [] : [{ message: `templated data source variable named '${v.name}', should be named ${names.join(' or ')}` }]),
-          ...(labels.includes(v.label ?? '') ? [] : [{ message: `templated data source variable labeled '${v.label}', should be labeled ${labels.join(' or ')}` }]),
+          ...(names.includes(v.name)
+            ? []
+            : [{ message: `templated data source variable named '${v.name}', should be named ${names.join(' or ')}` }]),
+          ...(labels.includes(v.label ?? '')
+            ? []
+            : [
+                {
+                  message: `templated data source variable labeled '${v.label}', should be labeled ${labels.join(' or ')}`,
+                },
+              ]),
         ];
       });
     },
@@ -169,7 +187,10 @@ export const rules: Rule[] = [
     check(d) {
       return panelsOf(d)
         .filter((p) => !p.title || !p.description)
-        .map((p) => ({ panel: p.title, message: `has missing title or description: '${p.title}', '${p.description}'` }));
+        .map((p) => ({
+          panel: p.title,
+          message: `has missing title or description: '${p.title}', '${p.description}'`,
+        }));
     },
   },
   {
@@ -179,9 +200,15 @@ export const rules: Rule[] = [
       return panelsOf(d).flatMap((p) => {
         if (p.type === 'stat' && (p.options?.reduceOptions?.fields ?? '') !== '') return [];
         const overrides = (p.fieldConfig?.overrides ?? []).flatMap((o) => o.properties ?? []);
-        if (overrides.some((o) => o.id === 'mappings' && o.value != null) || p.fieldConfig?.defaults?.mappings?.length) return [];
-        const unit = (overrides.filter((o) => o.id === 'unit').at(-1)?.value as string | undefined) || p.fieldConfig?.defaults?.unit || '';
-        return GRAFANA_UNITS.has(unit) ? [] : [{ panel: p.title, message: `has no or invalid units defined: '${unit}'` }];
+        if (overrides.some((o) => o.id === 'mappings' && o.value != null) || p.fieldConfig?.defaults?.mappings?.length)
+          return [];
+        const unit =
+          (overrides.filter((o) => o.id === 'unit').at(-1)?.value as string | undefined) ||
+          p.fieldConfig?.defaults?.unit ||
+          '';
+        return GRAFANA_UNITS.has(unit)
+          ? []
+          : [{ panel: p.title, message: `has no or invalid units defined: '${unit}'` }];
       });
     },
   },
@@ -196,7 +223,12 @@ export const rules: Rule[] = [
             const call = selector.parent?.name === 'FunctionCallBody' ? selector.parent.parent : null;
             const fn = call?.getChild('FunctionIdentifier');
             const range = selector.getChild('DurationExpr');
-            return fn && ['rate', 'irate', 'increase'].includes(expr.slice(fn.from, fn.to)) && range && expr.slice(range.from, range.to) !== RATE_INTERVAL;
+            return (
+              fn &&
+              ['rate', 'irate', 'increase'].includes(expr.slice(fn.from, fn.to)) &&
+              range &&
+              expr.slice(range.from, range.to) !== RATE_INTERVAL
+            );
           })
           .map(() => ({ panel, targetIdx, message: `should use $__rate_interval: ${raw}` })),
       );

@@ -3,7 +3,7 @@
 // ESCAPE_SECRET in its message and in an AUTH command, as an ioredis error would.
 const secret = process.env.ESCAPE_SECRET ?? '';
 
-const escape = () => {
+const escapeNow = () => {
   const err = Object.assign(new Error(`escaped, holding ${secret}`), { command: { name: 'auth', args: [secret] } });
   if (process.env.ESCAPE === 'exception') throw err;
   void Promise.reject(err);
@@ -15,5 +15,5 @@ const startedAt = Date.now();
 const waiting = setInterval(() => {
   if (process.listenerCount('unhandledRejection') === 0 && Date.now() - startedAt < 5000) return;
   clearInterval(waiting);
-  setTimeout(escape, 200);
+  setTimeout(escapeNow, 200);
 }, 20);

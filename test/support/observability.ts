@@ -32,7 +32,8 @@ export const dashboardFiles = (): string[] =>
     .filter((f) => f.endsWith('.json'))
     .map((f) => repoFile(`grafana/dashboards/${f}`));
 
-export const readDashboards = (): Dashboard[] => dashboardFiles().map((f) => JSON.parse(readFileSync(f, 'utf8')) as Dashboard);
+export const readDashboards = (): Dashboard[] =>
+  dashboardFiles().map((f) => JSON.parse(readFileSync(f, 'utf8')) as Dashboard);
 
 export function readRules(): Rule[] {
   const doc = parseYaml(readFileSync(repoFile('prometheus/rules.yml'), 'utf8')) as { groups: { rules: Rule[] }[] };
@@ -54,12 +55,21 @@ export function substitute(expr: string, values: Record<string, string>): string
  */
 export function dashboardQueries(values: Record<string, string>): NamedQuery[] {
   return readDashboards().flatMap((d) => [
-    ...d.templating.list.filter((v) => v.type === 'query').map((v) => {
-      const labelValues = /^label_values\((.+),\s*(\w+)\)$/.exec(typeof v.query === 'string' ? v.query : v.query.query);
-      if (!labelValues) throw new Error(`${d.title}: variable $${v.name} is not a label_values() query`);
-      return { where: `${d.title} / $${v.name}`, expr: substitute(`group by (${labelValues[2]}) (${labelValues[1]})`, values) };
-    }),
-    ...d.panels.flatMap((p) => p.targets.map((t) => ({ where: `${d.title} / ${p.title}`, expr: substitute(t.expr, values) }))),
+    ...d.templating.list
+      .filter((v) => v.type === 'query')
+      .map((v) => {
+        const labelValues = /^label_values\((.+),\s*(\w+)\)$/.exec(
+          typeof v.query === 'string' ? v.query : v.query.query,
+        );
+        if (!labelValues) throw new Error(`${d.title}: variable $${v.name} is not a label_values() query`);
+        return {
+          where: `${d.title} / $${v.name}`,
+          expr: substitute(`group by (${labelValues[2]}) (${labelValues[1]})`, values),
+        };
+      }),
+    ...d.panels.flatMap((p) =>
+      p.targets.map((t) => ({ where: `${d.title} / ${p.title}`, expr: substitute(t.expr, values) })),
+    ),
   ]);
 }
 
@@ -79,7 +89,8 @@ export function metricNames(expr: string): string[] {
   const names = new Set<string>();
   parser.parse(expr).iterate({
     enter(node) {
-      if (node.name === 'Identifier' && node.node.parent?.name === 'VectorSelector') names.add(expr.slice(node.from, node.to));
+      if (node.name === 'Identifier' && node.node.parent?.name === 'VectorSelector')
+        names.add(expr.slice(node.from, node.to));
     },
   });
   return [...names];

@@ -74,18 +74,35 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> 
   const port = await freePort();
   const dir = makeDir('redis');
   const args = [
-    '--port', String(port),
-    '--bind', HOST,
-    '--dir', dir,
-    '--daemonize', 'no',
-    '--save', '',
-    '--appendonly', opts.appendonly ? 'yes' : 'no',
-    '--appendfsync', opts.appendfsync ?? 'always',
-    '--maxmemory-policy', 'noeviction',
-    '--logfile', '',
+    '--port',
+    String(port),
+    '--bind',
+    HOST,
+    '--dir',
+    dir,
+    '--daemonize',
+    'no',
+    '--save',
+    '',
+    '--appendonly',
+    opts.appendonly ? 'yes' : 'no',
+    '--appendfsync',
+    opts.appendfsync ?? 'always',
+    '--maxmemory-policy',
+    'noeviction',
+    '--logfile',
+    '',
     ...(opts.requirepass ? ['--requirepass', opts.requirepass] : []),
   ];
-  const server = new ManagedServer('redis-server', 'redis-server', args, port, dir, () => redisPing(port, opts.requirepass), opts.startupTimeoutMs ?? 15_000);
+  const server = new ManagedServer(
+    'redis-server',
+    'redis-server',
+    args,
+    port,
+    dir,
+    () => redisPing(port, opts.requirepass),
+    opts.startupTimeoutMs ?? 15_000,
+  );
   await server.start();
   return Object.assign(server.api(), {
     url: `redis://${opts.requirepass ? `:${opts.requirepass}@` : ''}${HOST}:${port}`,
@@ -116,13 +133,22 @@ export async function startZooKeeper(opts: ZkOptions = {}): Promise<ZkServer> {
   const classpath = [ZK_CONF_DIR, ZK_JAR, ...ZK_LOG_JARS.filter((j) => existsSync(j))].join(':');
   const args = [
     '-Xmx256m',
-    '-cp', classpath,
+    '-cp',
+    classpath,
     `-Dzookeeper.log.dir=${dir}`,
     '-Dzookeeper.root.logger=INFO,CONSOLE',
     'org.apache.zookeeper.server.quorum.QuorumPeerMain',
     cfg,
   ];
-  const server = new ManagedServer('zookeeper', 'java', args, port, dir, () => zkReady(port), opts.startupTimeoutMs ?? 30_000);
+  const server = new ManagedServer(
+    'zookeeper',
+    'java',
+    args,
+    port,
+    dir,
+    () => zkReady(port),
+    opts.startupTimeoutMs ?? 30_000,
+  );
   await server.start();
   return Object.assign(server.api(), {
     connect: `${HOST}:${port}`,
@@ -227,7 +253,9 @@ class ManagedServer {
       if (!this.running) {
         await this.exited;
         if (spawnError) {
-          throw new Error(`cannot run ${this.command} (${spawnError.message}); install it with: sudo bash scripts/services.sh install`);
+          throw new Error(
+            `cannot run ${this.command} (${spawnError.message}); install it with: sudo bash scripts/services.sh install`,
+          );
         }
         const how = child.signalCode ?? `code ${child.exitCode}`;
         throw new Error(`${this.name} on port ${this.port} exited (${how}) before it was ready. ${this.logTail()}`);
@@ -235,7 +263,9 @@ class ManagedServer {
       if (await this.ready()) return;
       if (Date.now() > deadline) {
         await this.kill9();
-        throw new Error(`${this.name} on port ${this.port} was not ready after ${this.startupTimeoutMs} ms. ${this.logTail()}`);
+        throw new Error(
+          `${this.name} on port ${this.port} was not ready after ${this.startupTimeoutMs} ms. ${this.logTail()}`,
+        );
       }
       await sleep(100);
     }
@@ -291,7 +321,12 @@ class ManagedServer {
 // Readiness probes
 
 /** Sends `request` and collects the reply until the server closes, `enough` says stop, or the timeout. */
-function exchange(port: number, request: string, enough: (reply: string) => boolean, timeoutMs = 1000): Promise<string> {
+function exchange(
+  port: number,
+  request: string,
+  enough: (reply: string) => boolean,
+  timeoutMs = 1000,
+): Promise<string> {
   return new Promise((resolve) => {
     let reply = '';
     const socket = net.connect({ host: HOST, port });
@@ -313,7 +348,11 @@ function exchange(port: number, request: string, enough: (reply: string) => bool
 /** True once Redis answers PING with PONG (not -LOADING while it replays its AOF), after AUTH if it wants a password. */
 async function redisPing(port: number, password?: string): Promise<boolean> {
   const commands = password ? [`AUTH ${password}`, 'PING'] : ['PING'];
-  const reply = await exchange(port, commands.map((c) => `${c}\r\n`).join(''), (r) => r.split('\r\n').length > commands.length);
+  const reply = await exchange(
+    port,
+    commands.map((c) => `${c}\r\n`).join(''),
+    (r) => r.split('\r\n').length > commands.length,
+  );
   return reply.endsWith('+PONG\r\n');
 }
 
@@ -415,7 +454,10 @@ process.stdin.on('end', () => {
 });
 `;
 
-type Reaper = { track(what: { pid?: number; dir?: string }): void; untrack(what: { pid?: number | undefined; dir?: string }): void };
+type Reaper = {
+  track(what: { pid?: number; dir?: string }): void;
+  untrack(what: { pid?: number | undefined; dir?: string }): void;
+};
 
 function reaper(): Reaper {
   const r = registry();

@@ -48,7 +48,8 @@ export async function startZkEnsemble(): Promise<ZkEnsemble> {
   cleanUpOnExit({ dir });
   const basePort = await freeBasePort();
   const env = { ...process.env, GRAB_SERVICES_DIR: dir, ZK_ENSEMBLE_PORT: String(basePort) };
-  const ensemble = async (...args: string[]) => (await execFileAsync('bash', [script, ...args], { env, timeout: 90_000 })).stdout;
+  const ensemble = async (...args: string[]) =>
+    (await execFileAsync('bash', [script, ...args], { env, timeout: 90_000 })).stdout;
 
   const pidOf = (id: number): number | undefined => {
     try {
@@ -65,10 +66,12 @@ export async function startZkEnsemble(): Promise<ZkEnsemble> {
   };
   const modes = async (): Promise<Map<number, NodeMode>> => {
     const lines = (await ensemble('status')).split('\n');
-    return new Map(lines.flatMap((line) => {
-      const m = /^node (\d)\s+\S+\s+(\S+)\s+pid/.exec(line);
-      return m ? [[Number(m[1]), m[2] as NodeMode] as const] : [];
-    }));
+    return new Map(
+      lines.flatMap((line) => {
+        const m = /^node (\d)\s+\S+\s+(\S+)\s+pid/.exec(line);
+        return m ? [[Number(m[1]), m[2] as NodeMode] as const] : [];
+      }),
+    );
   };
 
   try {

@@ -74,7 +74,10 @@ describe('parseCampaignSpec', () => {
   });
 
   it('keeps an equal split and accepts a pool of exactly one cent per packet', () => {
-    expect(parseCampaignSpec(spec({ split: 'equal', pools: [pool({ amount: '0.10' })] }))).toMatchObject({ split: 'equal', pools: [{ amountCents: 10, packets: 10 }] });
+    expect(parseCampaignSpec(spec({ split: 'equal', pools: [pool({ amount: '0.10' })] }))).toMatchObject({
+      split: 'equal',
+      pools: [{ amountCents: 10, packets: 10 }],
+    });
   });
 
   it.each([
@@ -88,18 +91,41 @@ describe('parseCampaignSpec', () => {
     [spec({ pools: [] }), 'pools: must list at least one pool'],
     [spec({ pools: 'p1' }), 'pools: must be a list of pools'],
     [spec({ pools: [pool(), pool({ id: '42' })] }), 'pools[1].id: must be 1 to 64'],
-    [spec({ pools: [pool(), pool(), pool(), pool({ packets: 0 })].map((p, i) => (i < 3 ? { ...p, id: `p${i}` } : p)) }), 'pools[3].packets: must be a whole number from 1 to 1000000'],
+    [
+      spec({
+        pools: [pool(), pool(), pool(), pool({ packets: 0 })].map((p, i) => (i < 3 ? { ...p, id: `p${i}` } : p)),
+      }),
+      'pools[3].packets: must be a whole number from 1 to 1000000',
+    ],
     [spec({ pools: [pool({ packets: 1.5 })] }), 'pools[0].packets: must be a whole number from 1 to 1000000'],
     [spec({ pools: [pool({ packets: 1_000_001 })] }), 'pools[0].packets: must be a whole number from 1 to 1000000'],
     [spec({ pools: [pool({ packets: '10' })] }), 'pools[0].packets: must be a whole number from 1 to 1000000'],
-    [spec({ pools: [pool({ amount: '0.09' })] }), 'pools[0]: pool "p1" has 9 cents for 10 packets; every packet needs at least 1 cent, so give at least 10 cents or at most 9 packets'],
-    [spec({ pools: [pool({ amount: '1.234' })] }), 'pools[0]: amount "1.234" has more than two decimals; give at most two, e.g. 1.23'],
+    [
+      spec({ pools: [pool({ amount: '0.09' })] }),
+      'pools[0]: pool "p1" has 9 cents for 10 packets; every packet needs at least 1 cent, so give at least 10 cents or at most 9 packets',
+    ],
+    [
+      spec({ pools: [pool({ amount: '1.234' })] }),
+      'pools[0]: amount "1.234" has more than two decimals; give at most two, e.g. 1.23',
+    ],
     [spec({ pools: [pool({ amount: true })] }), 'pools[0].amount: must be a decimal number in currency units'],
-    [spec({ pools: [pool({ amount: undefined })] }), 'pools[0]: give amount in currency units (e.g. 88.88) or amountCents (e.g. 8888)'],
+    [
+      spec({ pools: [pool({ amount: undefined })] }),
+      'pools[0]: give amount in currency units (e.g. 88.88) or amountCents (e.g. 8888)',
+    ],
     [spec({ pools: [pool({ amountCents: 1000 })] }), 'pools[0]: give either amount or amountCents, not both'],
-    [spec({ pools: [pool({ amount: undefined, amountCents: 10.5 })] }), 'pools[0].amountCents: must be a whole number of cents from 1 to 9007199254740991'],
-    [spec({ pools: [pool({ amount: undefined, amountCents: 2 ** 53 })] }), 'pools[0].amountCents: must be a whole number of cents'],
-    [spec({ pools: [pool({ amount: undefined, amountCents: 0 })] }), 'pools[0].amountCents: must be a whole number of cents'],
+    [
+      spec({ pools: [pool({ amount: undefined, amountCents: 10.5 })] }),
+      'pools[0].amountCents: must be a whole number of cents from 1 to 9007199254740991',
+    ],
+    [
+      spec({ pools: [pool({ amount: undefined, amountCents: 2 ** 53 })] }),
+      'pools[0].amountCents: must be a whole number of cents',
+    ],
+    [
+      spec({ pools: [pool({ amount: undefined, amountCents: 0 })] }),
+      'pools[0].amountCents: must be a whole number of cents',
+    ],
     [spec({ pools: [pool(), pool({ id: 'p2' }), pool()] }), 'pools[2].id: duplicate pool id "p1" (also pools[0])'],
     [spec({ pools: [pool({ packet: 3 })] }), 'pools[0]: unknown field "packet"'],
     [spec({ name: 'x' }), 'unknown field "name"'],
@@ -111,7 +137,9 @@ describe('parseCampaignSpec', () => {
 
   it(`accepts ${MAX_POOLS} pools and refuses one more`, () => {
     const pools = Array.from({ length: MAX_POOLS + 1 }, (_, i) => ({ id: `p${i}`, amountCents: 1, packets: 1 }));
-    expect(usageMessage(() => parseCampaignSpec(spec({ pools })))).toContain(`pools: must list at most ${MAX_POOLS} pools`);
+    expect(usageMessage(() => parseCampaignSpec(spec({ pools })))).toContain(
+      `pools: must list at most ${MAX_POOLS} pools`,
+    );
     expect(parseCampaignSpec(spec({ pools: pools.slice(1) })).pools).toHaveLength(MAX_POOLS);
   });
 
@@ -141,18 +169,33 @@ describe('parseSpecFile', () => {
   };
 
   it.each(['spec.yaml', 'spec.yml'])('reads %s with decimal amounts and amountCents', async (name) => {
-    const path = write(name, 'id: new-year\nsplit: equal\npools:\n  - { id: vip, amount: 8888.88, packets: 88 }\n  - { id: all, amountCents: 1000, packets: 1000 }\n');
+    const path = write(
+      name,
+      'id: new-year\nsplit: equal\npools:\n  - { id: vip, amount: 8888.88, packets: 88 }\n  - { id: all, amountCents: 1000, packets: 1000 }\n',
+    );
     await expect(parseSpecFile(path)).resolves.toEqual(expected);
   });
 
   it('reads JSON', async () => {
-    const path = write('spec.json', JSON.stringify({ id: 'new-year', split: 'equal', pools: [{ id: 'vip', amount: '8888.88', packets: 88 }, { id: 'all', amountCents: 1000, packets: 1000 }] }));
+    const path = write(
+      'spec.json',
+      JSON.stringify({
+        id: 'new-year',
+        split: 'equal',
+        pools: [
+          { id: 'vip', amount: '8888.88', packets: 88 },
+          { id: 'all', amountCents: 1000, packets: 1000 },
+        ],
+      }),
+    );
     await expect(parseSpecFile(path)).resolves.toEqual(expected);
   });
 
   it('names the file and the field path', async () => {
     const path = write('bad.yaml', 'id: x\npools:\n  - { id: a, amount: 1, packets: 0 }\n');
-    await expect(parseSpecFile(path)).rejects.toThrow(`${path}: pools[0].packets: must be a whole number from 1 to 1000000`);
+    await expect(parseSpecFile(path)).rejects.toThrow(
+      `${path}: pools[0].packets: must be a whole number from 1 to 1000000`,
+    );
   });
 
   it.each([
@@ -193,8 +236,14 @@ describe('specFromFlags', () => {
     [{ id: 'f', pools: '1', packets: 'ten', amount: '1' }, '--packets: must be a whole number from 1 to 1000000'],
     [{ id: 'f', pools: '1', packets: '1.5', amount: '1' }, '--packets: must be a whole number'],
     [{ id: 'f', pools: '1', packets: '1', amountCents: '1.5' }, '--amount-cents: must be a whole number of cents'],
-    [{ id: 'f', pools: '1', packets: '1' }, 'give --amount in currency units (e.g. 88.88) or --amount-cents (e.g. 8888)'],
-    [{ id: 'f', pools: '1', packets: '1', amount: '1', amountCents: '100' }, 'give either --amount or --amount-cents, not both'],
+    [
+      { id: 'f', pools: '1', packets: '1' },
+      'give --amount in currency units (e.g. 88.88) or --amount-cents (e.g. 8888)',
+    ],
+    [
+      { id: 'f', pools: '1', packets: '1', amount: '1', amountCents: '100' },
+      'give either --amount or --amount-cents, not both',
+    ],
     [{ id: 'f', pools: '1', packets: '1', amount: '-1' }, 'amount "-1" is negative'],
     [{ id: 'f', pools: '1', packets: '100', amount: '0.50' }, 'each pool has 50 cents for 100 packets'],
     [{ id: 'f', pools: '1', packets: '1', amount: '1', split: 'fair' }, '--split: must be random or equal'],

@@ -37,17 +37,20 @@ describe('the command declarations', () => {
     expect([...leaves.keys()]).toEqual(commands.map((c) => c.name));
   });
 
-  it("give every default a value its own flag accepts", () => {
+  it('give every default a value its own flag accepts', () => {
     for (const [name, leaf] of leaves) {
       for (const option of leaf.options) {
         if (option.defaultValue === undefined || option.envVar !== undefined || !option.parseArg) continue;
-        expect(option.parseArg(String(option.defaultValue), undefined), `${name} ${option.long}`).toEqual(option.defaultValue);
+        expect(option.parseArg(String(option.defaultValue), undefined), `${name} ${option.long}`).toEqual(
+          option.defaultValue,
+        );
       }
     }
   });
 
   it('give grab fleet every flag of grab work, the same way', () => {
-    const flags = (name: string) => new Map(leaves.get(name)!.options.map((o) => [o.long, [o.flags, o.description, o.defaultValue]]));
+    const flags = (name: string) =>
+      new Map(leaves.get(name)!.options.map((o) => [o.long, [o.flags, o.description, o.defaultValue]]));
     const fleet = flags('fleet');
     for (const [flag, declared] of flags('work')) expect(fleet.get(flag), flag).toEqual(declared);
   });
@@ -63,7 +66,16 @@ describe('parsing', () => {
   });
 
   it('reads two-word commands and repeatable flags', async () => {
-    const { command, opts } = await parse(['bench', 'e2e', '--strategy', 'zk', '--strategy', 'zk --max-batch 1', '--scale', '0.5']);
+    const { command, opts } = await parse([
+      'bench',
+      'e2e',
+      '--strategy',
+      'zk',
+      '--strategy',
+      'zk --max-batch 1',
+      '--scale',
+      '0.5',
+    ]);
     expect(command.name).toBe('bench e2e');
     expect(opts).toMatchObject({ strategy: ['zk', 'zk --max-batch 1'], scale: 0.5, workers: 2 });
     expect(opts.scenario).toBeUndefined();
@@ -73,7 +85,9 @@ describe('parsing', () => {
     const err = await refusal(['produce', '--campaign', 'c', '--users', '0']);
     expect(err).toBeInstanceOf(CommanderError);
     expect((err as CommanderError).code).toBe('commander.invalidArgument');
-    expect((err as CommanderError).message).toContain("option '--users <n>' argument '0' is invalid. must be a whole number from 1 to 100000000");
+    expect((err as CommanderError).message).toContain(
+      "option '--users <n>' argument '0' is invalid. must be a whole number from 1 to 100000000",
+    );
   });
 
   it('takes a setting from its flag over its variable over its default', async () => {
@@ -87,6 +101,8 @@ describe('parsing', () => {
     vi.stubEnv('ZK_SESSION_TIMEOUT_MS', 'soon');
     await expect(parse(['campaign', 'list'])).rejects.toThrow('invalid setting ZK_SESSION_TIMEOUT_MS="soon"');
     vi.stubEnv('ZK_AUTH', 'fleet pw-91c2');
-    await expect(parse(['campaign', 'list', '--zk-session-timeout-ms', '5000'])).rejects.toThrow(/^invalid setting ZK_AUTH \(value not shown/);
+    await expect(parse(['campaign', 'list', '--zk-session-timeout-ms', '5000'])).rejects.toThrow(
+      /^invalid setting ZK_AUTH \(value not shown/,
+    );
   });
 });

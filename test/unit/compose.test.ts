@@ -36,13 +36,17 @@ const bindMounts = (service: any): [string, string][] =>
     .map(([source, target]) => [source!, target!]);
 
 const durationMs = (text: string) =>
-  [...text.matchAll(/(\d+)(ms|s|m|h)/g)].reduce((sum, [, n, unit]) => sum + Number(n) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit as 'ms']!, 0);
+  [...text.matchAll(/(\d+)(ms|s|m|h)/g)].reduce(
+    (sum, [, n, unit]) => sum + Number(n) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit as 'ms']!,
+    0,
+  );
 
 const flagValue = (command: string[], flag: string) => command[command.indexOf(flag) + 1];
 
 describe('docker-compose.yml', () => {
   it('is valid for docker-compose once the secrets are set, and refuses to start without them', (ctx) => {
-    if (!haveDockerCompose) ctx.skip('docker-compose is not installed: run "sudo bash scripts/services.sh install --with-compose"');
+    if (!haveDockerCompose)
+      ctx.skip('docker-compose is not installed: run "sudo bash scripts/services.sh install --with-compose"');
     const valid = dockerCompose(secrets);
     expect(valid.stderr).toBe('');
     expect(valid.status).toBe(0);
@@ -97,7 +101,9 @@ describe('docker-compose.yml', () => {
   });
 
   it('publishes only Grafana and Prometheus, mounting their configuration', () => {
-    const published = Object.entries(services).filter(([, s]) => s.ports).map(([name]) => name);
+    const published = Object.entries(services)
+      .filter(([, s]) => s.ports)
+      .map(([name]) => name);
     expect(published.sort()).toEqual(['grafana', 'prometheus']);
     expect(services.prometheus.ports.join()).toMatch(/:9090:9090$/);
     expect(services.grafana.ports.join()).toMatch(/(^|:)3000:3000$/);

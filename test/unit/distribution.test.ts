@@ -31,7 +31,8 @@ describe('poolChooser', () => {
 
   it('pins the pools of the first users, so a change of hash or generator cannot slip through', () => {
     // A re-run of `grab produce` must enqueue the same grabs (their job ids name the pool).
-    const firstTwelve = (distribution: DistributionName) => Array.from({ length: 12 }, (_, i) => poolChooser(distribution, 20)(`u${i}`));
+    const firstTwelve = (distribution: DistributionName) =>
+      Array.from({ length: 12 }, (_, i) => poolChooser(distribution, 20)(`u${i}`));
     expect(firstTwelve('uniform')).toEqual([16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 9, 10]);
     expect(firstTwelve('hot')).toEqual([0, 0, 0, 0, 0, 0, 13, 0, 0, 17, 0, 19]);
     expect(firstTwelve('zipf')).toEqual([1, 1, 3, 4, 2, 0, 16, 0, 1, 18, 0, 16]);
@@ -45,13 +46,19 @@ describe('poolChooser', () => {
     expectShares(shares('uniform', pools), new Array<number>(pools).fill(1 / pools));
   });
 
-  it.each([2, 7, 20])('hot over %i pools: a share of 0.8 to the first pool, the rest evenly over the others', (pools) => {
-    expectShares(shares('hot', pools), [0.8, ...new Array<number>(pools - 1).fill(0.2 / (pools - 1))]);
-  });
+  it.each([2, 7, 20])(
+    'hot over %i pools: a share of 0.8 to the first pool, the rest evenly over the others',
+    (pools) => {
+      expectShares(shares('hot', pools), [0.8, ...new Array<number>(pools - 1).fill(0.2 / (pools - 1))]);
+    },
+  );
 
   it.each([2, 7, 20])('zipf over %i pools: pool k gets a share proportional to 1/(k+1)', (pools) => {
     const weights = Array.from({ length: pools }, (_, k) => 1 / (k + 1));
     const total = weights.reduce((a, b) => a + b, 0);
-    expectShares(shares('zipf', pools), weights.map((w) => w / total));
+    expectShares(
+      shares('zipf', pools),
+      weights.map((w) => w / total),
+    );
   });
 });

@@ -24,9 +24,12 @@ describe('fencing tokens', () => {
     expect(() => formatToken(token)).toThrow(RangeError);
   });
 
-  it.each(['42', '-0000000000000000001', '0000000000000000000x', '000000000000000000042'])('refuses to parse %j', (text) => {
-    expect(() => parseToken(text)).toThrow(RangeError);
-  });
+  it.each(['42', '-0000000000000000001', '0000000000000000000x', '000000000000000000042'])(
+    'refuses to parse %j',
+    (text) => {
+      expect(() => parseToken(text)).toThrow(RangeError);
+    },
+  );
 });
 
 describe('grant records', () => {

@@ -6,7 +6,14 @@ import { LockTimeoutError } from '../../shared/lock/zk-errors.js';
 const HOUR = 3_600_000;
 
 /** Takes a turn and records in `order` when it comes. */
-function queueUp(local: LocalQueue, order: string[], name: string, key = 'pool', deadline = Date.now() + HOUR, signal?: AbortSignal): Promise<void> {
+function queueUp(
+  local: LocalQueue,
+  order: string[],
+  name: string,
+  key = 'pool',
+  deadline = Date.now() + HOUR,
+  signal?: AbortSignal,
+): Promise<void> {
   return local.take(key, deadline, signal).then(() => void order.push(name));
 }
 
@@ -25,7 +32,11 @@ describe('LocalQueue', () => {
     const waiting = ['b', 'c', 'd'].map((name) => queueUp(local, order, name));
     await settle();
     expect(order).toEqual(['a']);
-    for (const expected of [['a', 'b'], ['a', 'b', 'c'], ['a', 'b', 'c', 'd']]) {
+    for (const expected of [
+      ['a', 'b'],
+      ['a', 'b', 'c'],
+      ['a', 'b', 'c', 'd'],
+    ]) {
       local.pass('pool');
       await settle();
       expect(order).toEqual(expected);

@@ -12,7 +12,9 @@ describe('lock driver naming', () => {
 
   it('reads the sequence past 2^31 - 1 without overflow', () => {
     expect(sequenceOf(`${protectedNodePrefix('x')}2147483647`)).toBe(2147483647);
-    expect(sortBySequence([`${protectedNodePrefix('a')}2147483647`, `${protectedNodePrefix('b')}0000000001`])[0]).toContain('0000000001');
+    expect(
+      sortBySequence([`${protectedNodePrefix('a')}2147483647`, `${protectedNodePrefix('b')}0000000001`])[0],
+    ).toContain('0000000001');
   });
 
   it('ignores children that are not lock nodes', () => {

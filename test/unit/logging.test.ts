@@ -28,7 +28,10 @@ describe('logger redaction', () => {
     const { logger, output } = capture();
     logger.info(settings, 'settings at the top level');
     logger.info({ settings }, 'settings nested');
-    logger.info({ redis: { redisUrl: settings.redisUrl, password: REDIS_PASSWORD }, zk: { auth: settings.zkAuth } }, 'one level down');
+    logger.info(
+      { redis: { redisUrl: settings.redisUrl, password: REDIS_PASSWORD }, zk: { auth: settings.zkAuth } },
+      'one level down',
+    );
     const lines = output().trim().split('\n');
     expect(lines).toHaveLength(3);
     for (const line of lines) {
@@ -36,7 +39,11 @@ describe('logger redaction', () => {
       expect(line).not.toContain(ZK_PASSWORD);
       expect(JSON.parse(line)).toBeTypeOf('object');
     }
-    expect(JSON.parse(lines[0]!)).toMatchObject({ redisUrl: '[redacted]', zkAuth: '[redacted]', zkConnect: settings.zkConnect });
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      redisUrl: '[redacted]',
+      zkAuth: '[redacted]',
+      zkConnect: settings.zkConnect,
+    });
     expect(JSON.parse(lines[1]!).settings).toMatchObject({ redisUrl: '[redacted]', zkAuth: '[redacted]' });
   });
 });

@@ -7,7 +7,7 @@ import { createLogger } from '../../shared/logging/logger.js';
 import { MeasuredLock } from '../../shared/metrics/measured-lock.js';
 import { grabMetrics, lockMetrics, poolMetrics } from '../../shared/metrics/metrics.js';
 import { PoolGauges } from '../../shared/metrics/pool-gauges.js';
-import { lockedDeduction, LostLockError } from '../../worker/deductions.js';
+import { lockedDeduction, DeductionRefusedError } from '../../worker/deductions.js';
 import type { Deduction, PoolRef } from '../../worker/grab-request.js';
 import { measuredDeduction } from '../../worker/measured-deduction.js';
 
@@ -29,15 +29,24 @@ beforeEach(() => {
 async function values(name: string): Promise<Record<string, number>> {
   const { values: samples } = await registry.getSingleMetric(name)!.get();
   return Object.fromEntries(
-    samples.filter((s) => !('metricName' in s) || !String(s.metricName).endsWith('_bucket')).map((s) => [
-      [('metricName' in s ? String(s.metricName) : ''), ...Object.values(s.labels)].filter(Boolean).join(' '),
-      s.value,
-    ]),
+    samples
+      .filter((s) => !('metricName' in s) || !String(s.metricName).endsWith('_bucket'))
+      .map((s) => [
+        ['metricName' in s ? String(s.metricName) : '', ...Object.values(s.labels)].filter(Boolean).join(' '),
+        s.value,
+      ]),
   );
 }
 
 function fakeHandle(overrides: Partial<LockHandle> = {}): LockHandle {
-  return { fencingToken: 7n, lost: new AbortController().signal, contenders: 3, isSafe: () => true, release: async () => undefined, ...overrides };
+  return {
+    fencingToken: 7n,
+    lost: new AbortController().signal,
+    contenders: 3,
+    isSafe: () => true,
+    release: async () => undefined,
+    ...overrides,
+  };
 }
 
 function fakeLock(handle: () => LockHandle, acquireMs = 0): DistributedLock {
@@ -61,7 +70,16 @@ describe('measured deduction', () => {
     ];
     const deduct = measuredDeduction(inner, grabMetrics(registry), pools);
     await deduct(pool, grabs(4));
-    expect(await values('grab_grabs_total')).toEqual({ granted: 2, duplicate: 1, sold_out: 1, rejected: 0, failed: 0, error: 0, postponed: 0, discarded: 0 });
+    expect(await values('grab_grabs_total')).toEqual({
+      granted: 2,
+      duplicate: 1,
+      sold_out: 1,
+      rejected: 0,
+      failed: 0,
+      error: 0,
+      postponed: 0,
+      discarded: 0,
+    });
     expect(await values('grab_granted_cents_total')).toEqual({ '': 200 });
     expect(await values('grab_batch_size')).toMatchObject({ grab_batch_size_count: 1, grab_batch_size_sum: 4 });
     expect(granted).toEqual(['c/p1']);
@@ -75,10 +93,19 @@ describe('measured deduction', () => {
 
   it('counts a fenced-out commit from lockedDeduction as a fencing rejection, and its grabs as errors', async () => {
     const read: PoolRead = { remainingCents: 1000, remainingPackets: 10, version: 1, token: 1n, grants: new Map() };
-    const ledger = { readPool: async () => read, commitGrants: async () => ({ status: 'fenced', storedToken: 9n }) } as unknown as Ledger;
-    const locked = lockedDeduction(fakeLock(() => fakeHandle()), ledger, seededRng(1), 1000, logger);
+    const ledger = {
+      readPool: async () => read,
+      commitGrants: async () => ({ status: 'fenced', storedToken: 9n }),
+    } as unknown as Ledger;
+    const locked = lockedDeduction(
+      fakeLock(() => fakeHandle()),
+      ledger,
+      seededRng(1),
+      1000,
+      logger,
+    );
     const deduct = measuredDeduction(locked, grabMetrics(registry), pools);
-    await expect(deduct(pool, grabs(3))).rejects.toBeInstanceOf(LostLockError);
+    await expect(deduct(pool, grabs(3))).rejects.toBeInstanceOf(DeductionRefusedError);
     expect(await values('grab_fencing_rejections_total')).toEqual({ '': 1 });
     expect(await values('grab_grabs_total')).toMatchObject({ error: 3, granted: 0 });
   });
@@ -86,7 +113,7 @@ describe('measured deduction', () => {
   it('counts other failures as errors only', async () => {
     const deduct = measuredDeduction(
       async () => {
-        throw new LostLockError('lost', 'lock on c/p1 lost before commit (session_expired)');
+        throw new DeductionRefusedError('lost', 'lock on c/p1 lost before commit (session_expired)');
       },
       grabMetrics(registry),
       pools,

@@ -2,7 +2,12 @@ import { connect } from 'node:net';
 import { Counter, Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../shared/logging/logger.js';
-import { metricsUrl, startMetricsServer, type MetricsServer, type MetricsServerOptions } from '../../shared/metrics/metrics-server.js';
+import {
+  metricsUrl,
+  startMetricsServer,
+  type MetricsServer,
+  type MetricsServerOptions,
+} from '../../shared/metrics/metrics-server.js';
 
 const logger = createLogger('test', 'silent');
 let server: MetricsServer | undefined;
@@ -14,7 +19,14 @@ afterEach(async () => {
 async function start(overrides: Partial<MetricsServerOptions> = {}): Promise<string> {
   const registry = new Registry();
   new Counter({ name: 'test_things_total', help: 'things', registers: [registry] }).inc(3);
-  server = await startMetricsServer({ host: '127.0.0.1', port: 0, registry, readiness: () => ({ redis: true }), logger, ...overrides });
+  server = await startMetricsServer({
+    host: '127.0.0.1',
+    port: 0,
+    registry,
+    readiness: () => ({ redis: true }),
+    logger,
+    ...overrides,
+  });
   return server.url.replace(/\/metrics$/, '');
 }
 

@@ -3,7 +3,16 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Gauge } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { createRegistry, grabMetrics, lockMetrics, poolMetrics, producerMetrics, queueMetrics, shardMetrics, zooKeeperMetrics } from '../../shared/metrics/metrics.js';
+import {
+  createRegistry,
+  grabMetrics,
+  lockMetrics,
+  poolMetrics,
+  producerMetrics,
+  queueMetrics,
+  shardMetrics,
+  zooKeeperMetrics,
+} from '../../shared/metrics/metrics.js';
 import {
   dashboardFiles,
   dashboardQueries,
@@ -38,7 +47,10 @@ const queries = () => [
 
 function promtool(...args: string[]) {
   const r = spawnSync('promtool', args, { encoding: 'utf8' });
-  if (r.error) throw new Error(`promtool: ${r.error.message}; install it with: sudo bash scripts/services.sh install --with-prometheus`);
+  if (r.error)
+    throw new Error(
+      `promtool: ${r.error.message}; install it with: sudo bash scripts/services.sh install --with-prometheus`,
+    );
   return { code: r.status, output: `${r.stdout}${r.stderr}` };
 }
 
@@ -50,7 +62,11 @@ describe('dashboards and alert rules', () => {
 
   it('every metric a panel or rule names is registered by the code', async () => {
     const exported = await exportedNames();
-    const missing = queries().flatMap(({ where, expr }) => metricNames(expr).filter((n) => !exported.has(n)).map((n) => `${where}: ${n}`));
+    const missing = queries().flatMap(({ where, expr }) =>
+      metricNames(expr)
+        .filter((n) => !exported.has(n))
+        .map((n) => `${where}: ${n}`),
+    );
     expect(missing).toEqual([]);
     expect(queries().every(({ expr }) => metricNames(expr).length > 0)).toBe(true);
   });
@@ -74,7 +90,8 @@ describe('dashboards and alert rules', () => {
     const dashboards = readDashboards();
     expect(dashboards.map((d) => d.title).sort()).toEqual(['Campaign pools', 'Grab fleet overview']);
     expect(new Set(dashboards.map((d) => d.uid)).size).toBe(dashboards.length);
-    for (const d of dashboards) for (const p of d.panels) expect(p.targets.length, `${d.title} / ${p.title}`).toBeGreaterThan(0);
+    for (const d of dashboards)
+      for (const p of d.panels) expect(p.targets.length, `${d.title} / ${p.title}`).toBeGreaterThan(0);
   });
 
   it('per-pool labels appear only on the bounded gauges, never on a histogram', async () => {

@@ -4,7 +4,13 @@ import type { GrabResult } from '../../shared/queue/grab-job.js';
 import type { Deduction, GrabRequest, PoolRef } from '../../worker/grab-request.js';
 import { PoolBatcher } from '../../worker/pool-batcher.js';
 
-const poolOf = (poolId: string, instance = 1): PoolRef => ({ campaignId: 'c', instance, poolId, stripe: 0, split: 'equal' });
+const poolOf = (poolId: string, instance = 1): PoolRef => ({
+  campaignId: 'c',
+  instance,
+  poolId,
+  stripe: 0,
+  split: 'equal',
+});
 const p1 = poolOf('p1');
 const grabOf = (user: string): GrabRequest => ({ user, jobId: `c.1.p1.${user}` });
 /** Each grab's result carries its user's number, so a result handed to the wrong grab shows. */
@@ -22,7 +28,12 @@ function heldDeduction() {
   const calls: Call[] = [];
   const deduct: Deduction = (pool, grabs) =>
     new Promise((resolve, reject) => {
-      calls.push({ pool, users: grabs.map((g) => g.user), finish: (results = grabs.map(resultFor)) => resolve(results), fail: reject });
+      calls.push({
+        pool,
+        users: grabs.map((g) => g.user),
+        finish: (results = grabs.map(resultFor)) => resolve(results),
+        fail: reject,
+      });
     });
   return { calls, deduct };
 }
@@ -38,7 +49,9 @@ describe('PoolBatcher', () => {
     await settle();
     expect(calls.map((c) => c.users)).toEqual([['u3', 'u1', 'u2']]);
     calls[0]!.finish();
-    expect(await results).toEqual([3, 1, 2].map((cents) => ({ status: 'fulfilled', value: { outcome: 'granted', cents } })));
+    expect(await results).toEqual(
+      [3, 1, 2].map((cents) => ({ status: 'fulfilled', value: { outcome: 'granted', cents } })),
+    );
   });
 
   it('queues the grabs that arrive while a batch runs and sends them together next, one batch of a pool at a time', async () => {
@@ -74,13 +87,19 @@ describe('PoolBatcher', () => {
       calls[i]!.finish();
     }
     expect(calls.map((c) => c.users)).toEqual([['u1', 'u2', 'u3'], ['u4', 'u5', 'u6'], ['u7']]);
-    expect((await results).map((r) => r.status === 'fulfilled' && r.value)).toEqual([1, 2, 3, 4, 5, 6, 7].map((cents) => ({ outcome: 'granted', cents })));
+    expect((await results).map((r) => r.status === 'fulfilled' && r.value)).toEqual(
+      [1, 2, 3, 4, 5, 6, 7].map((cents) => ({ outcome: 'granted', cents })),
+    );
   });
 
   it('runs the batches of different pools, and of different instances of a pool, side by side', async () => {
     const { calls, deduct } = heldDeduction();
     const batcher = new PoolBatcher(deduct, 100);
-    const results = Promise.all([submitAll(batcher, p1, ['u1', 'u2']), submitAll(batcher, poolOf('p2'), ['u3']), submitAll(batcher, poolOf('p1', 2), ['u4'])]);
+    const results = Promise.all([
+      submitAll(batcher, p1, ['u1', 'u2']),
+      submitAll(batcher, poolOf('p2'), ['u3']),
+      submitAll(batcher, poolOf('p1', 2), ['u4']),
+    ]);
     await settle();
     expect(calls.map((c) => [c.pool, c.users])).toEqual([
       [p1, ['u1', 'u2']],
@@ -111,20 +130,23 @@ describe('PoolBatcher', () => {
   it.each([
     ['fewer', [{ outcome: 'sold_out' }]],
     ['more', [{ outcome: 'sold_out' }, { outcome: 'sold_out' }, { outcome: 'sold_out' }]],
-  ] as const)('rejects the whole batch, naming the pool and the counts, when the deduction returns %s results than grabs', async (_, wrong) => {
-    const { calls, deduct } = heldDeduction();
-    const batcher = new PoolBatcher(deduct, 100);
-    const first = submitAll(batcher, p1, ['u1', 'u2']);
-    await settle();
-    const second = submitAll(batcher, p1, ['u3']);
-    calls[0]!.finish([...wrong]);
-    const message = `the deduction for pool c@1/p1 returned ${wrong.length} results for 2 grabs`;
-    expect(await first).toEqual([
-      { status: 'rejected', reason: new Error(message) },
-      { status: 'rejected', reason: new Error(message) },
-    ]);
-    await settle();
-    calls[1]!.finish();
-    expect(await second).toEqual([{ status: 'fulfilled', value: { outcome: 'granted', cents: 3 } }]);
-  });
+  ] as const)(
+    'rejects the whole batch, naming the pool and the counts, when the deduction returns %s results than grabs',
+    async (_, wrong) => {
+      const { calls, deduct } = heldDeduction();
+      const batcher = new PoolBatcher(deduct, 100);
+      const first = submitAll(batcher, p1, ['u1', 'u2']);
+      await settle();
+      const second = submitAll(batcher, p1, ['u3']);
+      calls[0]!.finish([...wrong]);
+      const message = `the deduction for pool c@1/p1 returned ${wrong.length} results for 2 grabs`;
+      expect(await first).toEqual([
+        { status: 'rejected', reason: new Error(message) },
+        { status: 'rejected', reason: new Error(message) },
+      ]);
+      await settle();
+      calls[1]!.finish();
+      expect(await second).toEqual([{ status: 'fulfilled', value: { outcome: 'granted', cents: 3 } }]);
+    },
+  );
 });

@@ -80,7 +80,8 @@ describe('pool gauges', () => {
     await gauges.refresh(1000 + limits.idleMs - 1);
     expect(await series('grab_pool_remaining_packets')).toEqual({ 'c/p1': 0 });
     await gauges.refresh(1000 + limits.idleMs);
-    for (const name of ['grab_pool_remaining_cents', 'grab_pool_remaining_packets', 'grab_lock_contenders']) expect(await series(name)).toEqual({});
+    for (const name of ['grab_pool_remaining_cents', 'grab_pool_remaining_packets', 'grab_lock_contenders'])
+      expect(await series(name)).toEqual({});
     gauges.contenders('c/p1', 2);
     expect(await series('grab_lock_contenders')).toEqual({});
   });
@@ -104,7 +105,10 @@ describe('pool gauges', () => {
     expect(await series('grab_pool_remaining_cents')).toEqual({});
     balances.set('c/p1', { remainingCents: 100, remainingPackets: 1 });
     await gauges.refresh(2);
-    expect(reads).toEqual([['c/p1', 'c/p2'], ['c/p1', 'c/p2']]);
+    expect(reads).toEqual([
+      ['c/p1', 'c/p2'],
+      ['c/p1', 'c/p2'],
+    ]);
     expect(await series('grab_pool_remaining_cents')).toEqual({ 'c/p1': 100, 'c/p2': 200 });
   });
 

@@ -2,7 +2,14 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { commands } from '../../cli/commands.js';
 import { grabProgram } from '../../cli/program.js';
-import { commandTable, leafCommands, proseProblems, settingTable, tableRows, withTables } from '../../cli/readme-tables.js';
+import {
+  commandTable,
+  leafCommands,
+  proseProblems,
+  settingTable,
+  tableRows,
+  withTables,
+} from '../../cli/readme-tables.js';
 import { settingDefinitions } from '../../shared/config/settings.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
@@ -23,7 +30,9 @@ describe("the README's command and settings tables", () => {
 
   it("name only a command's own flags, with their declared defaults", () => {
     const leaves = leafCommands(program);
-    const problems = [...tableRows(readme, commandTable)].flatMap(([name, row]) => proseProblems(name, row[2] ?? '', leaves.get(name)?.options ?? []));
+    const problems = [...tableRows(readme, commandTable)].flatMap(([name, row]) =>
+      proseProblems(name, row[2] ?? '', leaves.get(name)?.options ?? []),
+    );
     expect(problems).toEqual([]);
   });
 });
@@ -46,8 +55,14 @@ describe('withTables', () => {
     const out = withTables(skeleton, commands);
     const rows = tableRows(out, commandTable);
     expect(rows.has('gone')).toBe(false);
-    expect(rows.get('wait')).toEqual(['`wait`', '`grab wait --campaign new-year --timeout 600`', 'Kept prose, with a \\| pipe.']);
-    expect(rows.get('lock-bench')?.[2]).toBe('Measure ZooKeeper lock handoffs: N contenders, each in its own session, on L locks.');
+    expect(rows.get('wait')).toEqual([
+      '`wait`',
+      '`grab wait --campaign new-year --timeout 600`',
+      'Kept prose, with a \\| pipe.',
+    ]);
+    expect(rows.get('lock-bench')?.[2]).toBe(
+      'Measure ZooKeeper lock handoffs: N contenders, each in its own session, on L locks.',
+    );
     expect(tableRows(out, settingTable).get('ZK_AUTH')?.slice(0, 3)).toEqual(['`ZK_AUTH`', '`--zk-auth`', 'none']);
     expect(out.startsWith('intro\n')).toBe(true);
     expect(out.endsWith('\noutro')).toBe(true);
@@ -60,7 +75,8 @@ describe('withTables', () => {
 
   it('finds flags a command does not have and defaults that are not the declared ones', () => {
     const work = leafCommands(program).get('work')!.options;
-    const agreeing = '`--max-batch N` (default 64), `--lock-retain-ms MS` (default 30,000: …), `--affinity on\\|off` (default `on`)';
+    const agreeing =
+      '`--max-batch N` (default 64), `--lock-retain-ms MS` (default 30,000: …), `--affinity on\\|off` (default `on`)';
     expect(proseProblems('work', agreeing, work)).toEqual([]);
     expect(proseProblems('work', '`--max-batch N` (default 32), `--nope`', work)).toEqual([
       'work: --nope is not one of its flags',

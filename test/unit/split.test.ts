@@ -10,7 +10,9 @@ function splitWholePool(split: SplitName, totalCents: number, packets: number, r
   for (let remainingPackets = packets; remainingPackets > 0; remainingPackets--) {
     const cents = nextPacketCents(split, remainingCents, remainingPackets, rng);
     if (!Number.isSafeInteger(cents) || cents < 1 || cents > remainingCents - (remainingPackets - 1)) {
-      throw new Error(`${split}: granted ${cents} with ${remainingCents} cents for ${remainingPackets} packets left (pool ${totalCents}/${packets})`);
+      throw new Error(
+        `${split}: granted ${cents} with ${remainingCents} cents for ${remainingPackets} packets left (pool ${totalCents}/${packets})`,
+      );
     }
     grants.push(cents);
     remainingCents -= cents;
@@ -25,18 +27,22 @@ function expectExactSplit(split: SplitName, totalCents: number, packets: number,
 }
 
 describe('nextPacketCents over whole pools', () => {
-  it.each(splitNames)('%s: 100,000 random small pools sum exactly, no packet under 1 cent, no grant above what remains', (split) => {
-    const rng = seededRng(split === 'random' ? 20240210 : 88);
-    for (let pool = 0; pool < 100_000; pool++) {
-      const packets = 1 + randomIntInclusive(rng, 19);
-      // Mostly tight pools (a few cents per packet), where the 1-cent floor binds, and some roomy ones.
-      const totalCents = packets + randomIntInclusive(rng, pool % 4 === 0 ? 10_000_000 : 3 * packets);
-      const grants = splitWholePool(split, totalCents, packets, rng);
-      const sum = grants.reduce((a, b) => a + b, 0);
-      // A plain throw, not expect(): 100,000 expect() calls would dominate the run time.
-      if (sum !== totalCents || grants.length !== packets) throw new Error(`${split}: pool ${totalCents}/${packets} split into ${sum} over ${grants.length}`);
-    }
-  });
+  it.each(splitNames)(
+    '%s: 100,000 random small pools sum exactly, no packet under 1 cent, no grant above what remains',
+    (split) => {
+      const rng = seededRng(split === 'random' ? 20240210 : 88);
+      for (let pool = 0; pool < 100_000; pool++) {
+        const packets = 1 + randomIntInclusive(rng, 19);
+        // Mostly tight pools (a few cents per packet), where the 1-cent floor binds, and some roomy ones.
+        const totalCents = packets + randomIntInclusive(rng, pool % 4 === 0 ? 10_000_000 : 3 * packets);
+        const grants = splitWholePool(split, totalCents, packets, rng);
+        const sum = grants.reduce((a, b) => a + b, 0);
+        // A plain throw, not expect(): 100,000 expect() calls would dominate the run time.
+        if (sum !== totalCents || grants.length !== packets)
+          throw new Error(`${split}: pool ${totalCents}/${packets} split into ${sum} over ${grants.length}`);
+      }
+    },
+  );
 
   it.each(splitNames)('%s: large pools, including one packet per cent and totals near 2^53', (split) => {
     const rng = seededRng(7);
