@@ -14,6 +14,7 @@ import { ShardedQueue } from '../shared/queue/sharded-queue.js';
 import { createRedis } from '../shared/redis/connection.js';
 import { CampaignDirectory } from './campaign-directory.js';
 import { DependencyGate } from './dependency-gate.js';
+import { admittedDeduction } from './admitted-deduction.js';
 import { createGrabProcessor, recordFailure } from './grab-processor.js';
 import { checkLockFamily } from './lock-family-check.js';
 import { measuredDeduction } from './measured-deduction.js';
@@ -94,10 +95,11 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     }),
   });
   if (zookeeper) await zookeeper.session();
-  const batcher = new PoolBatcher(
-    measuredDeduction(recordingDeduction(strategy.deduction, outcomes), grabs, pools),
-    options.maxBatch,
-  );
+  const locked = recordingDeduction(strategy.deduction, outcomes);
+  const admitted = settings.admission
+    ? admittedDeduction(ledger, locked, (reason, count) => grabs.admissionSettled.inc({ reason }, count))
+    : locked;
+  const batcher = new PoolBatcher(measuredDeduction(admitted, grabs, pools), options.maxBatch);
   const processor = createGrabProcessor({
     campaigns,
     batcher,

@@ -82,6 +82,14 @@ export const settingDefinitions = {
       'how often each queue shard is checked for jobs whose lock lapsed, which go back to the queue (BullMQ stalledInterval; one check per shard per interval, fleet-wide)',
     schema: coercedWholeNumber(500, 600000),
   },
+  admission: {
+    env: 'GRAB_ADMISSION',
+    flag: 'admission',
+    default: 'on',
+    describe:
+      "on: grab work settles a batch of a sold-out, closed or expired pool in one small script, without the pool's lock; off: every batch takes the lock path (for comparison)",
+    schema: z.enum(['on', 'off'], { error: 'must be on or off' }).transform((v) => v === 'on'),
+  },
   logLevel: {
     env: 'LOG_LEVEL',
     flag: 'log-level',

@@ -7,8 +7,10 @@ import { formatGrant, parseGrant, type Grant } from './grant.js';
 import {
   campaignKey,
   campaignsKey,
+  failuresKey,
   grantsKey,
   instanceSeqKey,
+  outcomesKey,
   poolKey,
   poolKeys,
   progressKey,
@@ -20,7 +22,7 @@ import {
   type PoolAddress,
 } from './keys.js';
 import { UnknownPoolError } from './ledger-errors.js';
-import { countsFromHash, type OutcomeCounts } from './outcome-log.js';
+import { countsFromHash, outcomeOfCode, type OutcomeCounts } from './outcome-log.js';
 import { cryptoSeededRng, type Rng } from './prng.js';
 
 export { UnknownPoolError };
@@ -32,6 +34,7 @@ const scriptNames = [
   'commitGrants',
   'grabAtomic',
   'claimLockFamily',
+  'admit',
 ] as const;
 
 /** One creation of a campaign, as the ledger holds it. */
@@ -78,6 +81,8 @@ export interface PoolRead {
   remainingPackets: number;
   version: number;
   token: bigint;
+  /** Closed, or past its expiry on the Redis server's clock: it grants nothing more. */
+  closed: boolean;
   /** The existing grant of each user asked about who has one. */
   grants: Map<string, Grant>;
 }
@@ -95,9 +100,34 @@ export type CommitResult =
   /** The pool changed since it was read: read again and recompute. */
   | { status: 'stale'; storedVersion: number }
   /** `user` already holds `grant`, which the grants were computed without: read again and recompute. */
-  | { status: 'held'; user: string; grant: Grant };
+  | { status: 'held'; user: string; grant: Grant }
+  /** The pool is closed, or past its expiry: nothing may be granted any more. */
+  | { status: 'expired' }
+  /** The pool is paused: the grabs wait for the resume. */
+  | { status: 'paused' };
 
-export type AtomicGrabResult = { outcome: 'granted' | 'duplicate'; grant: Grant } | { outcome: 'sold_out' };
+export type AtomicGrabResult =
+  | { outcome: 'granted' | 'duplicate'; grant: Grant }
+  | { outcome: 'sold_out' | 'expired' }
+  /** Nothing written: the grab waits for the resume. */
+  | { outcome: 'paused' };
+
+/** A grab for admission: the user, and the job id its outcome is recorded under. */
+export interface AdmissionGrab {
+  user: string;
+  jobId: string;
+}
+
+/** How admission settled one grab; cents of the grant a user holds. */
+export type AdmittedGrab = { outcome: 'granted' | 'duplicate'; cents: number } | { outcome: 'sold_out' | 'expired' };
+
+export type Admission =
+  /** Open with packets left: nothing was written; the grabs take the lock path. */
+  | { decision: 'proceed' }
+  /** Paused: nothing was written; the grabs wait for the resume. */
+  | { decision: 'wait' }
+  /** Closed or expired (`why: 'expired'`) or sold out: each grab settled and recorded, in order. */
+  | { decision: 'settled'; why: 'expired' | 'sold_out'; results: AdmittedGrab[] };
 
 export type ScannedGrant = Grant & { user: string };
 
@@ -218,7 +248,7 @@ export class Ledger {
   async readPool(pool: PoolAddress, users: readonly string[]): Promise<PoolRead> {
     const reply = (await this.scripts.readPool([poolKey(pool), grantsKey(pool)], users)) as (string | null)[] | null;
     if (!reply) throw new UnknownPoolError(pool.campaignId, pool.poolId);
-    const [remainingCents, remainingPackets, version, token, ...records] = reply;
+    const [remainingCents, remainingPackets, version, token, closed, ...records] = reply;
     const grants = new Map<string, Grant>();
     records.forEach((record, i) => {
       if (record !== null) grants.set(users[i]!, parseGrant(record));
@@ -228,6 +258,7 @@ export class Ledger {
       remainingPackets: Number(remainingPackets),
       version: Number(version),
       token: parseToken(token!),
+      closed: Number(closed) === 1,
       grants,
     };
   }
@@ -265,6 +296,9 @@ export class Ledger {
         return { status, storedVersion: Number(detail) };
       case 'held':
         return { status, user: String(detail), grant: parseGrant(record!) };
+      case 'expired':
+      case 'paused':
+        return { status };
       default:
         throw new UnknownPoolError(pool.campaignId, pool.poolId);
     }
@@ -282,7 +316,42 @@ export class Ledger {
       case 'duplicate':
         return { outcome, grant: parseGrant(record!) };
       case 'sold_out':
+      case 'expired':
+      case 'paused':
         return { outcome };
+      default:
+        throw new UnknownPoolError(pool.campaignId, pool.poolId);
+    }
+  }
+
+  /**
+   * Admission, the cheap step before any lock: one script for a batch of one pool's grabs. A
+   * closed or expired pool (first) or a sold-out one settles them at once and records their
+   * outcomes in the same step; a user who holds a grant gets it back. A paused pool says wait;
+   * an open one with packets left says proceed, and nothing is written.
+   *
+   * `enqueue: true` is for grabs that were never enqueued (answered at the door): a grab settled
+   * here is then marked pending first, as markEnqueued does, so it counts as enqueued and
+   * settled. On 'proceed' or 'wait' nothing is marked: the caller enqueues them the usual way.
+   */
+  async admit(
+    pool: PoolAddress,
+    grabs: readonly AdmissionGrab[],
+    { enqueue }: { enqueue: boolean },
+  ): Promise<Admission> {
+    const keys = [poolKey(pool), grantsKey(pool), outcomesKey(pool), failuresKey(pool), progressKey(pool, pool.stripe)];
+    const args = [enqueue ? '1' : '0', ...grabs.flatMap((g) => [g.user, g.jobId])];
+    const [decision, why, ...settled] = (await this.scripts.admit(keys, args)) as string[];
+    switch (decision) {
+      case 'proceed':
+      case 'wait':
+        return { decision };
+      case 'settled':
+        return {
+          decision,
+          why: why as 'expired' | 'sold_out',
+          results: grabs.map((_, i) => admittedGrab(settled[2 * i]!, settled[2 * i + 1]!)),
+        };
       default:
         throw new UnknownPoolError(pool.campaignId, pool.poolId);
     }
@@ -378,6 +447,20 @@ export class Ledger {
       for (let i = 0; i < fields.length; i += 2) yield { user: fields[i]!, ...parseGrant(fields[i + 1]!) };
       cursor = next;
     } while (cursor !== '0');
+  }
+}
+
+function admittedGrab(code: string, cents: string): AdmittedGrab {
+  const outcome = outcomeOfCode(code);
+  switch (outcome) {
+    case 'granted':
+    case 'duplicate':
+      return { outcome, cents: Number(cents) };
+    case 'sold_out':
+    case 'expired':
+      return { outcome };
+    default:
+      throw new Error(`admission settled a grab with unexpected outcome code "${code}"`);
   }
 }
 

@@ -65,12 +65,16 @@ export const grabOutcomes = [
   'granted',
   'sold_out',
   'duplicate',
+  'expired',
   'rejected',
   'failed',
   'error',
   'postponed',
   'discarded',
 ] as const;
+
+/** Why admission settled a batch without the lock: the pool was closed or expired, or sold out. */
+export const admissionReasons = ['expired', 'sold_out'] as const;
 
 export function grabMetrics(registry: Registry) {
   const registers = [registry];
@@ -89,6 +93,16 @@ export function grabMetrics(registry: Registry) {
       help: 'Cents in the packets granted (a redelivered grab replaying its own grant counts again)',
       registers,
     }),
+    admissionSettled: (() => {
+      const settled = new Counter({
+        name: 'grab_admission_settled_total',
+        help: "Grabs settled at admission, without the pool's lock: its pool was closed or expired, or sold out",
+        labelNames: ['reason'] as const,
+        registers,
+      });
+      for (const reason of admissionReasons) settled.inc({ reason }, 0);
+      return settled;
+    })(),
     fencingRejections: new Counter({
       name: 'grab_fencing_rejections_total',
       help: 'Commits the ledger refused because a newer lock holder had committed (fenced out)',

@@ -18,7 +18,7 @@ function honest(): ChaosEvidence {
     instance: 1,
     ok: true,
     violations: [],
-    outcomes: { granted: 3, sold_out: 2, duplicate: 0, rejected: 1, failed: 0 },
+    outcomes: { granted: 3, sold_out: 2, duplicate: 0, expired: 0, rejected: 1, failed: 0 },
     jobs: { enqueued: 6, finished: 6, pending: 0 },
     failed: [],
     rejected: [],

@@ -155,6 +155,7 @@ describe('read-pool.lua', () => {
       remainingPackets: 8,
       version: 1,
       token: 7n,
+      closed: false,
       grants: new Map([
         ['u2', { cents: 50, token: 7n, atMs: NOW, jobId: 'job-u2' }],
         ['u1', { cents: 250, token: 7n, atMs: NOW, jobId: 'job-u1' }],
