@@ -37,6 +37,10 @@ const scriptNames = [
   'admit',
 ] as const;
 
+/** Where a campaign (or one pool) is in its life: only open pools grant; closed and expired are final. */
+export const campaignStates = ['open', 'paused', 'closed', 'expired'] as const;
+export type CampaignState = (typeof campaignStates)[number];
+
 /** One creation of a campaign, as the ledger holds it. */
 export interface CampaignRecord extends CampaignAddress {
   spec: CampaignSpec;
@@ -44,6 +48,12 @@ export interface CampaignRecord extends CampaignAddress {
   stripes: number;
   /** The lock family whose workers settle its grabs, once one has started to. */
   lock: string | undefined;
+  /** The state last recorded (an expiry that has passed is recorded by the first sweep after it). */
+  state: CampaignState;
+  /** When the state was recorded: for a closed campaign, the close; for an expired one, its expiry. */
+  stateAtMs: number | undefined;
+  /** When it expires by itself, on the Redis server's clock; undefined for never. */
+  expiresAtMs: number | undefined;
 }
 
 /** Where each pool of a campaign instance lives. */
@@ -73,6 +83,14 @@ export interface PoolState {
   /** Grabs of the pool with each outcome, and pending. */
   outcomes: OutcomeCounts;
   pending: number;
+  state: CampaignState;
+  expiresAtMs: number | undefined;
+  /** The instant after which it granted nothing: its close, or its expiry; undefined while it is not closed. */
+  closedAtMs: number | undefined;
+  /** What went back to the campaign's owner at the close or expiry (0 before). */
+  refundedCents: number;
+  refundedPackets: number;
+  refundedAtMs: number | undefined;
 }
 
 /** What a lock holder reads before computing grants: the balance, its version, and who already holds a grant. */
@@ -167,6 +185,8 @@ export class Ledger {
       nowMs,
       instance,
       stripes,
+      spec.expiry && 'atMs' in spec.expiry ? spec.expiry.atMs : '',
+      spec.expiry && 'inMs' in spec.expiry ? spec.expiry.inMs : '',
       ...spec.pools.flatMap((p) => [p.amountCents, p.packets]),
     ];
     const [status, key] = (await this.scripts.createCampaign(keys, args)) as [string, string?];
@@ -174,13 +194,16 @@ export class Ledger {
   }
 
   async getCampaign(campaignId: string): Promise<CampaignRecord | undefined> {
-    const [spec, createdAtMs, instance, stripes, lock] = await this.redis.hmget(
+    const [spec, createdAtMs, instance, stripes, lock, state, stateAtMs, expiresAtMs] = await this.redis.hmget(
       campaignKey(campaignId),
       'spec',
       'created_at_ms',
       'instance',
       'stripes',
       'lock',
+      'state',
+      'state_at_ms',
+      'expires_at_ms',
     );
     if (!spec) return undefined;
     return {
@@ -190,6 +213,9 @@ export class Ledger {
       createdAtMs: Number(createdAtMs),
       stripes: Number(stripes),
       lock: lock ?? undefined,
+      state: (state as CampaignState | null) ?? 'open',
+      stateAtMs: optionalNumber(stateAtMs),
+      expiresAtMs: optionalNumber(expiresAtMs),
     };
   }
 
@@ -477,5 +503,14 @@ function parsePoolState(pool: Record<string, string>): PoolState | undefined {
     split: pool.split as SplitName,
     outcomes: counts,
     pending,
+    state: (pool.state as CampaignState | undefined) ?? 'open',
+    expiresAtMs: optionalNumber(pool.expires_at_ms),
+    closedAtMs: optionalNumber(pool.closed_at_ms),
+    refundedCents: Number(pool.refunded_cents ?? 0),
+    refundedPackets: Number(pool.refunded_packets ?? 0),
+    refundedAtMs: optionalNumber(pool.refunded_at_ms),
   };
 }
+
+const optionalNumber = (text: string | null | undefined): number | undefined =>
+  text === null || text === undefined ? undefined : Number(text);

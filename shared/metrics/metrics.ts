@@ -225,6 +225,67 @@ export function producerMetrics(registry: Registry, backlog: () => Promise<numbe
   };
 }
 
+/** A campaign as the last expiry sweep saw it: its state and, once closed or expired, its refund. */
+export interface CampaignSnapshot {
+  campaign: string;
+  state: string;
+  refundedCents: number;
+  refundedPackets: number;
+}
+
+/**
+ * The lifecycle as each worker's expiry sweep sees it: one series per campaign (bounded by the
+ * campaigns that exist, sampled at each scrape from the last sweep) and the refunds this process
+ * made, by the state that made them.
+ */
+export function lifecycleMetrics(
+  registry: Registry,
+  campaigns: () => readonly CampaignSnapshot[],
+  states: readonly string[],
+) {
+  const registers = [registry];
+  return {
+    state: new Gauge({
+      name: 'grab_campaign_state',
+      help: "A campaign's state as the last expiry sweep saw it: 1 for its state (open, paused, closed, expired), 0 for the others",
+      labelNames: ['campaign', 'state'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const c of campaigns())
+          for (const state of states) this.set({ campaign: c.campaign, state }, c.state === state ? 1 : 0);
+      },
+    }),
+    refundedCents: new Gauge({
+      name: 'grab_campaign_refunded_cents',
+      help: 'Cents refunded by a closed or expired campaign, over all its pools',
+      labelNames: ['campaign'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const c of campaigns()) this.set({ campaign: c.campaign }, c.refundedCents);
+      },
+    }),
+    refundedPackets: new Gauge({
+      name: 'grab_campaign_refunded_packets',
+      help: 'Packets refunded by a closed or expired campaign, over all its pools',
+      labelNames: ['campaign'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const c of campaigns()) this.set({ campaign: c.campaign }, c.refundedPackets);
+      },
+    }),
+    refunds: new Counter({
+      name: 'grab_refunds_total',
+      help: 'Pools this process refunded in its expiry sweep (each pool is refunded once, fleet-wide), by the state that refunded it',
+      labelNames: ['state'] as const,
+      registers,
+    }),
+  };
+}
+
 export type LockMetrics = ReturnType<typeof lockMetrics>;
+export type LifecycleMetrics = ReturnType<typeof lifecycleMetrics>;
 export type GrabMetrics = ReturnType<typeof grabMetrics>;
 export type PoolMetrics = ReturnType<typeof poolMetrics>;

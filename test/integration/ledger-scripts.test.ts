@@ -61,6 +61,9 @@ describe('create-campaign.lua', () => {
       createdAtMs: NOW,
       stripes: 2,
       lock: undefined,
+      state: 'open',
+      stateAtMs: undefined,
+      expiresAtMs: undefined,
     });
     await expect(ledger.listCampaigns()).resolves.toContain(c.id);
     await expect(redis.hgetall(campaignKey(c.id))).resolves.toMatchObject({
