@@ -42,7 +42,10 @@ function startWorker() {
   let url: string | undefined;
   const metricsUrl = async () => {
     await eventually(
-      () => (url = /"url":"([^"]+)"[^\n]*serving metrics/.exec(worker.output())?.[1]) !== undefined,
+      () => {
+        url = /"url":"([^"]+)"[^\n]*serving metrics/.exec(worker.output())?.[1];
+        return url !== undefined;
+      },
       30_000,
       'the worker to serve metrics',
     );
