@@ -108,9 +108,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   });
   if (zookeeper) await zookeeper.session();
   const locked = recordingDeduction(strategy.deduction, outcomes);
-  const admitted = settings.admission
-    ? admittedDeduction(ledger, locked, (reason, count) => grabs.admissionSettled.inc({ reason }, count))
-    : locked;
+  const admitted =
+    settings.admission === 'on'
+      ? admittedDeduction(ledger, locked, (reason, count) => grabs.admissionSettled.inc({ reason }, count))
+      : locked;
   const batcher = new PoolBatcher(measuredDeduction(admitted, grabs, pools), options.maxBatch);
   const processor = createGrabProcessor({
     campaigns,

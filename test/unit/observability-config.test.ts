@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   createRegistry,
   grabMetrics,
+  lifecycleMetrics,
   lockMetrics,
   poolMetrics,
   producerMetrics,
@@ -37,6 +38,7 @@ async function exportedNames(): Promise<Set<string>> {
   producerMetrics(registry, async () => 0);
   shardMetrics(registry, () => 0);
   queueMetrics(registry, 'grab', async () => ({ waiting: 0 }));
+  lifecycleMetrics(registry, () => [{ campaign: 'c1', state: 'open', refundedCents: 0, refundedPackets: 0 }], ['open']);
   return new Set([...exposedSeriesNames(await registry.metrics()), ...prometheusOwn]);
 }
 
