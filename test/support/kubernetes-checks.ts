@@ -72,6 +72,8 @@ export function settingsProblems(objects: Manifest[]): string[] {
   const settingEnvs = new Set<string>(Object.values(settingDefinitions).map((d) => d.env));
   const unknown = Object.keys(dataOf(find(objects, 'ConfigMap', SETTINGS))).filter((k) => !settingEnvs.has(k));
   const fleet = workloads(objects).filter((w) => podLabels(w)['app.kubernetes.io/name'] === 'grab-fleet');
+  // Without the Secret (the external overlay: the user creates it) the settings alone must parse.
+  const secret = objects.some((o) => o.kind === 'Secret' && o.metadata.name === SECRETS);
   return [
     ...unknown.map((k) => `ConfigMap ${SETTINGS}: ${k} is no setting (README "Settings")`),
     ...fleet.flatMap((w) =>
@@ -80,8 +82,6 @@ export function settingsProblems(objects: Manifest[]): string[] {
         const refs = (c.envFrom ?? []).map((f: any) => f.configMapRef?.name ?? f.secretRef?.name);
         if (!refs.includes(SETTINGS) || !refs.includes(SECRETS))
           return [`${at}: takes its environment from ${refs.join(', ')}, not ${SETTINGS} and ${SECRETS}`];
-        const secret = objects.find((o) => o.kind === 'Secret' && o.metadata.name === SECRETS);
-        // Without the Secret (the external overlay: the user creates it) the settings still parse.
         const env = secret ? environmentOf(objects, c) : dataOf(find(objects, 'ConfigMap', SETTINGS));
         try {
           loadSettings(env);
