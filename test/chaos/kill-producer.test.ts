@@ -11,7 +11,8 @@ import { grab, startGrab } from '../support/cli.js';
 import { testZkConnect } from '../support/env.js';
 import { startRedis, type RedisServer } from '../support/servers.js';
 import { checkCampaign } from '../support/chaos-checker.js';
-import { ProgressMonitor, ms, recordRow, scale, sleep, startChaosFleet } from '../support/chaos.js';
+import { ProgressMonitor, ms, recordRow, scale, startChaosFleet } from '../support/chaos.js';
+import { sleep } from '../support/async.js';
 
 let server: RedisServer;
 let env: Record<string, string>;

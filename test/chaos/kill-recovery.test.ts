@@ -26,9 +26,9 @@ import {
   ProgressMonitor,
   ms,
   recordRow,
-  sleep,
   startChaosFleet,
 } from '../support/chaos.js';
+import { sleep } from '../support/async.js';
 
 const PACKETS = 10_000;
 const GRABS = 6_000;

@@ -10,7 +10,8 @@ import { grab } from '../support/cli.js';
 import { testZkConnect } from '../support/env.js';
 import { startRedis, type RedisServer } from '../support/servers.js';
 import { checkCampaign } from '../support/chaos-checker.js';
-import { FULL, ms, recordRow, sleep, startHotPoolRun } from '../support/chaos.js';
+import { FULL, ms, recordRow, startHotPoolRun } from '../support/chaos.js';
+import { sleep } from '../support/async.js';
 
 const PACKETS = 5_000;
 const GRABS = 30_000;

@@ -10,9 +10,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grab } from '../support/cli.js';
 import { checkCampaign } from '../support/chaos-checker.js';
-import { ms, recordRow, scale, sleep, startHotPoolRun } from '../support/chaos.js';
+import { ms, recordRow, scale, startHotPoolRun } from '../support/chaos.js';
 import { testRedisUrl, testZkConnect } from '../support/env.js';
 import { startRedis, startZooKeeper, type RedisServer, type ZkServer } from '../support/servers.js';
+import { sleep } from '../support/async.js';
 
 const PACKETS = scale(3_000, 10_000);
 const GRABS = scale(12_000, 60_000);

@@ -15,16 +15,8 @@ import { testZkConnect } from '../support/env.js';
 import { startRedis, type RedisServer } from '../support/servers.js';
 import { checkCampaign } from '../support/chaos-checker.js';
 import { loadSettings } from '../../shared/config/settings.js';
-import {
-  InFlightTracker,
-  ms,
-  processState,
-  randomInt,
-  recordRow,
-  scale,
-  sleep,
-  startHotPoolRun,
-} from '../support/chaos.js';
+import { InFlightTracker, ms, processState, randomInt, recordRow, scale, startHotPoolRun } from '../support/chaos.js';
+import { sleep } from '../support/async.js';
 
 let redis: RedisServer;
 let env: Record<string, string>;

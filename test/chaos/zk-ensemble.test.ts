@@ -9,7 +9,8 @@ import { grab } from '../support/cli.js';
 import { startRedis, type RedisServer } from '../support/servers.js';
 import { startZkEnsemble, type EnsembleNode, type ZkEnsemble } from '../support/zk-ensemble.js';
 import { checkCampaign } from '../support/chaos-checker.js';
-import { FULL, ms, recordRow, sleep, startHotPoolRun } from '../support/chaos.js';
+import { FULL, ms, recordRow, startHotPoolRun } from '../support/chaos.js';
+import { sleep } from '../support/async.js';
 
 /** Packets enough that the pool is still paying out (under the lock) through both faults. */
 const PACKETS = 40_000;

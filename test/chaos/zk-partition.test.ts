@@ -17,14 +17,14 @@ import {
   FULL,
   MetricsTracker,
   ProgressMonitor,
-  freePortRange,
   healthz,
   ms,
   readyz,
   recordRow,
-  sleep,
   startChaosFleet,
 } from '../support/chaos.js';
+import { sleep } from '../support/async.js';
+import { freePortRange } from '../support/ports.js';
 
 /** Packets enough that the pool is still paying out (under the lock) when the link is cut. */
 const PACKETS = 25_000;

@@ -18,7 +18,7 @@ import { grab as grabCli, startGrab as startGrabCli } from '../support/cli.js';
 import { testRedisUrl, testZkConnect } from '../support/env.js';
 import { dashboardQueries, metricNames, readRules, repoFile } from '../support/observability.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
-import { eventually, sleep } from '../support/zk.js';
+import { eventually, sleep } from '../support/async.js';
 
 const WORKERS = 4;
 /** Grafana's $__rate_interval at a 1 s scrape interval, with room for a slow scrape. */

@@ -11,7 +11,7 @@ import { ShardedQueue } from '../../shared/queue/sharded-queue.js';
 import { checkCampaign } from '../support/chaos-checker.js';
 import { grab, startGrab } from '../support/cli.js';
 import { testRedisUrl, testZkConnect } from '../support/env.js';
-import { eventually } from '../support/zk.js';
+import { eventually } from '../support/async.js';
 
 const SHARDS = loadSettings({}).queueShards;
 const SESSION_MS = 2000;

@@ -8,7 +8,7 @@ import { LOCK_ROOT, ZkLock } from '../../shared/lock/zk-lock.js';
 import { grab } from '../support/cli.js';
 import { testZkConnect } from '../support/env.js';
 import { startZooKeeper, stopAll } from '../support/servers.js';
-import { eventually } from '../support/zk.js';
+import { eventually } from '../support/async.js';
 
 const { Exception, CreateMode } = zookeeper;
 const FLEET_AUTH = 'fleet:s3cret';

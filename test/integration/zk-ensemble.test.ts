@@ -1,7 +1,8 @@
 /** The lock on a 3-node ensemble (scripts/zk-ensemble.sh) while its leader goes away and comes back. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, ZkFixture } from '../support/zk.js';
+import { ZkFixture } from '../support/zk.js';
 import { startZkEnsemble, type ZkEnsemble } from '../support/zk-ensemble.js';
+import { eventually } from '../support/async.js';
 
 let ensemble: ZkEnsemble | undefined;
 let zk: ZkFixture | undefined;

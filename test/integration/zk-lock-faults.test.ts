@@ -6,7 +6,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startZooKeeper, type ZkServer } from '../support/servers.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { testRedisUrl, testZkConnect } from '../support/env.js';
-import { eventually, sleep, ZkFixture } from '../support/zk.js';
+import { ZkFixture } from '../support/zk.js';
+import { eventually, sleep } from '../support/async.js';
 
 const fixtureScript = (name: string) => new URL(`../../dist/test/support/${name}.js`, import.meta.url).pathname;
 

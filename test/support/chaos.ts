@@ -6,7 +6,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, type JobType } from 'bullmq';
@@ -16,7 +15,9 @@ import { OutcomeLog } from '../../shared/ledger/outcome-log.js';
 import { QUEUE_PREFIX } from '../../shared/queue/queue-names.js';
 import { shardOf, shardQueueName } from '../../shared/queue/queue-shards.js';
 import type { ChaosCheck } from './chaos-checker.js';
+import { sleep } from './async.js';
 import { grab, startGrab } from './cli.js';
+import { freePortRange } from './ports.js';
 
 /** `npm run chaos` sets CHAOS_FULL=1: bigger campaigns, more faults. CI runs the short form. */
 export const FULL = process.env.CHAOS_FULL === '1';
@@ -24,8 +25,6 @@ export const scale = <T>(short: T, full: T): T => (FULL ? full : short);
 
 /** Where each scenario appends its result row (NDJSON); test/chaos/print-table.mjs prints them. */
 export const RESULTS_FILE = process.env.CHAOS_RESULTS ?? join(tmpdir(), 'grab-chaos-results.ndjson');
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export const randomInt = (n: number) => Math.floor(Math.random() * n);
 
@@ -48,24 +47,6 @@ export function processState(pid: number): string | undefined {
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
   } catch {
     return undefined;
-  }
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = net.createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-  });
-}
-
-/** A first port such that port … port + n − 1 are all free on loopback. */
-export async function freePortRange(n: number): Promise<number> {
-  for (;;) {
-    const base = 20_000 + randomInt(40_000);
-    let ok = true;
-    for (let i = 0; i < n && ok; i++) ok = await portFree(base + i);
-    if (ok) return base;
   }
 }
 

@@ -13,6 +13,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from './ports.js';
 
 export interface ServerProcess {
   /** The loopback port it listens on; the same across restarts. */
@@ -366,27 +367,7 @@ async function zkReady(port: number): Promise<boolean> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Ports and dirs
-
-/** A port the kernel just handed out for 127.0.0.1, never one this process already handed out. */
-async function freePort(): Promise<number> {
-  const taken = registry().ports;
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const probe = net.createServer();
-      probe.unref();
-      probe.once('error', reject);
-      probe.listen(0, HOST, () => {
-        const { port } = probe.address() as net.AddressInfo;
-        probe.close(() => resolve(port));
-      });
-    });
-    if (!taken.has(port)) {
-      taken.add(port);
-      return port;
-    }
-  }
-}
+// Dirs
 
 function makeDir(name: string): string {
   return mkdtempSync(join(tmpdir(), `grab-test-${name}-`));
@@ -397,7 +378,6 @@ function makeDir(name: string): string {
 
 interface Registry {
   servers: Set<ManagedServer>;
-  ports: Set<number>;
   reaper?: Reaper;
 }
 
@@ -406,7 +386,7 @@ function registry(): Registry {
   const g = globalThis as unknown as Record<symbol, Registry | undefined>;
   let r = g[key];
   if (!r) {
-    const created: Registry = { servers: new Set(), ports: new Set() };
+    const created: Registry = { servers: new Set() };
     r = created;
     g[key] = created;
     process.once('exit', () => {
