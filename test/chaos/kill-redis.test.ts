@@ -5,10 +5,10 @@
  * jobs that stalled, and the campaign finishes with every invariant, no grant lost (granted
  * outcomes = exported grants = packets handed out) and no overspend.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { grab } from '../support/cli.js';
 import { testZkConnect } from '../support/env.js';
-import { startRedis, type RedisServer } from '../support/servers.js';
+import { privateRedis } from '../support/private-redis.js';
 import { checkCampaign } from '../support/chaos-checker.js';
 import { FULL, ms, recordRow, startHotPoolRun } from '../support/chaos.js';
 import { sleep } from '../support/async.js';
@@ -20,15 +20,7 @@ const SESSION_MS = 2_000;
 const DOWN_MS = 2_000;
 
 describe.skipIf(!FULL)('chaos 5: kill -9 Redis mid-campaign, restart it from its append-only file', () => {
-  let redis: RedisServer;
-  let env: Record<string, string>;
-  beforeAll(async () => {
-    redis = await startRedis({ appendonly: true, appendfsync: 'always' });
-    env = { REDIS_URL: redis.url, ZK_CONNECT: testZkConnect() };
-  });
-  afterAll(async () => {
-    await redis?.stop();
-  });
+  const redis = privateRedis({ appendonly: true });
 
   it('the fleet reconnects, stalled grabs come back, no grant is lost and nothing overspent', {
     timeout: 600_000,
@@ -40,7 +32,7 @@ describe.skipIf(!FULL)('chaos 5: kill -9 Redis mid-campaign, restart it from its
       lock: 'zk',
       sessionMs: SESSION_MS,
       redisUrl: redis.url,
-      env,
+      env: redis.env,
     });
     let finishedBeforeKill = 0;
     let finishedAfterRestart = 0;
@@ -50,7 +42,7 @@ describe.skipIf(!FULL)('chaos 5: kill -9 Redis mid-campaign, restart it from its
         producerRuns++;
         return grab(
           ['produce', '--campaign', id, '--users', String(GRABS), '--distribution', 'hot', '--rate', String(RATE)],
-          env,
+          redis.env,
         );
       };
       const producing = produce();
@@ -69,7 +61,7 @@ describe.skipIf(!FULL)('chaos 5: kill -9 Redis mid-campaign, restart it from its
         produced = await produce();
       }
       expect(produced.code, produced.stderr).toBe(0);
-      const waited = await grab(['wait', '--campaign', id, '--timeout', '300'], env);
+      const waited = await grab(['wait', '--campaign', id, '--timeout', '300'], redis.env);
       expect(waited.code, `${waited.stdout}${waited.stderr}\n${fleet.output().slice(-3000)}`).toBe(0);
     } finally {
       await metrics.stop();
@@ -78,7 +70,7 @@ describe.skipIf(!FULL)('chaos 5: kill -9 Redis mid-campaign, restart it from its
     }
     const check = await checkCampaign({
       campaign: id,
-      env,
+      env: redis.env,
       zkConnect: testZkConnect(),
       expectedGrabs: GRABS,
       lockWaitMs: SESSION_MS * 5,

@@ -12,7 +12,8 @@ import { grab } from '../support/cli.js';
 import { checkCampaign } from '../support/chaos-checker.js';
 import { ms, recordRow, scale, startHotPoolRun } from '../support/chaos.js';
 import { testRedisUrl, testZkConnect } from '../support/env.js';
-import { startRedis, startZooKeeper, type RedisServer, type ZkServer } from '../support/servers.js';
+import { privateRedis } from '../support/private-redis.js';
+import { startZooKeeper, type RedisServer, type ZkServer } from '../support/servers.js';
 import { sleep } from '../support/async.js';
 
 const PACKETS = scale(3_000, 10_000);
@@ -32,13 +33,13 @@ async function produceAll(id: string, env: Record<string, string>) {
 }
 
 describe('chaos 8 and 9: outages longer than the retry budget', () => {
+  const redis = privateRedis({ appendonly: true });
   let zk: ZkServer;
-  let redis: RedisServer;
   beforeAll(async () => {
-    [zk, redis] = await Promise.all([startZooKeeper(), startRedis({ appendonly: true, appendfsync: 'always' })]);
+    zk = await startZooKeeper();
   });
   afterAll(async () => {
-    await Promise.all([zk?.stop(), redis?.stop()]);
+    await zk?.stop();
   });
 
   /** One outage of `server` mid-campaign, then the checks every outage must pass. */
@@ -125,7 +126,7 @@ describe('chaos 8 and 9: outages longer than the retry budget', () => {
         tag: 'redis-outage',
         server: redis,
         downMs: REDIS_DOWN_MS,
-        env: { REDIS_URL: redis.url, ZK_CONNECT: testZkConnect() },
+        env: redis.env,
         redisUrl: redis.url,
         zkConnect: testZkConnect(),
       }),

@@ -9,24 +9,16 @@
  *    The stopped worker's session expires and another takes the lock; when the stopped one
  *    wakes, its lock is lost and any late commit is fenced.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { grab } from '../support/cli.js';
 import { testZkConnect } from '../support/env.js';
-import { startRedis, type RedisServer } from '../support/servers.js';
+import { privateRedis } from '../support/private-redis.js';
 import { checkCampaign } from '../support/chaos-checker.js';
 import { loadSettings } from '../../shared/config/settings.js';
 import { InFlightTracker, ms, processState, randomInt, recordRow, scale, startHotPoolRun } from '../support/chaos.js';
 import { sleep } from '../support/async.js';
 
-let redis: RedisServer;
-let env: Record<string, string>;
-beforeAll(async () => {
-  redis = await startRedis({ appendonly: true });
-  env = { REDIS_URL: redis.url, ZK_CONNECT: testZkConnect() };
-});
-afterAll(async () => {
-  await redis?.stop();
-});
+const redis = privateRedis({ appendonly: true });
 
 const PACKETS = scale(2_000, 5_000);
 const GRABS = scale(8_000, 40_000);
@@ -43,7 +35,7 @@ const STOPS = scale(2, 6);
 async function killWorkersDuring(lock: 'zk' | 'none') {
   const started = Date.now();
   // Each run has a queue of its own, so the zk and none runs go side by side.
-  const runEnv = { ...env, GRAB_QUEUE: `chaos-kill-${lock}` };
+  const runEnv = { ...redis.env, GRAB_QUEUE: `chaos-kill-${lock}` };
   const { id, fleet, metrics, progress } = await startHotPoolRun({
     tag: `kill-${lock}`,
     packets: PACKETS,
@@ -140,7 +132,7 @@ describe.concurrent('chaos 1 and 2: worker faults during a hot-pool campaign', (
     timeout: scale(120_000, 900_000),
   }, async () => {
     const started = Date.now();
-    const runEnv = { ...env, GRAB_QUEUE: 'chaos-stop' };
+    const runEnv = { ...redis.env, GRAB_QUEUE: 'chaos-stop' };
     const { id, fleet, metrics, progress } = await startHotPoolRun({
       tag: 'stop',
       packets: PACKETS,

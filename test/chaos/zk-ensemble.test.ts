@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grab } from '../support/cli.js';
-import { startRedis, type RedisServer } from '../support/servers.js';
+import { privateRedis } from '../support/private-redis.js';
 import { startZkEnsemble, type EnsembleNode, type ZkEnsemble } from '../support/zk-ensemble.js';
 import { checkCampaign } from '../support/chaos-checker.js';
 import { FULL, ms, recordRow, startHotPoolRun } from '../support/chaos.js';
@@ -19,17 +19,15 @@ const RATE = 1_500;
 const SESSION_MS = 2_000;
 
 describe.skipIf(!FULL)('chaos 4: the ZooKeeper leader dies, then the whole ensemble restarts', () => {
-  let redis: RedisServer;
+  const redis = privateRedis({ appendonly: true });
   let zk: ZkEnsemble;
   let env: Record<string, string>;
   beforeAll(async () => {
-    redis = await startRedis({ appendonly: true });
     zk = await startZkEnsemble();
     env = { REDIS_URL: redis.url, ZK_CONNECT: zk.connect };
   }, 120_000);
   afterAll(async () => {
     await zk?.stopAll();
-    await redis?.stop();
   }, 120_000);
 
   it('a new leader is elected, the ensemble comes back, and every invariant holds', { timeout: 600_000 }, async () => {

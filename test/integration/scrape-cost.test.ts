@@ -16,22 +16,20 @@ import { QueueCounts } from '../../shared/metrics/queue-counts.js';
 import { serveMetrics } from '../../shared/metrics/serve-metrics.js';
 import { ShardedQueue } from '../../shared/queue/sharded-queue.js';
 import { createRedis } from '../../shared/redis/connection.js';
-import { startRedis, type RedisServer } from '../support/servers.js';
+import { privateRedis } from '../support/private-redis.js';
 
 const logger = createLogger('test', 'silent');
 const SHARDS = 16;
 
-let server: RedisServer;
+const server = privateRedis();
 let redis: Redis;
 
-beforeAll(async () => {
-  server = await startRedis();
+beforeAll(() => {
   redis = createRedis(server.url, 'command');
 });
 
-afterAll(async () => {
+afterAll(() => {
   redis.disconnect();
-  await server.stop();
 });
 
 /** Commands Redis ran while `during` ran, by name (scripts' own calls included), leaving out the counting itself. */
