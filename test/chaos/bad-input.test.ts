@@ -15,7 +15,6 @@ import type { GrabJob } from '../../shared/queue/grab-job.js';
 import { ShardedQueue } from '../../shared/queue/sharded-queue.js';
 import { loadSettings } from '../../shared/config/settings.js';
 import { grab } from '../support/cli.js';
-import { testZkConnect } from '../support/env.js';
 import { privateRedis } from '../support/private-redis.js';
 import { checkCampaign } from '../support/chaos-checker.js';
 import { healthz, recordRow, scale, startChaosFleet } from '../support/chaos.js';
@@ -170,7 +169,6 @@ describe('chaos 7: bad input', () => {
     const check = await checkCampaign({
       campaign: id,
       env: server.env,
-      zkConnect: testZkConnect(),
       expectedGrabs: goodUsers + recordable,
     });
     expect(check.violations).toEqual([]);

@@ -8,7 +8,6 @@ import { describe, expect, it } from 'vitest';
 import { ShardedQueue } from '../../shared/queue/sharded-queue.js';
 import { loadSettings } from '../../shared/config/settings.js';
 import { grab, startGrab } from '../support/cli.js';
-import { testZkConnect } from '../support/env.js';
 import { privateRedis } from '../support/private-redis.js';
 import { checkCampaign } from '../support/chaos-checker.js';
 import { ProgressMonitor, ms, recordRow, scale, startChaosFleet } from '../support/chaos.js';
@@ -83,7 +82,6 @@ describe('chaos 6: kill -9 the producer mid-enqueue', () => {
     const check = await checkCampaign({
       campaign: id,
       env: server.env,
-      zkConnect: testZkConnect(),
       expectedGrabs: GRABS,
     });
     recordRow(

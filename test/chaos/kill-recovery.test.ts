@@ -8,7 +8,6 @@
  * lock frees when the killed session expires. Also measured: how long until every grab enqueued
  * before the kill, and every grab, was settled (these include whatever backlog the fleet had).
  */
-import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { loadSettings } from '../../shared/config/settings.js';
@@ -16,7 +15,6 @@ import { membersKey } from '../../shared/queue/fleet-membership.js';
 import { QUEUE_PREFIX } from '../../shared/queue/queue-names.js';
 import { assignShards, shardOf, shardQueueName } from '../../shared/queue/queue-shards.js';
 import { grab } from '../support/cli.js';
-import { testZkConnect } from '../support/env.js';
 import { privateRedis } from '../support/private-redis.js';
 import { checkCampaign } from '../support/chaos-checker.js';
 import {
@@ -27,6 +25,7 @@ import {
   ms,
   recordRow,
   startChaosFleet,
+  createHotPoolCampaign,
 } from '../support/chaos.js';
 import { sleep } from '../support/async.js';
 
@@ -54,23 +53,7 @@ describe.skipIf(!FULL)('chaos 1b: kill -9 the worker holding a hot pool, once', 
     timeout: 300_000,
   }, async () => {
     const started = Date.now();
-    const id = `chaos-kill-once-${randomUUID().slice(0, 8)}`;
-    const created = await grab(
-      [
-        'campaign',
-        'create',
-        '--id',
-        id,
-        '--pools',
-        '1',
-        '--packets',
-        String(PACKETS),
-        '--amount-cents',
-        String(PACKETS * 10),
-      ],
-      redis.env,
-    );
-    expect(created.code, created.stderr).toBe(0);
+    const id = await createHotPoolCampaign('kill-once', PACKETS, redis.env);
     const fleet = await startChaosFleet(2, ['--lock', 'zk', '--concurrency', '50', '--max-batch', '8'], redis.env);
     const metrics = new MetricsTracker(fleet.ports);
     const progress = new ProgressMonitor(redis.url, id);
@@ -123,7 +106,6 @@ describe.skipIf(!FULL)('chaos 1b: kill -9 the worker holding a hot pool, once', 
     const check = await checkCampaign({
       campaign: id,
       env: redis.env,
-      zkConnect: testZkConnect(),
       expectedGrabs: GRABS,
       lockWaitMs: 20_000,
     });

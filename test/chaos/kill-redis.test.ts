@@ -7,7 +7,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { grab } from '../support/cli.js';
-import { testZkConnect } from '../support/env.js';
 import { privateRedis } from '../support/private-redis.js';
 import { checkCampaign } from '../support/chaos-checker.js';
 import { FULL, ms, recordRow, startHotPoolRun } from '../support/chaos.js';
@@ -71,7 +70,6 @@ describe.skipIf(!FULL)('chaos 5: kill -9 Redis mid-campaign, restart it from its
     const check = await checkCampaign({
       campaign: id,
       env: redis.env,
-      zkConnect: testZkConnect(),
       expectedGrabs: GRABS,
       lockWaitMs: SESSION_MS * 5,
     });

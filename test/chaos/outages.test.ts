@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grab } from '../support/cli.js';
 import { checkCampaign } from '../support/chaos-checker.js';
 import { ms, recordRow, scale, startHotPoolRun } from '../support/chaos.js';
-import { testRedisUrl, testZkConnect } from '../support/env.js';
+import { testRedisUrl } from '../support/env.js';
 import { privateRedis } from '../support/private-redis.js';
 import { startZooKeeper, type RedisServer, type ZkServer } from '../support/servers.js';
 import { sleep } from '../support/async.js';
@@ -50,7 +50,6 @@ describe('chaos 8 and 9: outages longer than the retry budget', () => {
     downMs: number;
     env: Record<string, string>;
     redisUrl: string;
-    zkConnect: string;
   }) {
     const started = Date.now();
     const { id, fleet, metrics, progress } = await startHotPoolRun({
@@ -82,7 +81,6 @@ describe('chaos 8 and 9: outages longer than the retry budget', () => {
     const check = await checkCampaign({
       campaign: id,
       env: o.env,
-      zkConnect: o.zkConnect,
       expectedGrabs: GRABS,
       lockWaitMs: SESSION_MS * 5,
     });
@@ -113,7 +111,6 @@ describe('chaos 8 and 9: outages longer than the retry budget', () => {
         downMs: ZK_DOWN_MS,
         env: { REDIS_URL: testRedisUrl(), ZK_CONNECT: zk.connect },
         redisUrl: testRedisUrl(),
-        zkConnect: zk.connect,
       }),
   );
 
@@ -128,7 +125,6 @@ describe('chaos 8 and 9: outages longer than the retry budget', () => {
         downMs: REDIS_DOWN_MS,
         env: redis.env,
         redisUrl: redis.url,
-        zkConnect: testZkConnect(),
       }),
   );
 });

@@ -11,7 +11,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { grab } from '../support/cli.js';
-import { testZkConnect } from '../support/env.js';
 import { privateRedis } from '../support/private-redis.js';
 import { checkCampaign } from '../support/chaos-checker.js';
 import { loadSettings } from '../../shared/config/settings.js';
@@ -89,7 +88,6 @@ async function killWorkersDuring(lock: 'zk' | 'none') {
   const check = await checkCampaign({
     campaign: id,
     env: runEnv,
-    zkConnect: testZkConnect(),
     expectedGrabs: GRABS,
     lockWaitMs: SESSION_MS * 5,
   });
@@ -188,7 +186,6 @@ describe.concurrent('chaos 1 and 2: worker faults during a hot-pool campaign', (
     const check = await checkCampaign({
       campaign: id,
       env: runEnv,
-      zkConnect: testZkConnect(),
       expectedGrabs: GRABS,
       lockWaitMs: SESSION_MS * 5,
     });

@@ -93,7 +93,6 @@ describe.skipIf(!FULL)('chaos 4: the ZooKeeper leader dies, then the whole ensem
     const check = await checkCampaign({
       campaign: id,
       env,
-      zkConnect: zk.connect,
       expectedGrabs: GRABS,
       lockWaitMs: SESSION_MS * 5,
     });

@@ -6,7 +6,6 @@
  * held it) and is not ready meanwhile; it opens a new session by itself once the link is back,
  * whether or not the shards it owns need the lock, is ready again, and every invariant holds.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grab, startGrab } from '../support/cli.js';
 import { testZkConnect } from '../support/env.js';
@@ -22,6 +21,7 @@ import {
   readyz,
   recordRow,
   startChaosFleet,
+  createHotPoolCampaign,
 } from '../support/chaos.js';
 import { sleep } from '../support/async.js';
 import { freePortRange } from '../support/ports.js';
@@ -50,23 +50,7 @@ describe.skipIf(!FULL)('chaos 3: cut one worker off ZooKeeper past its session t
 
   it('the cut worker loses its session, reconnects, and every invariant holds', { timeout: 600_000 }, async () => {
     const started = Date.now();
-    const id = `chaos-zkcut-${randomUUID().slice(0, 8)}`;
-    const created = await grab(
-      [
-        'campaign',
-        'create',
-        '--id',
-        id,
-        '--pools',
-        '1',
-        '--packets',
-        String(PACKETS),
-        '--amount-cents',
-        String(PACKETS * 10),
-      ],
-      redis.env,
-    );
-    expect(created.code, created.stderr).toBe(0);
+    const id = await createHotPoolCampaign('zkcut', PACKETS, redis.env);
     const flags = [
       '--lock',
       'zk',
@@ -148,7 +132,6 @@ describe.skipIf(!FULL)('chaos 3: cut one worker off ZooKeeper past its session t
     const check = await checkCampaign({
       campaign: id,
       env: redis.env,
-      zkConnect: testZkConnect(),
       expectedGrabs: GRABS,
       lockWaitMs: SESSION_MS * 5,
     });

@@ -110,7 +110,6 @@ describe('shards follow the fleet', () => {
     const check = await checkCampaign({
       campaign: id,
       env: { REDIS_URL: testRedisUrl(), ZK_CONNECT: testZkConnect(), GRAB_QUEUE: queueName },
-      zkConnect: testZkConnect(),
       expectedGrabs: grabs,
       lockWaitMs: SESSION_MS * 5,
     });

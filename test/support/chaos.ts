@@ -389,11 +389,8 @@ export interface HotPoolRunOptions {
   env: Record<string, string>;
 }
 
-/**
- * The common shape of a fault scenario: one hot pool, a 2-worker fleet racing for it, and the
- * trackers of its /metrics and its outcomes, already running.
- */
-export async function startHotPoolRun({ tag, packets, lock, sessionMs, redisUrl, env }: HotPoolRunOptions) {
+/** Creates campaign chaos-TAG-RANDOM: one pool of `packets` packets, 10 cents each; returns its id. */
+export async function createHotPoolCampaign(tag: string, packets: number, env: Record<string, string>) {
   const id = `chaos-${tag}-${randomUUID().slice(0, 8)}`;
   const created = await grab(
     [
@@ -411,6 +408,15 @@ export async function startHotPoolRun({ tag, packets, lock, sessionMs, redisUrl,
     env,
   );
   if (created.code !== 0) throw new Error(`campaign create exited ${created.code}: ${created.stderr}`);
+  return id;
+}
+
+/**
+ * The common shape of a fault scenario: one hot pool, a 2-worker fleet racing for it, and the
+ * trackers of its /metrics and its outcomes, already running.
+ */
+export async function startHotPoolRun({ tag, packets, lock, sessionMs, redisUrl, env }: HotPoolRunOptions) {
+  const id = await createHotPoolCampaign(tag, packets, env);
   const fleet = await startChaosFleet(
     2,
     ['--lock', lock, '--concurrency', '50', '--max-batch', '8', '--zk-session-timeout-ms', String(sessionMs)],

@@ -18,10 +18,6 @@ export interface PrivateRedis extends RedisServer {
 export function privateRedis(options: RedisOptions = {}, extraEnv: Record<string, string> = {}): PrivateRedis {
   let started: RedisServer | undefined;
   let env: Record<string, string> | undefined;
-  const server = (): RedisServer => {
-    if (!started) throw new Error('the private Redis starts in beforeAll: use it from a hook or a test');
-    return started;
-  };
   beforeAll(async () => {
     started = await startRedis(options);
     env = { REDIS_URL: started.url, ZK_CONNECT: testZkConnect(), ...extraEnv };
@@ -29,31 +25,11 @@ export function privateRedis(options: RedisOptions = {}, extraEnv: Record<string
   afterAll(async () => {
     await started?.stop();
   });
-  return {
-    get url() {
-      return server().url;
+  // Every field read goes to the server started in beforeAll (its api() binds its methods).
+  return new Proxy({} as PrivateRedis, {
+    get: (_, field) => {
+      if (!started) throw new Error('the private Redis starts in beforeAll: use it from a hook or a test');
+      return field === 'env' ? env : Reflect.get(started, field);
     },
-    get port() {
-      return server().port;
-    },
-    get pid() {
-      return server().pid;
-    },
-    get running() {
-      return server().running;
-    },
-    get dir() {
-      return server().dir;
-    },
-    get logFile() {
-      return server().logFile;
-    },
-    get env() {
-      server();
-      return env!;
-    },
-    stop: () => server().stop(),
-    kill9: () => server().kill9(),
-    restart: () => server().restart(),
-  };
+  });
 }
