@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { ShardedQueue } from '../../shared/queue/sharded-queue.js';
 import { loadSettings } from '../../shared/config/settings.js';
-import { grab as grabCli, startGrab as startGrabCli } from '../support/cli.js';
+import { grab as grabCli, startGrab as startGrabCli, campaignCreateArgs } from '../support/cli.js';
 import { testRedisUrl, testZkConnect } from '../support/env.js';
 import { dashboardQueries, metricNames, readRules, repoFile } from '../support/observability.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
@@ -112,18 +112,7 @@ async function herdSize(strategy: string): Promise<number> {
 
 async function createCampaign(tag: string, pools: number, users: number): Promise<string> {
   const id = newId(tag);
-  const created = await grab([
-    'campaign',
-    'create',
-    '--id',
-    id,
-    '--pools',
-    String(pools),
-    '--packets',
-    String(Math.ceil(users / 8)),
-    '--amount',
-    '100.00',
-  ]);
+  const created = await grab(campaignCreateArgs(id, pools, Math.ceil(users / 8), '--amount', '100.00'));
   expect(created.code, created.stderr).toBe(0);
   return id;
 }

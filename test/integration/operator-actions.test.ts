@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CampaignReport } from '../../producer/campaign-report.js';
 import { poolKey } from '../../shared/ledger/keys.js';
 import { Ledger, poolAddress } from '../../shared/ledger/ledger.js';
-import { grab, startGrab } from '../support/cli.js';
+import { grab, startGrab, campaignCreateArgs } from '../support/cli.js';
 import { testRedisUrl } from '../support/env.js';
 
 // Each test runs several CLI processes one after another; on a loaded machine each takes seconds.
@@ -45,18 +45,7 @@ function usersFile(name: string, users: string[]): string {
 }
 
 async function create(id: string, pools = 1, packets = 100) {
-  const created = await run([
-    'campaign',
-    'create',
-    '--id',
-    id,
-    '--pools',
-    String(pools),
-    '--packets',
-    String(packets),
-    '--amount-cents',
-    String(packets * 100),
-  ]);
+  const created = await run(campaignCreateArgs(id, pools, packets, '--amount-cents', String(packets * 100)));
   expect(created.code, created.stderr).toBe(0);
 }
 

@@ -16,7 +16,7 @@ import { QUEUE_PREFIX } from '../../shared/queue/queue-names.js';
 import { shardOf, shardQueueName } from '../../shared/queue/queue-shards.js';
 import type { ChaosCheck } from './chaos-checker.js';
 import { sleep } from './async.js';
-import { grab, startGrab } from './cli.js';
+import { campaignCreateArgs, grab, startGrab } from './cli.js';
 import { freePortRange } from './ports.js';
 
 /** `npm run chaos` sets CHAOS_FULL=1: bigger campaigns, more faults. CI runs the short form. */
@@ -392,21 +392,7 @@ export interface HotPoolRunOptions {
 /** Creates campaign chaos-TAG-RANDOM: one pool of `packets` packets, 10 cents each; returns its id. */
 export async function createHotPoolCampaign(tag: string, packets: number, env: Record<string, string>) {
   const id = `chaos-${tag}-${randomUUID().slice(0, 8)}`;
-  const created = await grab(
-    [
-      'campaign',
-      'create',
-      '--id',
-      id,
-      '--pools',
-      '1',
-      '--packets',
-      String(packets),
-      '--amount-cents',
-      String(packets * 10),
-    ],
-    env,
-  );
+  const created = await grab(campaignCreateArgs(id, 1, packets, '--amount-cents', String(packets * 10)), env);
   if (created.code !== 0) throw new Error(`campaign create exited ${created.code}: ${created.stderr}`);
   return id;
 }

@@ -95,6 +95,7 @@ describe('the lint rules themselves', () => {
 
   it('catch a fixed data source uid, a missing description or unit, a fixed rate range, a selector without job or instance', () => {
     const withPanel = (overrides: Partial<LintPanel>) => failing({ ...good, panels: [panel(overrides)] });
+    const withQuery = (expr: string) => withPanel({ targets: [{ expr, datasource: { uid: '$datasource' } }] });
     expect(failing({ ...good, templating: { list: good.templating.list.slice(1) } })).toEqual(
       expect.arrayContaining(['template-datasource-rule', 'panel-datasource-rule']),
     );
@@ -107,21 +108,9 @@ describe('the lint rules themselves', () => {
     expect(withPanel({ description: '' })).toEqual(['panel-title-description-rule']);
     expect(withPanel({ fieldConfig: { defaults: {} } })).toEqual(['panel-units-rule']);
     expect(withPanel({ fieldConfig: { defaults: { unit: 'yuan' } } })).toEqual(['panel-units-rule']);
-    expect(
-      withPanel({
-        targets: [{ expr: 'sum(rate(x{job=~"$job", instance=~"$instance"}[5m]))', datasource: { uid: '$datasource' } }],
-      }),
-    ).toEqual(['target-rate-interval-rule']);
-    expect(
-      withPanel({
-        targets: [{ expr: 'increase(x{job=~"$job", instance=~"$instance"}[1h])', datasource: { uid: '$datasource' } }],
-      }),
-    ).toEqual(['target-rate-interval-rule']);
-    expect(
-      withPanel({
-        targets: [{ expr: 'up{job="grab-worker", instance=~"$instance"}', datasource: { uid: '$datasource' } }],
-      }),
-    ).toEqual(['target-job-rule']);
+    expect(withQuery('sum(rate(x{job=~"$job", instance=~"$instance"}[5m]))')).toEqual(['target-rate-interval-rule']);
+    expect(withQuery('increase(x{job=~"$job", instance=~"$instance"}[1h])')).toEqual(['target-rate-interval-rule']);
+    expect(withQuery('up{job="grab-worker", instance=~"$instance"}')).toEqual(['target-job-rule']);
     expect(
       withPanel({
         targets: [
