@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, type JobType } from 'bullmq';
 import { Redis } from 'ioredis';
+import { parsePrometheusText, sumOf } from '../../bench/prometheus-text.js';
 import { Ledger, type CampaignRecord } from '../../shared/ledger/ledger.js';
 import { OutcomeLog } from '../../shared/ledger/outcome-log.js';
 import { QUEUE_PREFIX } from '../../shared/queue/queue-names.js';
@@ -52,16 +53,8 @@ export function processState(pid: number): string | undefined {
 
 /** Sums the samples of each metric in a Prometheus text exposition. */
 export function metricSums(text: string, names: readonly string[]): Record<string, number> {
-  const sums: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#')) continue;
-    for (const name of names) {
-      if (line.startsWith(name) && (line[name.length] === ' ' || line[name.length] === '{')) {
-        sums[name]! += Number(line.slice(line.lastIndexOf(' ') + 1)) || 0;
-      }
-    }
-  }
-  return sums;
+  const samples = parsePrometheusText(text);
+  return Object.fromEntries(names.map((name) => [name, sumOf(samples, name)]));
 }
 
 export const CHAOS_METRICS = [

@@ -1,8 +1,10 @@
+import { fileURLToPath } from 'node:url';
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { testRedisUrl, testZkConnect } from './env.js';
 
-export const grabCli = new URL('../../dist/cli/grab.js', import.meta.url).pathname;
+/** The compiled CLI (`npm run build`), which integration tests run as a process. */
+export const grabCli = fileURLToPath(new URL('../../dist/cli/grab.js', import.meta.url));
 
 export interface CliResult {
   code: number | null;
