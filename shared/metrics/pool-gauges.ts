@@ -12,7 +12,10 @@ export interface PoolLabels {
   pool: string;
 }
 
-/** The pools' balances in the ledger, in one round trip, in order; undefined for a pool that is gone (its campaign was deleted). */
+/**
+ * The pools' balances in the ledger, in one round trip, in order; undefined for a pool that is gone
+ * (its campaign was deleted).
+ */
 export type PoolBalancesReader = (pools: readonly PoolLabels[]) => Promise<(PoolBalance | undefined)[]>;
 
 export interface PoolGaugeLimits {

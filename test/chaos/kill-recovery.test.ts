@@ -116,7 +116,10 @@ describe.skipIf(!FULL)('chaos 1b: kill -9 the worker holding a hot pool, once', 
         grabs: GRABS,
         faults: `1 kill -9 at ${finishedAtKill.toLocaleString('en-US')} outcomes, ${taken} grabs in its hands`,
         fencedWrites: metrics.total('grab_fencing_rejections_total'),
-        recovery: `${ms(killedSettledMs)} to settle the killed worker's grabs, ${ms(enqueuedBefore.maxSettleMs())} every grab enqueued before the kill, ${ms(progress.drainMs(GRABS))} to drain`,
+        recovery:
+          `${ms(killedSettledMs)} to settle the killed worker's grabs, ${ms(enqueuedBefore.maxSettleMs())} ` +
+          `every grab enqueued before the kill, ${ms(progress.drainMs(GRABS))} to ` +
+          `drain`,
         startedAt: started,
       },
       check,

@@ -78,7 +78,9 @@ describe.skipIf(!FULL)('chaos 5: kill -9 Redis mid-campaign, restart it from its
       {
         scenario: `5. kill -9 Redis, restart from its AOF (appendfsync always) after ${DOWN_MS / 1000} s`,
         grabs: GRABS,
-        faults: `1 kill -9 (at ${finishedBeforeKill.toLocaleString('en-US')} outcomes; ${producerRuns} producer run${producerRuns > 1 ? 's' : ''})`,
+        faults:
+          `1 kill -9 (at ${finishedBeforeKill.toLocaleString('en-US')} outcomes; ` +
+          `${producerRuns} producer run${producerRuns > 1 ? 's' : ''})`,
         fencedWrites: metrics.total('grab_fencing_rejections_total'),
         recovery: `${ms(progress.maxRecoveryMs())} to progress, ${ms(progress.drainMs(GRABS))} to drain`,
         startedAt: started,

@@ -97,7 +97,11 @@ async function killWorkersDuring(lock: 'zk' | 'none') {
       grabs: GRABS,
       faults: `${kills} kill -9`,
       fencedWrites: metrics.total('grab_fencing_rejections_total'),
-      recovery: `${ms(progress.maxRecoveryMs())} to progress, ${ms(inFlight.maxSettleMs())} to settle a killed worker's grabs (max), ${ms(progress.drainMs(GRABS))} to drain the ${(GRABS - progress.finishedAtLastFault()).toLocaleString('en-US')} left at the last kill`,
+      recovery:
+        `${ms(progress.maxRecoveryMs())} to progress, ${ms(inFlight.maxSettleMs())} ` +
+        `to settle a killed worker's grabs (max), ${ms(progress.drainMs(GRABS))} ` +
+        `to drain the ${(GRABS - progress.finishedAtLastFault()).toLocaleString('en-US')} ` +
+        `left at the last kill`,
       startedAt: started,
     },
     check,
@@ -196,7 +200,9 @@ describe.concurrent('chaos 1 and 2: worker faults during a hot-pool campaign', (
       {
         scenario: `2. SIGSTOP a worker ${STOP_MS / 1000} s (session ${SESSION_MS / 1000} s), SIGCONT`,
         grabs: GRABS,
-        faults: `${stops} SIGSTOP (${(stoppedFor / 1000).toFixed(1)} s): ${expired} sessions expired, ${lost} locks lost`,
+        faults:
+          `${stops} SIGSTOP (${(stoppedFor / 1000).toFixed(1)} s): ${expired} sessions ` +
+          `expired, ${lost} locks lost`,
         fencedWrites: fenced,
         recovery: `${ms(progress.maxRecoveryMs())} to progress (max)`,
         startedAt: started,

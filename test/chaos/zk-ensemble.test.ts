@@ -103,7 +103,12 @@ describe.skipIf(!FULL)('chaos 4: the ZooKeeper leader dies, then the whole ensem
       {
         scenario: '4. stop the ZooKeeper leader, later restart the whole ensemble',
         grabs: GRABS,
-        faults: `leader node ${oldLeader?.id} → node ${newLeader?.id} in ${ms(electionMs)} (at ${finishedAtElection.toLocaleString('en-US')} outcomes); all 3 nodes down and back in ${ms(outageMs)} (at ${finishedAtRestart.toLocaleString('en-US')} outcomes): ${disconnects} disconnects, ${expired} sessions expired, ${lost} locks lost`,
+        faults:
+          `leader node ${oldLeader?.id} → node ${newLeader?.id} in ${ms(electionMs)} ` +
+          `(at ${finishedAtElection.toLocaleString('en-US')} outcomes); all 3 nodes ` +
+          `down and back in ${ms(outageMs)} (at ${finishedAtRestart.toLocaleString('en-US')} ` +
+          `outcomes): ${disconnects} disconnects, ${expired} sessions expired, ${lost} ` +
+          `locks lost`,
         fencedWrites: metrics.total('grab_fencing_rejections_total'),
         recovery: `${ms(progress.maxRecoveryMs())} to progress (max), ${ms(progress.drainMs(GRABS))} to drain`,
         startedAt: started,

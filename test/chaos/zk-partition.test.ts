@@ -144,7 +144,11 @@ describe.skipIf(!FULL)('chaos 3: cut one worker off ZooKeeper past its session t
       {
         scenario: `3. cut one worker off ZooKeeper ${CUT_MS / 1000} s (session ${SESSION_MS / 1000} s), restore`,
         grabs: GRABS,
-        faults: `1 cut at ${finishedAtCut.toLocaleString('en-US')} outcomes (${dropped} connections dropped): ${disconnects} disconnects, ${expired} sessions expired, ${lost} locks lost; ready again ${ms(reconnectMs)} after the restore`,
+        faults:
+          `1 cut at ${finishedAtCut.toLocaleString('en-US')} outcomes (${dropped} ` +
+          `connections dropped): ${disconnects} disconnects, ${expired} sessions ` +
+          `expired, ${lost} locks lost; ready again ${ms(reconnectMs)} after the ` +
+          `restore`,
         fencedWrites: fenced,
         recovery: `${ms(progress.maxRecoveryMs())} to progress, ${ms(progress.drainMs(GRABS))} to drain`,
         startedAt: started,

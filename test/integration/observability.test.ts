@@ -106,7 +106,8 @@ const scalar = (reply: PromReply): number => Number(reply.data.result[0]?.value[
 
 /** Wakeups per release over the lifetime of the strategy's workers, as Prometheus last scraped them. */
 async function herdSize(strategy: string): Promise<number> {
-  const expr = `sum(grab_lock_wakeups_total{strategy="${strategy}"}) / sum(grab_lock_releases_total{strategy="${strategy}"})`;
+  const expr =
+    `sum(grab_lock_wakeups_total{strategy="${strategy}"}) / ` + `sum(grab_lock_releases_total{strategy="${strategy}"})`;
   return scalar(await queryWithData(expr, 5000));
 }
 
@@ -186,7 +187,8 @@ beforeAll(async () => {
     () => {
       if (spawnError)
         throw new Error(
-          `cannot run prometheus (${spawnError.message}); install it with: sudo bash scripts/services.sh install --with-prometheus`,
+          `cannot run prometheus (${spawnError.message}); install it with: sudo bash ` +
+            `scripts/services.sh install --with-prometheus`,
         );
       if (prometheus.exitCode !== null)
         throw new Error(`prometheus exited: ${readFileSync(join(dir, 'prometheus.log'), 'utf8').slice(-2000)}`);

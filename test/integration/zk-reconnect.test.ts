@@ -37,7 +37,8 @@ function connection(keepSession: boolean): ZkConnection {
 }
 
 describe('a ZooKeeper link cut past the session timeout, with no lock demand', () => {
-  it('a connection that keeps its session goes down, then up in a new session within seconds of the restore', async () => {
+  it('a connection that keeps its session goes down, then up in a new ' +
+    'session within seconds of the restore', async () => {
     const kept = connection(true);
     const events: Array<'up' | DownReason> = [];
     kept.on('up', () => events.push('up'));

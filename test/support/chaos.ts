@@ -338,7 +338,8 @@ export function recordRow(run: ScenarioRun, check: ChaosCheck): void {
   console.log(formatTable([row]));
   if (check.violations.length > 0)
     console.log(
-      `violations (${run.scenario}; overspent ${check.overspentCents} cents):\n  ${check.violations.slice(0, 10).join('\n  ')}`,
+      `violations (${run.scenario}; overspent ${check.overspentCents} cents):\n ` +
+        ` ${check.violations.slice(0, 10).join('\n  ')}`,
     );
 }
 
@@ -356,9 +357,18 @@ export function formatTable(rows: ResultRow[]): string {
   ];
   const lines = [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`];
   for (const r of rows) {
-    lines.push(
-      `| ${[r.scenario, r.grabs.toLocaleString('en-US'), r.faults, r.violations, r.lostGrabs, r.duplicateGrants, r.fencedWrites, r.recovery, `${r.seconds.toFixed(0)} s`].join(' | ')} |`,
-    );
+    const cells = [
+      r.scenario,
+      r.grabs.toLocaleString('en-US'),
+      r.faults,
+      r.violations,
+      r.lostGrabs,
+      r.duplicateGrants,
+      r.fencedWrites,
+      r.recovery,
+      `${r.seconds.toFixed(0)} s`,
+    ];
+    lines.push(`| ${cells.join(' | ')} |`);
   }
   return lines.join('\n');
 }

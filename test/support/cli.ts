@@ -85,7 +85,10 @@ export function grabFirstLine(args: string[], extraEnv: Record<string, string> =
   });
 }
 
-/** The arguments of `grab campaign create`: `pools` pools of `packets` packets, then the amount flag and whatever else. */
+/**
+ * The arguments of `grab campaign create`: `pools` pools of `packets` packets, then the amount flag
+ * and whatever else.
+ */
 export const campaignCreateArgs = (id: string, pools: number, packets: number, ...rest: string[]): string[] => [
   'campaign',
   'create',

@@ -96,7 +96,10 @@ export function metricNames(expr: string): string[] {
   return [...names];
 }
 
-/** The series names a text exposition defines: a histogram's _bucket, _sum and _count, a summary's quantiles, _sum and _count. */
+/**
+ * The series names a text exposition defines: a histogram's _bucket, _sum and _count, a summary's
+ * quantiles, _sum and _count.
+ */
 export function exposedSeriesNames(exposition: string): Set<string> {
   const names = new Set<string>();
   for (const [, name, type] of exposition.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {

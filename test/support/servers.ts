@@ -48,7 +48,10 @@ export interface RedisOptions {
    * nothing is persisted and a restarted server starts empty.
    */
   appendonly?: boolean;
-  /** fsync policy when appendonly: 'always' (default, as in docker-compose.yml; a kill9 loses nothing acknowledged), 'everysec' (as scripts/services.sh runs it) or 'no'. */
+  /**
+   * fsync policy when appendonly: 'always' (default, as in docker-compose.yml; a kill9 loses nothing
+   * acknowledged), 'everysec' (as scripts/services.sh runs it) or 'no'.
+   */
   appendfsync?: 'always' | 'everysec' | 'no';
   /** A password clients must give (letters and digits); the url then carries it. */
   requirepass?: string;
@@ -255,7 +258,8 @@ class ManagedServer {
         await this.exited;
         if (spawnError) {
           throw new Error(
-            `cannot run ${this.command} (${spawnError.message}); install it with: sudo bash scripts/services.sh install`,
+            `cannot run ${this.command} (${spawnError.message}); install it with: sudo ` +
+              `bash scripts/services.sh install`,
           );
         }
         const how = child.signalCode ?? `code ${child.exitCode}`;
@@ -346,7 +350,10 @@ function exchange(
   });
 }
 
-/** True once Redis answers PING with PONG (not -LOADING while it replays its AOF), after AUTH if it wants a password. */
+/**
+ * True once Redis answers PING with PONG (not -LOADING while it replays its AOF), after AUTH if it
+ * wants a password.
+ */
 async function redisPing(port: number, password?: string): Promise<boolean> {
   const commands = password ? [`AUTH ${password}`, 'PING'] : ['PING'];
   const reply = await exchange(
