@@ -11,6 +11,7 @@ import { waitCommand } from '../producer/wait-command.js';
 import { reportCommand } from '../producer/report-command.js';
 import { redriveCommand } from '../producer/redrive-command.js';
 import { exportCommand } from '../producer/export-command.js';
+import { claimsCommand, grantCommand } from '../producer/lookup-commands.js';
 import { workCommand } from '../worker/work-command.js';
 import { fleetCommand } from '../worker/fleet-command.js';
 import { benchE2eCommand, benchEnqueueCommand, benchMillionCommand } from '../bench/bench-command.js';
@@ -28,6 +29,8 @@ export const commands: readonly GrabCommand[] = [
   reportCommand,
   redriveCommand,
   exportCommand,
+  grantCommand,
+  claimsCommand,
   benchE2eCommand,
   benchEnqueueCommand,
   benchMillionCommand,

@@ -82,7 +82,7 @@ export const campaignListCommand = defineCommand({
 
 export const campaignShowCommand = defineCommand({
   name: 'campaign show',
-  summary: "Show a campaign: its spec and each pool's balance, as JSON",
+  summary: "Show a campaign: its spec, and each pool's balance and luckiest grant (手气最佳), as JSON",
   example: 'grab campaign show --id new-year',
   flags: (c) => c.addOption(idFlag().makeOptionMandatory()),
   async run({ id }, { settings }) {
@@ -90,7 +90,7 @@ export const campaignShowCommand = defineCommand({
       const states = await ledger.poolStates(addresses);
       const pools = record.spec.pools.map((p, i) => {
         const state = states[i];
-        return { pool: p.id, ...state, token: state?.token.toString() };
+        return { pool: p.id, ...state, token: state?.token.toString(), luckiest: state?.luckiest ?? null };
       });
       const progress = await outcomes.progress(record, record.stripes);
       const shown = {

@@ -58,6 +58,12 @@ export function countsFromHash(hash: Record<string, string>, prefix = ''): { cou
   return { counts, pending: Number(hash[prefix + PENDING] ?? 0) };
 }
 
+/** What a code in a pool's outcomes hash stands for: 'pending' until the grab is settled. */
+export function outcomeFromCode(code: string): PoolOutcome | 'pending' | undefined {
+  if (code === PENDING) return 'pending';
+  return (Object.keys(codes) as PoolOutcome[]).find((o) => codes[o] === code);
+}
+
 const MAX_REASON_LENGTH = 500;
 const scriptNames = ['markEnqueued', 'recordOutcomes', 'recordRejected', 'redriveFailed'] as const;
 
@@ -145,9 +151,7 @@ export class OutcomeLog {
   /** The outcome recorded for one grab, 'pending' if it waits, undefined if it was never enqueued. */
   async outcomeOf(pool: PoolAddress, jobId: string): Promise<PoolOutcome | 'pending' | undefined> {
     const code = await this.redis.hget(outcomesKey(pool), jobId);
-    if (code === null) return undefined;
-    if (code === PENDING) return 'pending';
-    return (Object.keys(codes) as PoolOutcome[]).find((o) => codes[o] === code);
+    return code === null ? undefined : outcomeFromCode(code);
   }
 
   private async *scanReasons(key: string, pageSize: number): AsyncGenerator<FailedGrab> {
