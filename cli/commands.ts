@@ -12,6 +12,7 @@ import { waitCommand } from '../producer/wait-command.js';
 import { reportCommand } from '../producer/report-command.js';
 import { redriveCommand } from '../producer/redrive-command.js';
 import { exportCommand } from '../producer/export-command.js';
+import { claimsCommand, grantCommand } from '../producer/lookup-commands.js';
 import { workCommand } from '../worker/work-command.js';
 import { fleetCommand } from '../worker/fleet-command.js';
 import { benchE2eCommand, benchEnqueueCommand, benchMillionCommand } from '../bench/bench-command.js';
@@ -32,6 +33,8 @@ export const commands: readonly GrabCommand[] = [
   reportCommand,
   redriveCommand,
   exportCommand,
+  grantCommand,
+  claimsCommand,
   benchE2eCommand,
   benchEnqueueCommand,
   benchMillionCommand,

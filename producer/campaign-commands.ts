@@ -62,7 +62,8 @@ export const campaignCreateCommand = defineCommand({
       const created = await ledger.createCampaign(spec);
       if (created.status === 'exists') {
         throw new CommandFailure(
-          `campaign "${spec.id}" already exists (${created.key}); nothing was changed. Delete it first or pick another id.`,
+          `campaign "${spec.id}" already exists (${created.key}); nothing was changed. ` +
+            `Delete it first or pick another id.`,
         );
       }
       const totalCents = spec.pools.reduce((sum, p) => sum + p.amountCents, 0);
@@ -71,7 +72,8 @@ export const campaignCreateCommand = defineCommand({
       const expires =
         record?.expiresAtMs === undefined ? '' : `, expires at ${new Date(record.expiresAtMs).toISOString()}`;
       process.stdout.write(
-        `created campaign ${spec.id}: ${spec.pools.length} pools, ${packets} packets, ${totalCents} cents in total, split ${spec.split}${expires}\n`,
+        `created campaign ${spec.id}: ${spec.pools.length} pools, ${packets} packets, ` +
+          `${totalCents} cents in total, split ${spec.split}${expires}\n`,
       );
       return 0;
     });
@@ -98,7 +100,8 @@ export const campaignListCommand = defineCommand({
 
 export const campaignShowCommand = defineCommand({
   name: 'campaign show',
-  summary: "Show a campaign: its state, expiry, spec and each pool's balance and refund, as JSON",
+  summary:
+    "Show a campaign: its state, expiry, spec, and each pool's balance, refund and luckiest grant (手气最佳), as JSON",
   example: 'grab campaign show --id new-year',
   flags: (c) => c.addOption(idFlag().makeOptionMandatory()),
   async run({ id }, { settings }) {
@@ -111,6 +114,7 @@ export const campaignShowCommand = defineCommand({
           pool: p.id,
           ...state,
           token: state?.token.toString(),
+          luckiest: state?.luckiest ?? null,
           state: state && stateAt(state, nowMs),
           expiresAt: isoOrNull(state?.expiresAtMs),
           closedAt: isoOrNull(state?.closedAtMs),
@@ -144,7 +148,8 @@ export const campaignShowCommand = defineCommand({
 export const campaignDeleteCommand = defineCommand({
   name: 'campaign delete',
   summary:
-    'Delete a campaign: its ledger, outcomes, queued jobs and lock nodes (refused while grabs are pending, unless --force)',
+    'Delete a campaign: its ledger, outcomes, queued jobs and lock nodes ' +
+    '(refused while grabs are pending, unless --force)',
   example: 'grab campaign delete --id new-year',
   flags: (c) =>
     c.addOption(idFlag().makeOptionMandatory()).addOption(toggle('--force', 'delete even while grabs are pending')),
@@ -172,7 +177,8 @@ export const campaignDeleteCommand = defineCommand({
       try {
         const removed = await queue.removeJobs(campaignJobIdPrefix(id, deleted.instance), redis);
         process.stdout.write(
-          `deleted campaign ${id} (instance ${deleted.instance}) and ${removed} of its jobs from queue ${settings.queue}\n`,
+          `deleted campaign ${id} (instance ${deleted.instance}) and ${removed} of ` +
+            `its jobs from queue ${settings.queue}\n`,
         );
       } finally {
         await queue.close();

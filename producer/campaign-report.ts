@@ -81,7 +81,8 @@ export async function buildReport(
     const accounted = grantedCents + state.refundedCents + state.remainingCents;
     if (accounted !== state.totalCents) {
       violations.push(
-        `${where}: granted ${grantedCents} + refunded ${state.refundedCents} + remaining ${state.remainingCents} = ${accounted} cents, not the total ${state.totalCents} (overspent by ${accounted - state.totalCents})`,
+        `${where}: granted ${grantedCents} + refunded ${state.refundedCents} + remaining ${state.remainingCents} ` +
+          `= ${accounted} cents, not the total ${state.totalCents} (overspent by ${accounted - state.totalCents})`,
       );
     }
     if (finished && (state.state === 'open' || state.state === 'paused'))
@@ -131,7 +132,8 @@ export async function buildReport(
     (Object.keys(poolSums) as Outcome[]).some((k) => poolSums[k] !== progress.outcomes[k])
   ) {
     violations.push(
-      `the campaign's progress counters (${JSON.stringify({ ...progress.outcomes, pending: progress.pending })}) disagree with its pools' (${JSON.stringify({ ...poolSums, pending: poolPending })})`,
+      `the campaign's progress counters (${JSON.stringify({ ...progress.outcomes, pending: progress.pending })}) ` +
+        `disagree with its pools' (${JSON.stringify({ ...poolSums, pending: poolPending })})`,
     );
   }
   if (progress.pending > 0)

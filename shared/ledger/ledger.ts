@@ -7,6 +7,7 @@ import { formatGrant, parseGrant, type Grant } from './grant.js';
 import {
   campaignKey,
   campaignsKey,
+  claimsKey,
   failuresKey,
   grantsKey,
   instanceSeqKey,
@@ -22,7 +23,7 @@ import {
   type PoolAddress,
 } from './keys.js';
 import { UnknownPoolError } from './ledger-errors.js';
-import { countsFromHash, outcomeOfCode, type OutcomeCounts } from './outcome-log.js';
+import { countsFromHash, outcomeFromCode, type OutcomeCounts } from './outcome-log.js';
 import { cryptoSeededRng, type Rng } from './prng.js';
 
 export { UnknownPoolError };
@@ -91,6 +92,13 @@ export interface PoolState {
   refundedCents: number;
   refundedPackets: number;
   refundedAtMs: number | undefined;
+  /** The largest grant so far, the earliest of equal ones (手气最佳); undefined before the first grant. */
+  luckiest: Luckiest | undefined;
+}
+
+export interface Luckiest {
+  user: string;
+  cents: number;
 }
 
 /** What a lock holder reads before computing grants: the balance, its version, and who already holds a grant. */
@@ -308,7 +316,8 @@ export class Ledger {
       nowMs,
       ...grants.flatMap((g) => [g.user, String(g.cents), g.jobId]),
     ];
-    const [status, detail, record] = (await this.scripts.commitGrants([poolKey(pool), grantsKey(pool)], args)) as [
+    const keys = [poolKey(pool), grantsKey(pool), claimsKey(pool)];
+    const [status, detail, record] = (await this.scripts.commitGrants(keys, args)) as [
       string,
       string | number,
       string?,
@@ -332,7 +341,7 @@ export class Ledger {
 
   /** The lock-free grab: checks, computes the packet and deducts it atomically inside Redis. */
   async grabAtomic(pool: PoolAddress, user: string, jobId: string, nowMs: number): Promise<AtomicGrabResult> {
-    const keys = [poolKey(pool), grantsKey(pool)];
+    const keys = [poolKey(pool), grantsKey(pool), claimsKey(pool)];
     const [outcome, record] = (await this.scripts.grabAtomic(keys, [user, jobId, nowMs, this.rng()])) as [
       string,
       string?,
@@ -388,6 +397,7 @@ export class Ledger {
    * as absolute values computed from `basis`, an earlier read, with no fence, no version check and
    * no transaction. Two workers that read the same balance both write "balance minus my grants",
    * so one's deduction is lost while both grants stay: the pool pays out more than it holds.
+   * The grants join the claim list; no luckiest grant is kept.
    */
   async writeUnfenced(
     pool: PoolAddress,
@@ -397,8 +407,10 @@ export class Ledger {
   ): Promise<void> {
     const spentCents = grants.reduce((sum, g) => sum + g.cents, 0);
     const pipeline = this.redis.pipeline();
-    for (const g of grants)
+    for (const g of grants) {
       pipeline.hset(grantsKey(pool), g.user, formatGrant({ cents: g.cents, token: 0n, atMs: nowMs, jobId: g.jobId }));
+      pipeline.rpush(claimsKey(pool), g.user);
+    }
     pipeline.hset(poolKey(pool), {
       remaining_cents: basis.remainingCents - spentCents,
       remaining_packets: basis.remainingPackets - grants.length,
@@ -477,7 +489,7 @@ export class Ledger {
 }
 
 function admittedGrab(code: string, cents: string): AdmittedGrab {
-  const outcome = outcomeOfCode(code);
+  const outcome = outcomeFromCode(code);
   switch (outcome) {
     case 'granted':
     case 'duplicate':
@@ -509,6 +521,7 @@ function parsePoolState(pool: Record<string, string>): PoolState | undefined {
     refundedCents: Number(pool.refunded_cents ?? 0),
     refundedPackets: Number(pool.refunded_packets ?? 0),
     refundedAtMs: optionalNumber(pool.refunded_at_ms),
+    luckiest: pool.lucky_user === undefined ? undefined : { user: pool.lucky_user, cents: Number(pool.lucky_cents) },
   };
 }
 

@@ -57,16 +57,18 @@ export const emptyCounts = (): OutcomeCounts => ({
   failed: 0,
 });
 
-/** The outcome a pool's log records as `code` (see the scripts in ./lua); undefined for pending or an unknown code. */
-export const outcomeOfCode = (code: string): PoolOutcome | undefined =>
-  (Object.keys(codes) as PoolOutcome[]).find((o) => codes[o] === code);
-
 /** Per-outcome counts as a pool hash (fields "o:g", ...) or a stripe's progress hash (fields "g", ...) keeps them. */
 export function countsFromHash(hash: Record<string, string>, prefix = ''): { counts: OutcomeCounts; pending: number } {
   const counts = emptyCounts();
   for (const [outcome, code] of Object.entries(codes))
     counts[outcome as PoolOutcome] = Number(hash[prefix + code] ?? 0);
   return { counts, pending: Number(hash[prefix + PENDING] ?? 0) };
+}
+
+/** What a code in a pool's outcomes hash stands for: 'pending' until the grab is settled. */
+export function outcomeFromCode(code: string): PoolOutcome | 'pending' | undefined {
+  if (code === PENDING) return 'pending';
+  return (Object.keys(codes) as PoolOutcome[]).find((o) => codes[o] === code);
 }
 
 const MAX_REASON_LENGTH = 500;
@@ -156,9 +158,7 @@ export class OutcomeLog {
   /** The outcome recorded for one grab, 'pending' if it waits, undefined if it was never enqueued. */
   async outcomeOf(pool: PoolAddress, jobId: string): Promise<PoolOutcome | 'pending' | undefined> {
     const code = await this.redis.hget(outcomesKey(pool), jobId);
-    if (code === null) return undefined;
-    if (code === PENDING) return 'pending';
-    return outcomeOfCode(code);
+    return code === null ? undefined : outcomeFromCode(code);
   }
 
   private async *scanReasons(key: string, pageSize: number): AsyncGenerator<FailedGrab> {

@@ -15,7 +15,7 @@ import { checkEvidence, parseExport, type ExportedRefund } from '../support/chao
 import { metricSums } from '../support/chaos.js';
 import { grab, startGrab } from '../support/cli.js';
 import { testRedisUrl } from '../support/env.js';
-import { eventually } from '../support/zk.js';
+import { eventually } from '../support/async.js';
 
 vi.setConfig({ testTimeout: 60_000 });
 

@@ -20,7 +20,7 @@ import {
 import { checkEvidence, parseExport, type ExportedRefund } from '../support/chaos-checker.js';
 import { grab, startGrab } from '../support/cli.js';
 import { testRedisUrl } from '../support/env.js';
-import { eventually, sleep } from '../support/zk.js';
+import { eventually, sleep } from '../support/async.js';
 
 vi.setConfig({ testTimeout: 60_000 });
 
