@@ -44,8 +44,10 @@ export class CampaignFinishedError extends Error {
     readonly state: CampaignState,
     readonly atMs: number | undefined,
   ) {
+    const since = atMs === undefined ? '' : ` since ${new Date(atMs).toISOString()}`;
     super(
-      `campaign "${campaignId}" is ${state}${atMs === undefined ? '' : ` since ${new Date(atMs).toISOString()}`} and cannot be ${action === 'pause' ? 'paused' : 'resumed'}: closed and expired are final (its pools are refunded); create a new campaign instead`,
+      `campaign "${campaignId}" is ${state}${since} and cannot be ${action === 'pause' ? 'paused' : 'resumed'}: ` +
+        'closed and expired are final (its pools are refunded); create a new campaign instead',
     );
   }
 }

@@ -87,7 +87,8 @@ export async function buildReport(
     }
     if (finished && (state.state === 'open' || state.state === 'paused'))
       violations.push(
-        `${where}: the campaign is ${campaignState} but this pool is not refunded yet (a worker's expiry sweep finishes it, or run grab campaign close --id ${record.campaignId} again)`,
+        `${where}: the campaign is ${campaignState} but this pool is not refunded yet (a worker's expiry ` +
+          `sweep finishes it, or run grab campaign close --id ${record.campaignId} again)`,
       );
     if (
       (state.state === 'closed' || state.state === 'expired') &&

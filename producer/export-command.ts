@@ -33,7 +33,8 @@ async function writeRefunds(ledger: Ledger, campaignId: string, pools: readonly 
 export const exportCommand = defineCommand({
   name: 'export',
   summary:
-    "Stream every grant of a campaign as NDJSON, for crediting users downstream; --refunds: each closed or expired pool's refund instead",
+    'Stream every grant of a campaign as NDJSON, for crediting users downstream; ' +
+    "--refunds: each closed or expired pool's refund instead",
   example: 'grab export --campaign new-year > grants.ndjson',
   flags: (c) =>
     c

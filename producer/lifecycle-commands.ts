@@ -52,7 +52,8 @@ const lifecycleCommand = (action: LifecycleAction, summary: string) =>
 
 export const campaignCloseCommand = lifecycleCommand(
   'close',
-  'Close a campaign now: no grant after the close instant; each pool refunds what is left, once (idempotent; re-run to finish a close cut short)',
+  'Close a campaign now: no grant after the close instant; each pool refunds what is left, once ' +
+    '(idempotent; re-run to finish a close cut short)',
 );
 export const campaignPauseCommand = lifecycleCommand(
   'pause',

@@ -250,7 +250,9 @@ export function lifecycleMetrics(
   return {
     state: new Gauge({
       name: 'grab_campaign_state',
-      help: "A campaign's state as the last expiry sweep saw it: 1 for its state (open, paused, closed, expired), 0 for the others",
+      help:
+        "A campaign's state as the last expiry sweep saw it: " +
+        '1 for its state (open, paused, closed, expired), 0 for the others',
       labelNames: ['campaign', 'state'] as const,
       registers,
       collect() {
@@ -281,7 +283,9 @@ export function lifecycleMetrics(
     }),
     refunds: new Counter({
       name: 'grab_refunds_total',
-      help: 'Pools this process refunded in its expiry sweep (each pool is refunded once, fleet-wide), by the state that refunded it',
+      help:
+        'Pools this process refunded in its expiry sweep (each pool is refunded once, fleet-wide), ' +
+        'by the state that refunded it',
       labelNames: ['state'] as const,
       registers,
     }),

@@ -128,17 +128,20 @@ export function checkEvidence(e: ChaosEvidence): string[] {
     const refund = refunds.get(p.pool);
     if ((refund?.cents ?? 0) !== p.refundedCents || (refund?.packets ?? 0) !== p.refundedPackets)
       v.push(
-        `refunds: pool ${p.pool} exported ${refund?.cents ?? 0} cents and ${refund?.packets ?? 0} packets refunded, the report says ${p.refundedCents} and ${p.refundedPackets}`,
+        `refunds: pool ${p.pool} exported ${refund?.cents ?? 0} cents and ${refund?.packets ?? 0} packets ` +
+          `refunded, the report says ${p.refundedCents} and ${p.refundedPackets}`,
       );
     const exportedCents = sums.get(p.pool) ?? 0;
     if (exportedCents + p.refundedCents + p.remainingCents !== p.totalCents)
       v.push(
-        `export: pool ${p.pool} granted ${exportedCents} + refunded ${p.refundedCents} + remaining ${p.remainingCents} cents, not its total ${p.totalCents}`,
+        `export: pool ${p.pool} granted ${exportedCents} + refunded ${p.refundedCents} + ` +
+          `remaining ${p.remainingCents} cents, not its total ${p.totalCents}`,
       );
     const exportedPackets = counts.get(p.pool) ?? 0;
     if (exportedPackets + p.refundedPackets + p.remainingPackets !== p.packets)
       v.push(
-        `export: pool ${p.pool} granted ${exportedPackets} + refunded ${p.refundedPackets} + remaining ${p.remainingPackets} packets, not its ${p.packets}`,
+        `export: pool ${p.pool} granted ${exportedPackets} + refunded ${p.refundedPackets} + ` +
+          `remaining ${p.remainingPackets} packets, not its ${p.packets}`,
       );
     if (finished && (p.remainingCents !== 0 || p.remainingPackets !== 0))
       v.push(`report: the campaign is ${r.state} but pool ${p.pool} keeps ${p.remainingCents} cents`);
