@@ -13,7 +13,7 @@ import { campaignJobIdPrefix } from '../../shared/queue/grab-job.js';
 import { ShardedQueue } from '../../shared/queue/sharded-queue.js';
 import { checkEvidence, parseExport, type ExportedRefund } from '../support/chaos-checker.js';
 import { metricSums } from '../support/chaos.js';
-import { grab, startGrab } from '../support/cli.js';
+import { campaignCreateArgs, grab, startGrab } from '../support/cli.js';
 import { testRedisUrl } from '../support/env.js';
 import { eventually } from '../support/async.js';
 
@@ -63,20 +63,7 @@ describe('expiry', () => {
   it('runs by itself: with three workers sweeping, each pool is refunded exactly once', async () => {
     const id = newId('expire');
     const POOLS = 6;
-    const created = await run([
-      'campaign',
-      'create',
-      '--id',
-      id,
-      '--pools',
-      String(POOLS),
-      '--packets',
-      '100',
-      '--amount-cents',
-      '10000',
-      '--expires-in',
-      '8s',
-    ]);
+    const created = await run(campaignCreateArgs(id, POOLS, 100, '--amount-cents', '10000', '--expires-in', '8s'));
     expect(created.code, created.stderr).toBe(0);
     expect(created.stdout).toMatch(/expires at \d{4}-/);
     const workers = [startWorker(), startWorker(), startWorker()];
@@ -84,10 +71,20 @@ describe('expiry', () => {
       expect((await run(['produce', '--campaign', id, '--users', '300'])).code).toBe(0);
       expect((await run(['wait', '--campaign', id, '--timeout', '40'])).code).toBe(0);
       // Nobody runs a command: the workers' sweeps record the expiry and refund the pools.
-      await eventually(async () => (await reportOf(id)).report.ok, 30_000, 'the expired campaign to be refunded');
+      await eventually(
+        async () => {
+          const { report } = await reportOf(id);
+          return report.state === 'expired' && report.ok;
+        },
+        30_000,
+        'the expired campaign to be refunded',
+      );
       for (const w of workers) expect(w.child.exitCode, w.output()).toBeNull();
-      const refunds = await Promise.all(workers.map((w) => scrape(w, 'grab_refunds_total')));
-      expect(refunds.reduce((sum, n) => sum + n, 0)).toBe(POOLS);
+      // Each worker counts the refunds its own sweeps made: over the fleet, one per pool.
+      const refunds = async () =>
+        (await Promise.all(workers.map((w) => scrape(w, 'grab_refunds_total')))).reduce((sum, n) => sum + n, 0);
+      await eventually(async () => (await refunds()) >= POOLS, 10_000, 'every refund to be counted');
+      expect(await refunds()).toBe(POOLS);
       // Grabs after the expiry settle as expired, at admission.
       expect((await run(['produce', '--campaign', id, '--users', '400'])).code).toBe(0);
       expect((await run(['wait', '--campaign', id, '--timeout', '40'])).code).toBe(0);
@@ -117,9 +114,7 @@ describe('expiry', () => {
 describe('sold-out admission', () => {
   it('settles a sold-out pool without the lock; a redelivered job of a user holding a grant gets it back', async () => {
     const id = newId('soldout');
-    expect(
-      (await run(['campaign', 'create', '--id', id, '--pools', '1', '--packets', '10', '--amount-cents', '1000'])).code,
-    ).toBe(0);
+    expect((await run(campaignCreateArgs(id, 1, 10, '--amount-cents', '1000'))).code).toBe(0);
     const worker = startWorker();
     const queue = await ShardedQueue.open(queueName, 16, redis);
     try {

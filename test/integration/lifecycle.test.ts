@@ -18,7 +18,7 @@ import {
   type LifecycleServices,
 } from '../../producer/campaign-lifecycle.js';
 import { checkEvidence, parseExport, type ExportedRefund } from '../support/chaos-checker.js';
-import { grab, startGrab } from '../support/cli.js';
+import { campaignCreateArgs, grab, startGrab } from '../support/cli.js';
 import { testRedisUrl } from '../support/env.js';
 import { eventually, sleep } from '../support/async.js';
 
@@ -56,18 +56,7 @@ const produceSlowly = (id: string, users: number, rate: number, extra: string[] 
   );
 
 async function create(id: string, pools: number, packets: number) {
-  const created = await run([
-    'campaign',
-    'create',
-    '--id',
-    id,
-    '--pools',
-    String(pools),
-    '--packets',
-    String(packets),
-    '--amount-cents',
-    String(packets * 100),
-  ]);
+  const created = await run(campaignCreateArgs(id, pools, packets, '--amount-cents', String(packets * 100)));
   expect(created.code, created.stderr).toBe(0);
 }
 
@@ -142,20 +131,7 @@ describe('grab campaign close', () => {
     const unknown = await run(['campaign', 'close', '--id', 'no-such-campaign']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/no campaign "no-such-campaign"/);
-    const bad = await run([
-      'campaign',
-      'create',
-      '--id',
-      newId('bad'),
-      '--pools',
-      '1',
-      '--packets',
-      '1',
-      '--amount',
-      '1',
-      '--expires-in',
-      'soon',
-    ]);
+    const bad = await run(campaignCreateArgs(newId('bad'), 1, 1, '--amount', '1', '--expires-in', 'soon'));
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--expires-in: must be a duration such as 30s, 90m, 24h or 1h30m/);
   });
