@@ -78,7 +78,7 @@ export function lockedDeduction(
             'lost',
             `lock on ${key} lost before commit (${String(handle.lost.reason ?? 'deadline')})`,
           );
-        const commit = await ledger.commitGrants(ref, handle.fencingToken, pool.version, grants, Date.now());
+        const commit = await ledger.commitGrants(ref, handle.fencingToken, pool.version, grants);
         if (commit.status === 'ok') {
           if (remembered.size >= MAX_REMEMBERED_POOLS) remembered.clear();
           remembered.set(memoryKey, {
@@ -116,7 +116,7 @@ export function atomicDeduction(ledger: Ledger): Deduction {
   return (pool, grabs) =>
     Promise.all(
       grabs.map(async ({ user, jobId }): Promise<GrabResult> => {
-        const result = await ledger.grabAtomic(pool, user, jobId, Date.now());
+        const result = await ledger.grabAtomic(pool, user, jobId);
         if (result.outcome === 'paused') throw new PoolPausedError(`${pool.campaignId}/${pool.poolId}`);
         if (!('grant' in result)) return result;
         return result.outcome === 'granted'

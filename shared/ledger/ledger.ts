@@ -308,12 +308,10 @@ export class Ledger {
     token: bigint,
     expectedVersion: number,
     grants: readonly GrantRequest[],
-    nowMs: number,
   ): Promise<CommitResult> {
     const args = [
       formatToken(token),
       String(expectedVersion),
-      nowMs,
       ...grants.flatMap((g) => [g.user, String(g.cents), g.jobId]),
     ];
     const keys = [poolKey(pool), grantsKey(pool), claimsKey(pool)];
@@ -340,12 +338,9 @@ export class Ledger {
   }
 
   /** The lock-free grab: checks, computes the packet and deducts it atomically inside Redis. */
-  async grabAtomic(pool: PoolAddress, user: string, jobId: string, nowMs: number): Promise<AtomicGrabResult> {
+  async grabAtomic(pool: PoolAddress, user: string, jobId: string): Promise<AtomicGrabResult> {
     const keys = [poolKey(pool), grantsKey(pool), claimsKey(pool)];
-    const [outcome, record] = (await this.scripts.grabAtomic(keys, [user, jobId, nowMs, this.rng()])) as [
-      string,
-      string?,
-    ];
+    const [outcome, record] = (await this.scripts.grabAtomic(keys, [user, jobId, this.rng()])) as [string, string?];
     switch (outcome) {
       case 'granted':
       case 'duplicate':

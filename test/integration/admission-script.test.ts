@@ -46,16 +46,10 @@ describe('admit.lua', () => {
     const record = await newCampaign(2);
     const pool = poolAddress(record, 'p1');
     await outcomes.markEnqueued(pool, ['job-u1', 'job-u2', 'job-u3', 'other-u1']);
-    const commit = await ledger.commitGrants(
-      pool,
-      1n,
-      0,
-      [
-        { user: 'u1', cents: 500, jobId: 'job-u1' },
-        { user: 'u2', cents: 500, jobId: 'job-u2' },
-      ],
-      Date.now(),
-    );
+    const commit = await ledger.commitGrants(pool, 1n, 0, [
+      { user: 'u1', cents: 500, jobId: 'job-u1' },
+      { user: 'u2', cents: 500, jobId: 'job-u2' },
+    ]);
     expect(commit.status).toBe('ok');
     await outcomes.record(pool, [
       { jobId: 'job-u1', outcome: 'granted' },
@@ -83,7 +77,7 @@ describe('admit.lua', () => {
   it('with enqueue: true counts grabs that were never enqueued as enqueued and settled, once', async () => {
     const record = await newCampaign(1);
     const pool = poolAddress(record, 'p1');
-    await ledger.grabAtomic(pool, 'winner', 'job-winner', Date.now());
+    await ledger.grabAtomic(pool, 'winner', 'job-winner');
     await expect(ledger.admit(pool, [grab('a'), grab('b')], { enqueue: true })).resolves.toMatchObject({
       decision: 'settled',
       why: 'sold_out',

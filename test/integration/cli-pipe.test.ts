@@ -33,7 +33,7 @@ beforeAll(async () => {
       cents: 1,
       jobId: `job-${version * 1000 + i}`,
     }));
-    await expect(ledger.commitGrants(pool, 1n, version, grants, Date.now())).resolves.toMatchObject({ status: 'ok' });
+    await expect(ledger.commitGrants(pool, 1n, version, grants)).resolves.toMatchObject({ status: 'ok' });
   }
   await Promise.all(
     listed.map((id) =>

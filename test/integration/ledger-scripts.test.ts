@@ -17,6 +17,11 @@ import { randomSplitSpan } from '../../shared/ledger/split.js';
 import { testRedisUrl } from '../support/env.js';
 
 const NOW = 1_700_000_000_000;
+/** Grants are dated on the Redis server's clock (this machine's, for the test's private Redis). */
+const serverTime = expect.any(Number);
+/** A grant record as the scripts write it, dated by the server. */
+const record = (cents: number, token: string, jobId: string) =>
+  expect.stringMatching(new RegExp(`^${cents}\\|${token}\\|\\d{13}\\|${jobId}$`));
 
 let redis: Redis;
 let ledger: Ledger;
@@ -87,7 +92,7 @@ describe('create-campaign.lua', () => {
 
   it('refuses an existing campaign and changes nothing', async () => {
     const c = await newCampaign();
-    await ledger.commitGrants(at(c, 'p1'), 1n, 0, [grant('u1', 100)], NOW);
+    await ledger.commitGrants(at(c, 'p1'), 1n, 0, [grant('u1', 100)]);
     const again = {
       ...specOf(c),
       pools: [
@@ -123,7 +128,7 @@ describe('delete-campaign.lua', () => {
       { id: 'p1', amountCents: 100, packets: 2 },
       { id: 'p2', amountCents: 100, packets: 2 },
     ]);
-    await ledger.grabAtomic(at(c, 'p2'), 'u1', 'j1', NOW);
+    await ledger.grabAtomic(at(c, 'p2'), 'u1', 'j1');
     await expect(ledger.deleteCampaign(c.id)).resolves.toMatchObject({ instance: c.record.instance });
     await expect(ledger.getCampaign(c.id)).resolves.toBeUndefined();
     await expect(ledger.listCampaigns()).resolves.not.toContain(c.id);
@@ -133,7 +138,7 @@ describe('delete-campaign.lua', () => {
 
   it('lets the id be used again, as a new instance whose pools start empty', async () => {
     const c = await newCampaign();
-    await ledger.grabAtomic(at(c), 'u1', 'j1', NOW);
+    await ledger.grabAtomic(at(c), 'u1', 'j1');
     await ledger.deleteCampaign(c.id);
     await expect(ledger.createCampaign(specOf(c))).resolves.toEqual({ status: 'created' });
     const again = (await ledger.getCampaign(c.id))!;
@@ -143,7 +148,7 @@ describe('delete-campaign.lua', () => {
       remainingPackets: 10,
     });
     // A late writer of the deleted instance finds its pool gone.
-    await expect(ledger.grabAtomic(at(c), 'u2', 'j2', NOW)).rejects.toBeInstanceOf(UnknownPoolError);
+    await expect(ledger.grabAtomic(at(c), 'u2', 'j2')).rejects.toBeInstanceOf(UnknownPoolError);
     await expect(redis.exists(poolKey(at(c)))).resolves.toBe(0);
   });
 });
@@ -151,7 +156,7 @@ describe('delete-campaign.lua', () => {
 describe('read-pool.lua', () => {
   it('returns balance, version, token and the grants of the users asked about', async () => {
     const c = await newCampaign();
-    await ledger.commitGrants(at(c, 'p1'), 7n, 0, [grant('u1', 250), grant('u2', 50)], NOW);
+    await ledger.commitGrants(at(c, 'p1'), 7n, 0, [grant('u1', 250), grant('u2', 50)]);
     const read = await ledger.readPool(at(c, 'p1'), ['u2', 'nobody', 'u1']);
     expect(read).toEqual({
       remainingCents: 9700,
@@ -160,8 +165,8 @@ describe('read-pool.lua', () => {
       token: 7n,
       closed: false,
       grants: new Map([
-        ['u2', { cents: 50, token: 7n, atMs: NOW, jobId: 'job-u2' }],
-        ['u1', { cents: 250, token: 7n, atMs: NOW, jobId: 'job-u1' }],
+        ['u2', { cents: 50, token: 7n, atMs: serverTime, jobId: 'job-u2' }],
+        ['u1', { cents: 250, token: 7n, atMs: serverTime, jobId: 'job-u1' }],
       ]),
     });
     await expect(ledger.readPool(at(c, 'p1'), [])).resolves.toMatchObject({ version: 1, grants: new Map() });
@@ -176,12 +181,17 @@ describe('read-pool.lua', () => {
 describe('commit-grants.lua', () => {
   it('deducts the grants, bumps the version and stores the token', async () => {
     const c = await newCampaign();
-    const result = await ledger.commitGrants(at(c, 'p1'), 5n, 0, [grant('u1', 1000), grant('u2', 1)], NOW);
+    const before = Date.now();
+    const result = await ledger.commitGrants(at(c, 'p1'), 5n, 0, [grant('u1', 1000), grant('u2', 1)]);
+    const after = Date.now();
     expect(result).toEqual({ status: 'ok', version: 1 });
+    const dated = await ledger.readPool(at(c, 'p1'), ['u1']);
+    expect(dated.grants.get('u1')!.atMs).toBeGreaterThanOrEqual(before - 5);
+    expect(dated.grants.get('u1')!.atMs).toBeLessThanOrEqual(after + 5);
     await expect(state(c)).resolves.toMatchObject({ remainingCents: 8999, remainingPackets: 8, version: 1, token: 5n });
     await expect(grantsOf(c)).resolves.toEqual({
-      u1: `1000|00000000000000000005|${NOW}|job-u1`,
-      u2: `1|00000000000000000005|${NOW}|job-u2`,
+      u1: record(1000, '00000000000000000005', 'job-u1'),
+      u2: record(1, '00000000000000000005', 'job-u2'),
     });
   });
 
@@ -189,35 +199,30 @@ describe('commit-grants.lua', () => {
     'refuses a batch naming a user who already holds a grant as held, ' + 'returning that grant and changing nothing',
     async () => {
       const c = await newCampaign();
-      await ledger.commitGrants(at(c, 'p1'), 5n, 0, [grant('u1', 300)], NOW);
+      await ledger.commitGrants(at(c, 'p1'), 5n, 0, [grant('u1', 300)]);
       // A holder that computed from a remembered balance, without reading u1's grant.
-      const blind = await ledger.commitGrants(
-        at(c, 'p1'),
-        5n,
-        1,
-        [grant('u2', 50), { user: 'u1', cents: 999, jobId: 'job-again' }],
-        NOW + 5,
-      );
+      const blind = await ledger.commitGrants(at(c, 'p1'), 5n, 1, [
+        grant('u2', 50),
+        { user: 'u1', cents: 999, jobId: 'job-again' },
+      ]);
       expect(blind).toEqual({
         status: 'held',
         user: 'u1',
-        grant: { cents: 300, token: 5n, atMs: NOW, jobId: 'job-u1' },
+        grant: { cents: 300, token: 5n, atMs: serverTime, jobId: 'job-u1' },
       });
       await expect(state(c)).resolves.toMatchObject({ remainingCents: 9700, remainingPackets: 9, version: 1 });
-      await expect(grantsOf(c)).resolves.toEqual({ u1: `300|00000000000000000005|${NOW}|job-u1` });
+      await expect(grantsOf(c)).resolves.toEqual({ u1: record(300, '00000000000000000005', 'job-u1') });
     },
   );
 
   it('refuses a batch naming one user twice, changing nothing', async () => {
     const c = await newCampaign();
     await expect(
-      ledger.commitGrants(
-        at(c, 'p1'),
-        5n,
-        0,
-        [grant('u1', 300), { user: 'u1', cents: 400, jobId: 'job-2' }, grant('u2', 10)],
-        NOW,
-      ),
+      ledger.commitGrants(at(c, 'p1'), 5n, 0, [
+        grant('u1', 300),
+        { user: 'u1', cents: 400, jobId: 'job-2' },
+        grant('u2', 10),
+      ]),
     ).rejects.toThrow('user "u1" appears twice in one batch');
     await expect(state(c)).resolves.toMatchObject({ remainingCents: 10000, remainingPackets: 10, version: 0 });
     await expect(grantsOf(c)).resolves.toEqual({});
@@ -225,13 +230,13 @@ describe('commit-grants.lua', () => {
 
   it('fences a lower token and changes nothing; accepts an equal one', async () => {
     const c = await newCampaign();
-    await ledger.commitGrants(at(c, 'p1'), 6n, 0, [grant('u1', 100)], NOW);
-    await expect(ledger.commitGrants(at(c, 'p1'), 5n, 1, [grant('u2', 100)], NOW)).resolves.toEqual({
+    await ledger.commitGrants(at(c, 'p1'), 6n, 0, [grant('u1', 100)]);
+    await expect(ledger.commitGrants(at(c, 'p1'), 5n, 1, [grant('u2', 100)])).resolves.toEqual({
       status: 'fenced',
       storedToken: 6n,
     });
     await expect(state(c)).resolves.toMatchObject({ remainingCents: 9900, version: 1, token: 6n });
-    await expect(ledger.commitGrants(at(c, 'p1'), 6n, 1, [grant('u2', 100)], NOW)).resolves.toMatchObject({
+    await expect(ledger.commitGrants(at(c, 'p1'), 6n, 1, [grant('u2', 100)])).resolves.toMatchObject({
       status: 'ok',
       version: 2,
     });
@@ -240,20 +245,20 @@ describe('commit-grants.lua', () => {
 
   it('compares tokens beyond 2^53 exactly (as doubles 2^64-1 and 2^64-2 are equal)', async () => {
     const c = await newCampaign();
-    await ledger.commitGrants(at(c, 'p1'), MAX_TOKEN, 0, [grant('u1', 100)], NOW);
-    await expect(ledger.commitGrants(at(c, 'p1'), MAX_TOKEN - 1n, 1, [grant('u2', 100)], NOW)).resolves.toEqual({
+    await ledger.commitGrants(at(c, 'p1'), MAX_TOKEN, 0, [grant('u1', 100)]);
+    await expect(ledger.commitGrants(at(c, 'p1'), MAX_TOKEN - 1n, 1, [grant('u2', 100)])).resolves.toEqual({
       status: 'fenced',
       storedToken: MAX_TOKEN,
     });
-    await expect(ledger.commitGrants(at(c, 'p1'), 10n ** 19n - 1n, 1, [grant('u2', 100)], NOW)).resolves.toMatchObject({
+    await expect(ledger.commitGrants(at(c, 'p1'), 10n ** 19n - 1n, 1, [grant('u2', 100)])).resolves.toMatchObject({
       status: 'fenced',
     });
   });
 
   it('refuses a commit computed from an older version as stale, changing nothing', async () => {
     const c = await newCampaign();
-    await ledger.commitGrants(at(c, 'p1'), 5n, 0, [grant('u1', 100)], NOW);
-    await expect(ledger.commitGrants(at(c, 'p1'), 5n, 0, [grant('u2', 100)], NOW)).resolves.toEqual({
+    await ledger.commitGrants(at(c, 'p1'), 5n, 0, [grant('u1', 100)]);
+    await expect(ledger.commitGrants(at(c, 'p1'), 5n, 0, [grant('u2', 100)])).resolves.toEqual({
       status: 'stale',
       storedVersion: 1,
     });
@@ -271,12 +276,12 @@ describe('commit-grants.lua', () => {
 
       // The old holder wakes and writes before the new holder does. Its token is not below the
       // stored one (no one has committed 6 yet) and the version matches, so a fence alone lets it in.
-      await expect(
-        ledger.commitGrants(at(c, 'p1'), 5n, oldRead.version, [grant('alice', 900)], NOW),
-      ).resolves.toMatchObject({ status: 'ok' });
+      await expect(ledger.commitGrants(at(c, 'p1'), 5n, oldRead.version, [grant('alice', 900)])).resolves.toMatchObject(
+        { status: 'ok' },
+      );
 
       // The new holder computed from the full pool: 900 for bob would overspend 1000 by 800.
-      await expect(ledger.commitGrants(at(c, 'p1'), 6n, newRead.version, [grant('bob', 900)], NOW)).resolves.toEqual({
+      await expect(ledger.commitGrants(at(c, 'p1'), 6n, newRead.version, [grant('bob', 900)])).resolves.toEqual({
         status: 'stale',
         storedVersion: 1,
       });
@@ -285,11 +290,11 @@ describe('commit-grants.lua', () => {
       // It reads again and recomputes from what the old holder left.
       const reread = await ledger.readPool(at(c, 'p1'), ['bob']);
       await expect(
-        ledger.commitGrants(at(c, 'p1'), 6n, reread.version, [grant('bob', reread.remainingCents)], NOW),
+        ledger.commitGrants(at(c, 'p1'), 6n, reread.version, [grant('bob', reread.remainingCents)]),
       ).resolves.toMatchObject({ status: 'ok', version: 2 });
 
       // From now on the old holder is fenced, whatever version it presents.
-      await expect(ledger.commitGrants(at(c, 'p1'), 5n, 2, [grant('carol', 1)], NOW)).resolves.toEqual({
+      await expect(ledger.commitGrants(at(c, 'p1'), 5n, 2, [grant('carol', 1)])).resolves.toEqual({
         status: 'fenced',
         storedToken: 6n,
       });
@@ -318,23 +323,21 @@ describe('commit-grants.lua', () => {
     ],
   ])('an invalid batch (%s) is an error and changes nothing', async (_, grants, message) => {
     const c = await newCampaign([{ id: 'p1', amountCents: 1000, packets: 3 }]);
-    await expect(ledger.commitGrants(at(c, 'p1'), 9n, 0, grants, NOW)).rejects.toThrow(message);
+    await expect(ledger.commitGrants(at(c, 'p1'), 9n, 0, grants)).rejects.toThrow(message);
     await expect(state(c)).resolves.toMatchObject({ remainingCents: 1000, remainingPackets: 3, version: 0, token: 0n });
     await expect(grantsOf(c)).resolves.toEqual({});
   });
 
   it('an empty batch changes nothing', async () => {
     const c = await newCampaign();
-    await ledger.commitGrants(at(c, 'p1'), 5n, 0, [grant('u1', 100)], NOW);
-    await expect(ledger.commitGrants(at(c, 'p1'), 8n, 1, [], NOW)).resolves.toEqual({ status: 'ok', version: 1 });
+    await ledger.commitGrants(at(c, 'p1'), 5n, 0, [grant('u1', 100)]);
+    await expect(ledger.commitGrants(at(c, 'p1'), 8n, 1, [])).resolves.toEqual({ status: 'ok', version: 1 });
     await expect(state(c)).resolves.toMatchObject({ remainingCents: 9900, version: 1, token: 5n });
   });
 
   it('throws UnknownPoolError for a pool that does not exist', async () => {
     const c = await newCampaign();
-    await expect(ledger.commitGrants(at(c, 'nope'), 1n, 0, [grant('u1', 1)], NOW)).rejects.toBeInstanceOf(
-      UnknownPoolError,
-    );
+    await expect(ledger.commitGrants(at(c, 'nope'), 1n, 0, [grant('u1', 1)])).rejects.toBeInstanceOf(UnknownPoolError);
   });
 });
 
@@ -345,25 +348,25 @@ describe('grab-atomic.lua', () => {
       const c = await newCampaign([{ id: 'p1', amountCents: 1000, packets: 7 }], split);
       let remainingCents = 1000;
       for (let n = 7; n >= 1; n--) {
-        const result = await ledger.grabAtomic(at(c, 'p1'), `u${n}`, `j${n}`, NOW);
+        const result = await ledger.grabAtomic(at(c, 'p1'), `u${n}`, `j${n}`);
         if (result.outcome !== 'granted') throw new Error(`expected a grant, got ${result.outcome}`);
         const { cents } = result.grant;
         if (n === 1) expect(cents).toBe(remainingCents);
         else if (split === 'equal') expect(cents).toBe(Math.floor(remainingCents / n));
         else expect(cents >= 1 && cents <= 1 + randomSplitSpan(remainingCents, n)).toBe(true);
-        expect(result.grant).toMatchObject({ token: 0n, atMs: NOW, jobId: `j${n}` });
+        expect(result.grant).toMatchObject({ token: 0n, atMs: serverTime, jobId: `j${n}` });
         remainingCents -= cents;
       }
-      await expect(ledger.grabAtomic(at(c, 'p1'), 'late', 'j', NOW)).resolves.toEqual({ outcome: 'sold_out' });
+      await expect(ledger.grabAtomic(at(c, 'p1'), 'late', 'j')).resolves.toEqual({ outcome: 'sold_out' });
       await expect(state(c)).resolves.toMatchObject({ remainingCents: 0, remainingPackets: 0, version: 7 });
     },
   );
 
   it('returns the original grant to a user who grabs again, even after sell-out', async () => {
     const c = await newCampaign([{ id: 'p1', amountCents: 50, packets: 1 }]);
-    const first = await ledger.grabAtomic(at(c, 'p1'), 'u1', 'j1', NOW);
-    expect(first).toEqual({ outcome: 'granted', grant: { cents: 50, token: 0n, atMs: NOW, jobId: 'j1' } });
-    await expect(ledger.grabAtomic(at(c, 'p1'), 'u1', 'j2', NOW + 1)).resolves.toEqual({
+    const first = await ledger.grabAtomic(at(c, 'p1'), 'u1', 'j1');
+    expect(first).toEqual({ outcome: 'granted', grant: { cents: 50, token: 0n, atMs: serverTime, jobId: 'j1' } });
+    await expect(ledger.grabAtomic(at(c, 'p1'), 'u1', 'j2')).resolves.toEqual({
       outcome: 'duplicate',
       grant: first.outcome === 'granted' && first.grant,
     });
@@ -373,7 +376,7 @@ describe('grab-atomic.lua', () => {
   it('never overspends under 300 concurrent grabs for 100 packets', async () => {
     const c = await newCampaign([{ id: 'p1', amountCents: 12_345, packets: 100 }]);
     const results = await Promise.all(
-      Array.from({ length: 300 }, (_, i) => ledger.grabAtomic(at(c, 'p1'), `u${i % 250}`, `j${i}`, NOW)),
+      Array.from({ length: 300 }, (_, i) => ledger.grabAtomic(at(c, 'p1'), `u${i % 250}`, `j${i}`)),
     );
     const granted = results.flatMap((r) => (r.outcome === 'granted' ? [r.grant.cents] : []));
     expect(granted).toHaveLength(100);
@@ -386,7 +389,7 @@ describe('grab-atomic.lua', () => {
     const c = await newCampaign([{ id: 'p1', amountCents: Number.MAX_SAFE_INTEGER, packets: 3 }]);
     const cents: number[] = [];
     for (const user of ['a', 'b', 'c']) {
-      const result = await ledger.grabAtomic(at(c, 'p1'), user, user, NOW);
+      const result = await ledger.grabAtomic(at(c, 'p1'), user, user);
       if (result.outcome === 'granted') cents.push(result.grant.cents);
     }
     expect(cents.map(BigInt).reduce((a, b) => a + b, 0n)).toBe(BigInt(Number.MAX_SAFE_INTEGER));
@@ -394,7 +397,7 @@ describe('grab-atomic.lua', () => {
 
   it('throws UnknownPoolError for a pool that does not exist', async () => {
     const c = await newCampaign();
-    await expect(ledger.grabAtomic(at(c, 'nope'), 'u1', 'j1', NOW)).rejects.toBeInstanceOf(UnknownPoolError);
+    await expect(ledger.grabAtomic(at(c, 'nope'), 'u1', 'j1')).rejects.toBeInstanceOf(UnknownPoolError);
   });
 });
 
@@ -418,7 +421,7 @@ describe('scanGrants', () => {
   it('yields every grant of a pool across HSCAN pages', async () => {
     const c = await newCampaign([{ id: 'p1', amountCents: 100_000, packets: 2500 }]);
     const grants = Array.from({ length: 2500 }, (_, i) => grant(`user-${i}`, 40));
-    await ledger.commitGrants(at(c, 'p1'), 1n, 0, grants, NOW);
+    await ledger.commitGrants(at(c, 'p1'), 1n, 0, grants);
     const seen = new Map<string, number>();
     for await (const g of ledger.scanGrants(at(c, 'p1'), 100)) seen.set(g.user, g.cents);
     expect(seen.size).toBe(2500);

@@ -61,7 +61,7 @@ describe('set-campaign-state.lua and set-pool-state.lua', () => {
   it('close: records the campaign first, refunds every pool once, and refuses grants from then on', async () => {
     const record = await newCampaign();
     const p1 = poolAddress(record, 'p1');
-    await ledger.commitGrants(p1, 1n, 0, [{ user: 'u1', cents: 100, jobId: 'j1' }], Date.now());
+    await ledger.commitGrants(p1, 1n, 0, [{ user: 'u1', cents: 100, jobId: 'j1' }]);
     const closed = await lifecycle.change(record, 'closed');
     expect(closed).toMatchObject({ status: 'changed', state: 'closed', done: true });
     expect(closed!.refunds.map((r) => [r.pool, r.cents, r.packets]).sort()).toEqual([
@@ -85,12 +85,12 @@ describe('set-campaign-state.lua and set-pool-state.lua', () => {
     });
 
     // Every grant script refuses; admission settles as expired, and a holder keeps the grant.
-    await expect(
-      ledger.commitGrants(p1, 2n, state!.version, [{ user: 'u2', cents: 1, jobId: 'j2' }], Date.now()),
-    ).resolves.toEqual({
-      status: 'expired',
-    });
-    await expect(ledger.grabAtomic(p1, 'u3', 'j3', Date.now())).resolves.toEqual({ outcome: 'expired' });
+    await expect(ledger.commitGrants(p1, 2n, state!.version, [{ user: 'u2', cents: 1, jobId: 'j2' }])).resolves.toEqual(
+      {
+        status: 'expired',
+      },
+    );
+    await expect(ledger.grabAtomic(p1, 'u3', 'j3')).resolves.toEqual({ outcome: 'expired' });
     await expect(ledger.readPool(p1, [])).resolves.toMatchObject({ closed: true });
     await expect(
       ledger.admit(
@@ -121,10 +121,10 @@ describe('set-campaign-state.lua and set-pool-state.lua', () => {
     await expect(ledger.admit(p1, [{ user: 'u1', jobId: 'j1' }], { enqueue: false })).resolves.toEqual({
       decision: 'wait',
     });
-    await expect(ledger.commitGrants(p1, 1n, 0, [{ user: 'u1', cents: 1, jobId: 'j1' }], Date.now())).resolves.toEqual({
+    await expect(ledger.commitGrants(p1, 1n, 0, [{ user: 'u1', cents: 1, jobId: 'j1' }])).resolves.toEqual({
       status: 'paused',
     });
-    await expect(ledger.grabAtomic(p1, 'u1', 'j1', Date.now())).resolves.toEqual({ outcome: 'paused' });
+    await expect(ledger.grabAtomic(p1, 'u1', 'j1')).resolves.toEqual({ outcome: 'paused' });
     await expect(lifecycle.change(record, 'paused')).resolves.toMatchObject({ status: 'unchanged' });
     await expect(lifecycle.change(record, 'open')).resolves.toMatchObject({ status: 'changed', state: 'open' });
     await expect(ledger.admit(p1, [{ user: 'u1', jobId: 'j1' }], { enqueue: false })).resolves.toEqual({
@@ -168,7 +168,7 @@ describe('set-campaign-state.lua and set-pool-state.lua', () => {
     });
     await waitUntilRedis(record.expiresAtMs!);
     // Past the instant, before any sweep: the grant scripts already refuse.
-    await expect(ledger.grabAtomic(poolAddress(record, 'p1'), 'u', 'j', Date.now())).resolves.toEqual({
+    await expect(ledger.grabAtomic(poolAddress(record, 'p1'), 'u', 'j')).resolves.toEqual({
       outcome: 'expired',
     });
     const change = (await lifecycle.change(record, 'paused'))!;

@@ -61,9 +61,9 @@ describe('lockedDeduction with a kept lock node', () => {
     await deduct(pool, grabs('a'));
     const { token } = (await ledger.poolState(pool))!;
     // Another write under the same token (as a bug would make it): the remembered version is old.
-    await expect(
-      ledger.commitGrants(pool, token, 1, [{ user: 'x', cents: 100, jobId: 'x' }], Date.now()),
-    ).resolves.toMatchObject({ status: 'ok' });
+    await expect(ledger.commitGrants(pool, token, 1, [{ user: 'x', cents: 100, jobId: 'x' }])).resolves.toMatchObject({
+      status: 'ok',
+    });
     const reads = vi.spyOn(ledger, 'readPool');
     await expect(deduct(pool, grabs('b', 'c', 'd'))).resolves.toEqual([
       { outcome: 'granted', cents: 100 },

@@ -3,7 +3,8 @@
 --
 -- KEYS[1] pool hash, KEYS[2] grants hash, KEYS[3] claims list (users in grant order)
 -- ARGV[1] the holder's fencing token (20 zero-padded digits), ARGV[2] the pool version the
---   grants were computed from, ARGV[3] now (ms), then one triple per grant: user, cents, job id.
+--   grants were computed from, then one triple per grant: user, cents, job id. Grants are dated
+--   on the Redis server's clock, the clock the close and expiry checks use.
 -- Returns one of
 --   {'no_pool'}
 --   {'expired'}                  the pool is closed, or expired on the Redis server's clock: no
@@ -21,11 +22,11 @@
 -- before its write, with a token the pool has not seen yet. The version check refuses the new
 -- holder's commit then, so it recomputes from the balance the old holder left.
 
-local token, expectedVersion, nowMs = ARGV[1], ARGV[2], ARGV[3]
+local token, expectedVersion = ARGV[1], ARGV[2]
 if not string.match(token, '^%d+$') or #token ~= 20 then
   return redis.error_reply('ERR fencing token must be 20 decimal digits, got "' .. token .. '"')
 end
-if (#ARGV - 3) % 3 ~= 0 then
+if (#ARGV - 2) % 3 ~= 0 then
   return redis.error_reply('ERR grants must come as user, cents, job id triples')
 end
 
@@ -38,11 +39,10 @@ end
 if pool[5] == 'closed' or pool[5] == 'expired' then
   return {'expired'}
 end
-if pool[6] then
-  local time = redis.call('TIME')
-  if tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) >= tonumber(pool[6]) then
-    return {'expired'}
-  end
+local time = redis.call('TIME')
+local nowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+if pool[6] and nowMs >= tonumber(pool[6]) then
+  return {'expired'}
 end
 if pool[5] == 'paused' then
   return {'paused'}
@@ -59,7 +59,7 @@ end
 local remainingCents, remainingPackets = tonumber(pool[1]), tonumber(pool[2])
 local newRecords, newUsers = {}, {}
 local spentCents = 0
-for i = 4, #ARGV, 3 do
+for i = 3, #ARGV, 3 do
   local user, centsText, jobId = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   if newRecords[user] then
     return redis.error_reply('ERR user "' .. user .. '" appears twice in one batch')
@@ -83,7 +83,7 @@ for i = 4, #ARGV, 3 do
     return redis.error_reply('ERR grants overspend: ' .. string.format('%.0f', spentCents) .. ' cents granted of '
       .. pool[1] .. ' left would leave less than 1 cent for each of the ' .. packetsLeft .. ' packets after them')
   end
-  newRecords[user] = centsText .. '|' .. token .. '|' .. nowMs .. '|' .. jobId
+  newRecords[user] = centsText .. '|' .. token .. '|' .. string.format('%.0f', nowMs) .. '|' .. jobId
 end
 
 if #newUsers > 0 then

@@ -2,12 +2,13 @@
 -- The lock-free grab: checks, computes the packet and deducts it in one atomic step.
 --
 -- KEYS[1] pool hash, KEYS[2] grants hash, KEYS[3] claims list (users in grant order)
--- ARGV[1] user, ARGV[2] job id, ARGV[3] now (ms), ARGV[4] a random uint32 drawn by the caller
+-- ARGV[1] user, ARGV[2] job id, ARGV[3] a random uint32 drawn by the caller. The grant is dated on
+-- the Redis server's clock, the clock the close and expiry checks use.
 -- Returns {'no_pool'}, {'duplicate', grant record}, {'expired'} (closed, or past its expiry on
 -- the Redis server's clock), {'paused'}, {'sold_out'} or {'granted', grant record}.
 -- Grants carry token 0: no lock was held.
 
-local user, jobId, nowMs, draw = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local user, jobId, draw = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local pool = redis.call('HMGET', KEYS[1], 'remaining_cents', 'remaining_packets', 'split', 'state', 'expires_at_ms')
 if not pool[1] then
   return {'no_pool'}
@@ -20,11 +21,10 @@ end
 if pool[4] == 'closed' or pool[4] == 'expired' then
   return {'expired'}
 end
-if pool[5] then
-  local time = redis.call('TIME')
-  if tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) >= tonumber(pool[5]) then
-    return {'expired'}
-  end
+local time = redis.call('TIME')
+local nowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+if pool[5] and nowMs >= tonumber(pool[5]) then
+  return {'expired'}
 end
 if pool[4] == 'paused' then
   return {'paused'}
@@ -52,7 +52,7 @@ end
 
 -- %.0f, not tostring: Lua prints large doubles in exponent notation.
 local centsText = string.format('%.0f', cents)
-local record = centsText .. '|00000000000000000000|' .. nowMs .. '|' .. jobId
+local record = centsText .. '|00000000000000000000|' .. string.format('%.0f', nowMs) .. '|' .. jobId
 redis.call('HSET', KEYS[2], user, record)
 -- The claim list, and the luckiest grant: replaced only by more cents, so a tie keeps the earliest.
 redis.call('RPUSH', KEYS[3], user)
