@@ -8,6 +8,8 @@ import { grabEntry } from '../shared/cli/grab-entry.js';
 import { childEnv } from '../shared/config/child-env.js';
 import type { Logger } from '../shared/logging/logger.js';
 import { quantile } from '../shared/metrics/quantile.js';
+import type { Redis } from 'ioredis';
+import { defaultMembership, membersKey } from '../shared/queue/fleet-membership.js';
 import { ShardedQueue } from '../shared/queue/sharded-queue.js';
 import { buildReport } from '../producer/campaign-report.js';
 import { enqueueGrabs } from '../producer/enqueue.js';
@@ -70,6 +72,12 @@ export interface E2eBenchOptions {
   onProgress?: (line: string) => void;
 }
 
+/** What running one variant needs: the services and the fleet's shape. */
+export type VariantRunOptions = Pick<
+  E2eBenchOptions,
+  'settings' | 'services' | 'workers' | 'concurrency' | 'metricsPortBase' | 'onProgress'
+>;
+
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /**
@@ -87,7 +95,7 @@ export async function runE2eBench(options: E2eBenchOptions): Promise<BenchRow[]>
     for (const scenario of scenarios.filter((s) => !options.scenarioNames || options.scenarioNames.includes(s.name))) {
       let ceiling = 0;
       for (const variant of variants.filter((v) => !options.variantNames || options.variantNames.includes(v.name))) {
-        const row = await runOne(
+        const row = await runVariant(
           options,
           queue,
           { ...scenario, grabs: Math.max(scenario.pools, Math.round(scenario.grabs * options.scale)) },
@@ -105,8 +113,12 @@ export async function runE2eBench(options: E2eBenchOptions): Promise<BenchRow[]>
   return rows;
 }
 
-async function runOne(
-  options: E2eBenchOptions,
+/**
+ * One variant on one scenario: the grabs enqueued into the paused queue, the workers started,
+ * then timed from resuming the queue until it is drained.
+ */
+export async function runVariant(
+  options: VariantRunOptions,
   queue: ShardedQueue,
   scenario: Scenario,
   variant: BenchVariant,
@@ -141,6 +153,7 @@ async function runOne(
   const ports = Array.from({ length: options.workers }, (_, i) => options.metricsPortBase + i);
   const workers = ports.map((port) => startWorker(settings, queue.name, options.concurrency, variant, port));
   try {
+    await untilJoined(services.redis, queue.name, workers);
     await sleep(variant.workArgs ? 2000 : 1000);
     const startedAt = performance.now();
     await queue.resume();
@@ -181,7 +194,23 @@ async function runOne(
   }
 }
 
-function startWorker(
+const JOIN_TIMEOUT_MS = 60_000;
+
+/**
+ * Until every started worker has joined the queue's fleet (its heartbeat is in the members set):
+ * on a busy machine a process can take seconds to start, and the clock must not run before.
+ */
+export async function untilJoined(redis: Redis, queueName: string, workers: readonly ChildProcess[]): Promise<void> {
+  const deadline = Date.now() + JOIN_TIMEOUT_MS;
+  const live = () => redis.zcount(membersKey(queueName), Date.now() - defaultMembership.ttlMs, '+inf');
+  while ((await live()) < workers.length) {
+    if (workers.some((w) => w.exitCode !== null)) throw new Error('a worker exited before it joined the fleet');
+    if (Date.now() > deadline) throw new Error(`the workers did not join the fleet within ${JOIN_TIMEOUT_MS / 1000} s`);
+    await sleep(100);
+  }
+}
+
+export function startWorker(
   settings: Settings,
   queueName: string,
   concurrency: number,
@@ -197,7 +226,7 @@ function startWorker(
   });
 }
 
-function stopWorker(child: ChildProcess): Promise<void> {
+export function stopWorker(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return Promise.resolve();
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
