@@ -11,7 +11,7 @@ const LOADS_RULE = 'must be fractions of the ceiling above 0 and at most 2, sepa
 const loadsSchema = z
   .string()
   .transform((text) => text.split(',').map((part) => (part.trim() === '' ? Number.NaN : Number(part))))
-  .pipe(z.array(z.number().gt(0, LOADS_RULE).max(2, LOADS_RULE), { error: LOADS_RULE }));
+  .pipe(z.array(z.number({ error: LOADS_RULE }).gt(0, LOADS_RULE).max(2, LOADS_RULE), { error: LOADS_RULE }));
 
 const HEADER = '  load  offered/s  achieved/s    p50 ms    p99 ms  p99.9 ms  ceiling/s  ok';
 

@@ -19,9 +19,9 @@ export class RateSchedule {
     this.count = RateSchedule.grabs(ratePerSec, seconds);
   }
 
-  /** How many grabs a schedule of `ratePerSec` for `seconds` sends. */
+  /** How many grabs a schedule of `ratePerSec` for `seconds` sends (the epsilon: 200 × 0.11 is 22.000000000000004). */
   static grabs(ratePerSec: number, seconds: number): number {
-    return Math.ceil(ratePerSec * seconds);
+    return Math.ceil(ratePerSec * seconds - 1e-9);
   }
 
   /** When grab `index` is meant to be sent, in epoch milliseconds. */
