@@ -28,6 +28,8 @@ export interface BenchVariant {
   name: string;
   /** `grab work` flags, or undefined for the no-op ceiling. */
   workArgs?: string[];
+  /** False for workers without pool affinity: they consume every shard and never join the fleet. */
+  joinsFleet?: false;
 }
 
 export const scenarios: Scenario[] = [
@@ -43,7 +45,7 @@ export const variants: BenchVariant[] = [
   { name: 'zk --max-batch 1', workArgs: ['--lock', 'zk', '--max-batch', '1', '--lock-retain-ms', '0'] },
   { name: 'zk-herd', workArgs: ['--lock', 'zk-herd'] },
   { name: 'redis', workArgs: ['--lock', 'redis'] },
-  { name: 'none', workArgs: ['--lock', 'none'] },
+  { name: 'none', workArgs: ['--lock', 'none'], joinsFleet: false },
 ];
 
 export interface BenchRow {
@@ -153,8 +155,7 @@ export async function runVariant(
   const ports = Array.from({ length: options.workers }, (_, i) => options.metricsPortBase + i);
   const workers = ports.map((port) => startWorker(settings, queue.name, options.concurrency, variant, port));
   try {
-    await untilJoined(services.redis, queue.name, workers);
-    await sleep(variant.workArgs ? 2000 : 1000);
+    await untilConsuming(services.redis, queue.name, variant, workers);
     const startedAt = performance.now();
     await queue.resume();
     // Every variant is timed alike, by the queue: a real worker records a grab's outcome before
@@ -197,10 +198,25 @@ export async function runVariant(
 const JOIN_TIMEOUT_MS = 60_000;
 
 /**
- * Until every started worker has joined the queue's fleet (its heartbeat is in the members set):
- * on a busy machine a process can take seconds to start, and the clock must not run before.
+ * Until the started workers consume: those that join the fleet have joined (their heartbeats are
+ * in the members set; on a busy machine a process can take seconds to start, and no clock may run
+ * before) and split the shards; those that do not get the time a process takes to start.
  */
-export async function untilJoined(redis: Redis, queueName: string, workers: readonly ChildProcess[]): Promise<void> {
+export async function untilConsuming(
+  redis: Redis,
+  queueName: string,
+  variant: BenchVariant,
+  workers: readonly ChildProcess[],
+): Promise<void> {
+  if (variant.joinsFleet === false) await sleep(2000);
+  else {
+    await untilJoined(redis, queueName, workers);
+    // Each member hears of the others at its next heartbeat, and then takes its own shards.
+    await sleep(defaultMembership.heartbeatMs);
+  }
+}
+
+async function untilJoined(redis: Redis, queueName: string, workers: readonly ChildProcess[]): Promise<void> {
   const deadline = Date.now() + JOIN_TIMEOUT_MS;
   const live = () => redis.zcount(membersKey(queueName), Date.now() - defaultMembership.ttlMs, '+inf');
   while ((await live()) < workers.length) {

@@ -6,7 +6,7 @@ import type { Logger } from '../shared/logging/logger.js';
 import { ShardedQueue } from '../shared/queue/sharded-queue.js';
 import { buildReport } from '../producer/campaign-report.js';
 import { enqueueGrabs } from '../producer/enqueue.js';
-import { runVariant, startWorker, stopWorker, untilJoined, variants, type VariantRunOptions } from './e2e-bench.js';
+import { runVariant, startWorker, stopWorker, untilConsuming, variants, type VariantRunOptions } from './e2e-bench.js';
 import { LevelRecorder, type LatencyRow } from './level-recorder.js';
 import { batchSize, RateSchedule, scheduledUsers } from './rate-schedule.js';
 import { SettlementStream } from './settlement-stream.js';
@@ -68,7 +68,7 @@ export async function runLatencyBench(options: LatencyBenchOptions): Promise<Lat
     const workers = ports.map((port) => startWorker(settings, queue.name, options.concurrency, strategy, port));
     const rows: LatencyRow[] = [];
     try {
-      await untilJoined(services.redis, queue.name, workers);
+      await untilConsuming(services.redis, queue.name, strategy, workers);
       options.onProgress?.(`${options.workers} workers (${strategy.name}) ready`);
       for (const [level, loadFraction] of options.loads.entries()) {
         const rate = Math.max(1, Math.round(loadFraction * ceilingPerSec));
@@ -128,14 +128,16 @@ async function runLevel(
   options.onProgress?.(
     `${label}: ${schedule.ratePerSec} grabs/s for ${options.warmupSeconds} s warm-up + ${options.seconds} s measured`,
   );
+  // The producer sends a chunk once it is full, so chunks of the schedule's batches go out on time.
+  const batch = batchSize(schedule.ratePerSec, SEND_TICK_MS);
   const sending = enqueueGrabs({
     queue,
     campaign: record,
     ledger: options.services.ledger,
     outcomes: options.services.outcomes,
-    users: scheduledUsers(schedule, batchSize(schedule.ratePerSec, SEND_TICK_MS)),
+    users: scheduledUsers(schedule, batch),
     distribution: 'uniform',
-    chunkSize: batchSize(schedule.ratePerSec, SEND_TICK_MS),
+    chunkSize: batch,
     inFlight: MAX_IN_FLIGHT,
   });
   // Polled, not raced: a settled promise in the race would spin the loop without ever yielding.
