@@ -6,6 +6,7 @@ import { coercedWholeNumber } from '../shared/config/whole-number.js';
 import { settingsLogger } from '../shared/logging/logger.js';
 import { runLatencyBench, strategies } from './latency-bench.js';
 import type { LatencyRow } from './level-recorder.js';
+import { benchConcurrency, benchWorkers, metricsPortBase } from './fleet-flags.js';
 
 const LOADS_RULE = 'must be fractions of the ceiling above 0 and at most 2, separated by commas (e.g. 0.25,0.5,0.75)';
 const loadsSchema = z
@@ -52,8 +53,8 @@ export const benchLatencyCommand = defineCommand({
           strategies.map((s) => s.name),
         ).default('zk'),
       )
-      .addOption(flag('--workers <n>', 'grab work processes', coercedWholeNumber(1, 64)).default(2))
-      .addOption(flag('--concurrency <n>', "each worker's --concurrency", coercedWholeNumber(1, 10_000)).default(200))
+      .addOption(benchWorkers())
+      .addOption(benchConcurrency())
       .addOption(flag('--pools <n>', "pools of each level's campaign", coercedWholeNumber(1, 10_000)).default(100))
       .addOption(
         flag(
@@ -62,13 +63,7 @@ export const benchLatencyCommand = defineCommand({
           coercedWholeNumber(100, 10_000_000),
         ).default(50_000),
       )
-      .addOption(
-        flag(
-          '--metrics-port-base <port>',
-          'first metrics port of the workers',
-          coercedWholeNumber(1024, 65_000),
-        ).default(9500),
-      ),
+      .addOption(metricsPortBase()),
   async run(opts, { settings }) {
     const json = opts.json === true;
     if (!json) process.stdout.write(`${HEADER}\n`);
