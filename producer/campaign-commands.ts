@@ -10,9 +10,12 @@ import { LOCK_ROOT } from '../shared/lock/zk-lock.js';
 import { zkSessionOptions } from '../shared/lock/zk-settings.js';
 import { settingsLogger } from '../shared/logging/logger.js';
 import { deleteTree } from '../shared/lock/delete-tree.js';
+import { redisNowMs, stateAt } from '../shared/ledger/lifecycle.js';
 
 /** The flags `grab campaign create` builds a spec from, when it is not given a spec file. */
-const specFlags = ['id', 'pools', 'packets', 'amount', 'amountCents', 'split'];
+const specFlags = ['id', 'pools', 'packets', 'amount', 'amountCents', 'split', 'expiresIn'];
+
+const isoOrNull = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 
 /** `--id <id>`: the campaign a `grab campaign` command names. */
 const idFlag = () => flag('--id <id>', "the campaign's id", idSchema);
@@ -46,20 +49,31 @@ export const campaignCreateCommand = defineCommand({
       .addOption(
         flag('--amount-cents <cents>', 'amount per pool in cents, instead of --amount', campaignFlagRules.amountCents),
       )
-      .addOption(oneOf('--split <how>', "how a pool's amount is split into packets", splitNames).default('random')),
+      .addOption(oneOf('--split <how>', "how a pool's amount is split into packets", splitNames).default('random'))
+      .addOption(
+        text(
+          '--expires-in <duration>',
+          'close by itself this long after creation (e.g. 24h, 90m, 30s, 1h30m) and refund what is left',
+        ),
+      ),
   async run(opts, { settings }) {
     const spec = opts.file !== undefined ? await parseSpecFile(opts.file) : specFromFlags(opts);
     return withServices(settings, async ({ ledger }) => {
       const created = await ledger.createCampaign(spec);
       if (created.status === 'exists') {
         throw new CommandFailure(
-          `campaign "${spec.id}" already exists (${created.key}); nothing was changed. Delete it first or pick another id.`,
+          `campaign "${spec.id}" already exists (${created.key}); nothing was changed. ` +
+            `Delete it first or pick another id.`,
         );
       }
       const totalCents = spec.pools.reduce((sum, p) => sum + p.amountCents, 0);
       const packets = spec.pools.reduce((sum, p) => sum + p.packets, 0);
+      const record = await ledger.getCampaign(spec.id);
+      const expires =
+        record?.expiresAtMs === undefined ? '' : `, expires at ${new Date(record.expiresAtMs).toISOString()}`;
       process.stdout.write(
-        `created campaign ${spec.id}: ${spec.pools.length} pools, ${packets} packets, ${totalCents} cents in total, split ${spec.split}\n`,
+        `created campaign ${spec.id}: ${spec.pools.length} pools, ${packets} packets, ` +
+          `${totalCents} cents in total, split ${spec.split}${expires}\n`,
       );
       return 0;
     });
@@ -68,27 +82,44 @@ export const campaignCreateCommand = defineCommand({
 
 export const campaignListCommand = defineCommand({
   name: 'campaign list',
-  summary: 'List campaign ids',
+  summary: 'List campaigns: id, state (open, paused, closed, expired) and expiry, tab-separated',
   example: 'grab campaign list',
   flags: (c) => c,
   run: (_opts, { settings }) =>
-    withServices(settings, async ({ ledger }) => {
-      for (const id of (await ledger.listCampaigns()).sort()) process.stdout.write(`${id}\n`);
+    withServices(settings, async ({ redis, ledger }) => {
+      const nowMs = await redisNowMs(redis);
+      for (const id of (await ledger.listCampaigns()).sort()) {
+        const record = await ledger.getCampaign(id);
+        if (!record) continue;
+        const expires = record.expiresAtMs === undefined ? 'never' : new Date(record.expiresAtMs).toISOString();
+        process.stdout.write(`${id}\t${stateAt(record, nowMs)}\texpires ${expires}\n`);
+      }
       return 0;
     }),
 });
 
 export const campaignShowCommand = defineCommand({
   name: 'campaign show',
-  summary: "Show a campaign: its spec, and each pool's balance and luckiest grant (手气最佳), as JSON",
+  summary:
+    "Show a campaign: its state, expiry, spec, and each pool's balance, refund and luckiest grant (手气最佳), as JSON",
   example: 'grab campaign show --id new-year',
   flags: (c) => c.addOption(idFlag().makeOptionMandatory()),
   async run({ id }, { settings }) {
-    return withCampaign(settings, id, async ({ ledger, outcomes, record, pools: addresses }) => {
+    return withCampaign(settings, id, async ({ redis, ledger, outcomes, record, pools: addresses }) => {
       const states = await ledger.poolStates(addresses);
+      const nowMs = await redisNowMs(redis);
       const pools = record.spec.pools.map((p, i) => {
         const state = states[i];
-        return { pool: p.id, ...state, token: state?.token.toString(), luckiest: state?.luckiest ?? null };
+        return {
+          pool: p.id,
+          ...state,
+          token: state?.token.toString(),
+          luckiest: state?.luckiest ?? null,
+          state: state && stateAt(state, nowMs),
+          expiresAt: isoOrNull(state?.expiresAtMs),
+          closedAt: isoOrNull(state?.closedAtMs),
+          refundedAt: isoOrNull(state?.refundedAtMs),
+        };
       });
       const progress = await outcomes.progress(record, record.stripes);
       const shown = {
@@ -97,6 +128,9 @@ export const campaignShowCommand = defineCommand({
         split: record.spec.split,
         lock: record.lock ?? null,
         createdAt: new Date(record.createdAtMs).toISOString(),
+        state: stateAt(record, nowMs),
+        stateAt: isoOrNull(record.stateAtMs),
+        expiresAt: isoOrNull(record.expiresAtMs),
         grabs: {
           enqueued: progress.enqueued,
           pending: progress.pending,
@@ -114,7 +148,8 @@ export const campaignShowCommand = defineCommand({
 export const campaignDeleteCommand = defineCommand({
   name: 'campaign delete',
   summary:
-    'Delete a campaign: its ledger, outcomes, queued jobs and lock nodes (refused while grabs are pending, unless --force)',
+    'Delete a campaign: its ledger, outcomes, queued jobs and lock nodes ' +
+    '(refused while grabs are pending, unless --force)',
   example: 'grab campaign delete --id new-year',
   flags: (c) =>
     c.addOption(idFlag().makeOptionMandatory()).addOption(toggle('--force', 'delete even while grabs are pending')),
@@ -142,7 +177,8 @@ export const campaignDeleteCommand = defineCommand({
       try {
         const removed = await queue.removeJobs(campaignJobIdPrefix(id, deleted.instance), redis);
         process.stdout.write(
-          `deleted campaign ${id} (instance ${deleted.instance}) and ${removed} of its jobs from queue ${settings.queue}\n`,
+          `deleted campaign ${id} (instance ${deleted.instance}) and ${removed} of ` +
+            `its jobs from queue ${settings.queue}\n`,
         );
       } finally {
         await queue.close();

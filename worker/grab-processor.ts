@@ -5,6 +5,7 @@ import type { OutcomeLog } from '../shared/ledger/outcome-log.js';
 import type { Logger } from '../shared/logging/logger.js';
 import { grabJobSchema, type GrabJob, type GrabResult } from '../shared/queue/grab-job.js';
 import type { CampaignDirectory, PoolLookup } from './campaign-directory.js';
+import { PoolPausedError } from './deductions.js';
 import type { PoolBatcher } from './pool-batcher.js';
 import { isTransient } from './transient-errors.js';
 
@@ -32,7 +33,8 @@ const isFinalAttempt = (job: Job): boolean => job.attemptsMade + 1 >= (job.opts.
  * instance, and hands the grab to its pool's batch. Every grab of a live campaign ends in one
  * recorded outcome:
  * - a grab that can never succeed is rejected: recorded, and failed without retry;
- * - a grab that meets an outage or a lost lock is put back without spending an attempt;
+ * - a grab that meets an outage, a lost lock or a paused pool is put back without spending an
+ *   attempt;
  * - a grab that fails its last attempt is recorded as failed, with the reason, for `grab redrive`.
  * A grab of a deleted campaign instance is dropped: nothing of it may touch a successor.
  */
@@ -76,7 +78,8 @@ export function createGrabProcessor({
   return async (job: Job, token?: string): Promise<GrabResult | DiscardedGrab> => {
     const parsed = grabJobSchema.safeParse(job.data);
     if (!parsed.success) {
-      const reason = `malformed grab: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'} ${i.message}`).join('; ')}`;
+      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'} ${i.message}`);
+      const reason = `malformed grab: ${issues.join('; ')}`;
       // Counted against the campaign it names: the instance it names, or else the current one.
       const data = job.data as { campaign?: unknown; instance?: unknown } | null;
       const campaign = idSchema.safeParse(data?.campaign);
@@ -105,7 +108,9 @@ export function createGrabProcessor({
           wrongLockReported.add(grab.campaign);
           logger.error(
             { campaign: grab.campaign, recordedLock: lookup.family },
-            `campaign is settled under --lock ${lookup.family}; this worker's fencing tokens cannot be compared with those, so it leaves its grabs to workers of that lock`,
+            `campaign is settled under --lock ${lookup.family}; this worker's fencing ` +
+              `tokens cannot be compared with those, so it leaves its grabs to workers ` +
+              `of that lock`,
           );
         }
         return postpone(job, token, new Error(`campaign ${grab.campaign} is settled under --lock ${lookup.family}`));
@@ -117,7 +122,8 @@ export function createGrabProcessor({
     } catch (err) {
       if (err instanceof UnknownPoolError)
         return discard(grab.campaign, `campaign "${grab.campaign}" instance ${grab.instance} was deleted`);
-      if (isTransient(err)) return postpone(job, token, err);
+      // A paused pool's grab waits for the resume, however long, without spending an attempt.
+      if (isTransient(err) || err instanceof PoolPausedError) return postpone(job, token, err);
       if (isFinalAttempt(job)) await recordFailure(outcomes, lookup.pool, job.id!, err);
       throw err;
     }

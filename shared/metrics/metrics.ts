@@ -65,6 +65,7 @@ export const grabOutcomes = [
   'granted',
   'sold_out',
   'duplicate',
+  'expired',
   'rejected',
   'failed',
   'error',
@@ -72,11 +73,17 @@ export const grabOutcomes = [
   'discarded',
 ] as const;
 
+/** Why admission settled a batch without the lock: the pool was closed or expired, or sold out. */
+export const admissionReasons = ['expired', 'sold_out'] as const;
+
 export function grabMetrics(registry: Registry) {
   const registers = [registry];
   const grabs = new Counter({
     name: 'grab_grabs_total',
-    help: 'Grabs handled, by outcome; error: the batch failed and its grabs are retried; postponed: put back while a dependency is unreachable; discarded: its campaign was deleted',
+    help:
+      'Grabs handled, by outcome; error: the batch failed and its grabs are ' +
+      'retried; postponed: put back while a dependency is unreachable; ' +
+      'discarded: its campaign was deleted',
     labelNames: ['outcome'] as const,
     registers,
   });
@@ -89,6 +96,16 @@ export function grabMetrics(registry: Registry) {
       help: 'Cents in the packets granted (a redelivered grab replaying its own grant counts again)',
       registers,
     }),
+    admissionSettled: (() => {
+      const settled = new Counter({
+        name: 'grab_admission_settled_total',
+        help: "Grabs settled at admission, without the pool's lock: its pool was closed or expired, or sold out",
+        labelNames: ['reason'] as const,
+        registers,
+      });
+      for (const reason of admissionReasons) settled.inc({ reason }, 0);
+      return settled;
+    })(),
     fencingRejections: new Counter({
       name: 'grab_fencing_rejections_total',
       help: 'Commits the ledger refused because a newer lock holder had committed (fenced out)',
@@ -211,6 +228,71 @@ export function producerMetrics(registry: Registry, backlog: () => Promise<numbe
   };
 }
 
+/** A campaign as the last expiry sweep saw it: its state and, once closed or expired, its refund. */
+export interface CampaignSnapshot {
+  campaign: string;
+  state: string;
+  refundedCents: number;
+  refundedPackets: number;
+}
+
+/**
+ * The lifecycle as each worker's expiry sweep sees it: one series per campaign (bounded by the
+ * campaigns that exist, sampled at each scrape from the last sweep) and the refunds this process
+ * made, by the state that made them.
+ */
+export function lifecycleMetrics(
+  registry: Registry,
+  campaigns: () => readonly CampaignSnapshot[],
+  states: readonly string[],
+) {
+  const registers = [registry];
+  return {
+    state: new Gauge({
+      name: 'grab_campaign_state',
+      help:
+        "A campaign's state as the last expiry sweep saw it: " +
+        '1 for its state (open, paused, closed, expired), 0 for the others',
+      labelNames: ['campaign', 'state'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const c of campaigns())
+          for (const state of states) this.set({ campaign: c.campaign, state }, c.state === state ? 1 : 0);
+      },
+    }),
+    refundedCents: new Gauge({
+      name: 'grab_campaign_refunded_cents',
+      help: 'Cents refunded by a closed or expired campaign, over all its pools',
+      labelNames: ['campaign'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const c of campaigns()) this.set({ campaign: c.campaign }, c.refundedCents);
+      },
+    }),
+    refundedPackets: new Gauge({
+      name: 'grab_campaign_refunded_packets',
+      help: 'Packets refunded by a closed or expired campaign, over all its pools',
+      labelNames: ['campaign'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const c of campaigns()) this.set({ campaign: c.campaign }, c.refundedPackets);
+      },
+    }),
+    refunds: new Counter({
+      name: 'grab_refunds_total',
+      help:
+        'Pools this process refunded in its expiry sweep (each pool is refunded once, fleet-wide), ' +
+        'by the state that refunded it',
+      labelNames: ['state'] as const,
+      registers,
+    }),
+  };
+}
+
 export type LockMetrics = ReturnType<typeof lockMetrics>;
+export type LifecycleMetrics = ReturnType<typeof lifecycleMetrics>;
 export type GrabMetrics = ReturnType<typeof grabMetrics>;
 export type PoolMetrics = ReturnType<typeof poolMetrics>;

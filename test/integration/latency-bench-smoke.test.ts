@@ -1,7 +1,7 @@
 /** grab bench latency at a tiny size: it runs end to end and prints what the README says it prints. */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { freePortRange } from '../support/chaos.js';
+import { freePortRange } from '../support/ports.js';
 import { grab } from '../support/cli.js';
 
 const env = { GRAB_QUEUE: `latency-${randomUUID().slice(0, 8)}` };

@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import {
   createRegistry,
   grabMetrics,
+  lifecycleMetrics,
   lockMetrics,
   poolMetrics,
   producerMetrics,
@@ -141,10 +142,14 @@ export async function exportedSeries(): Promise<Set<string>> {
   producerMetrics(registry, async () => 0);
   shardMetrics(registry, () => 0);
   queueMetrics(registry, 'grab', async () => ({ waiting: 0 }));
+  lifecycleMetrics(registry, () => [{ campaign: 'c1', state: 'open', refundedCents: 0, refundedPackets: 0 }], ['open']);
   return new Set([...exposedSeriesNames(await registry.metrics()), ...prometheusOwn]);
 }
 
-/** The series names a text exposition defines: a histogram's _bucket, _sum and _count, a summary's quantiles, _sum and _count. */
+/**
+ * The series names a text exposition defines: a histogram's _bucket, _sum and _count, a summary's
+ * quantiles, _sum and _count.
+ */
 export function exposedSeriesNames(exposition: string): Set<string> {
   const names = new Set<string>();
   for (const [, name, type] of exposition.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {

@@ -102,7 +102,8 @@ describe('parseCampaignSpec', () => {
     [spec({ pools: [pool({ packets: '10' })] }), 'pools[0].packets: must be a whole number from 1 to 1000000'],
     [
       spec({ pools: [pool({ amount: '0.09' })] }),
-      'pools[0]: pool "p1" has 9 cents for 10 packets; every packet needs at least 1 cent, so give at least 10 cents or at most 9 packets',
+      'pools[0]: pool "p1" has 9 cents for 10 packets; every packet needs at ' +
+        'least 1 cent, so give at least 10 cents or at most 9 packets',
     ],
     [
       spec({ pools: [pool({ amount: '1.234' })] }),
@@ -171,7 +172,8 @@ describe('parseSpecFile', () => {
   it.each(['spec.yaml', 'spec.yml'])('reads %s with decimal amounts and amountCents', async (name) => {
     const path = write(
       name,
-      'id: new-year\nsplit: equal\npools:\n  - { id: vip, amount: 8888.88, packets: 88 }\n  - { id: all, amountCents: 1000, packets: 1000 }\n',
+      'id: new-year\nsplit: equal\npools:\n  - { id: vip, amount: 8888.88, ' +
+        'packets: 88 }\n  - { id: all, amountCents: 1000, packets: 1000 }\n',
     );
     await expect(parseSpecFile(path)).resolves.toEqual(expected);
   });
@@ -249,5 +251,37 @@ describe('specFromFlags', () => {
     [{ id: 'f', pools: '1', packets: '1', amount: '1', split: 'fair' }, '--split: must be random or equal'],
   ])('rejects %j: %s', (flags, message) => {
     expect(usageMessage(() => specFromFlags(flags))).toContain(message);
+  });
+});
+
+describe('a campaign expiry', () => {
+  const base = { id: 'x', pools: [{ id: 'p1', amountCents: 10, packets: 1 }] };
+
+  it('reads --expires-in and expiresIn as durations, and expiresAt as an instant', () => {
+    expect(specFromFlags({ id: 'f', pools: '1', packets: '1', amount: '1', expiresIn: '1h30m' }).expiry).toEqual({
+      inMs: 90 * 60_000,
+    });
+    expect(parseCampaignSpec({ ...base, expiresIn: '30s' }).expiry).toEqual({ inMs: 30_000 });
+    expect(parseCampaignSpec({ ...base, expiresAt: '2999-01-01T00:00:00Z' }).expiry).toEqual({
+      atMs: Date.parse('2999-01-01T00:00:00Z'),
+    });
+    expect(parseCampaignSpec(base).expiry).toBeUndefined();
+  });
+
+  it.each([
+    [{ expiresIn: '24' }, 'expiresIn: must be a duration such as 30s, 90m, 24h or 1h30m'],
+    [{ expiresIn: '500ms' }, 'from 1s to 366d'],
+    [{ expiresIn: '400d' }, 'from 1s to 366d'],
+    [{ expiresAt: 'tomorrow' }, 'expiresAt: must be an ISO 8601 time with a time zone'],
+    [{ expiresAt: '2000-01-01T00:00:00Z' }, 'this time has passed'],
+    [{ expiresAt: '2999-01-01T00:00:00Z', expiresIn: '1h' }, 'give either expiresAt or expiresIn, not both'],
+  ])('rejects %j: %s', (extra, message) => {
+    expect(usageMessage(() => parseCampaignSpec({ ...base, ...extra }))).toContain(message);
+  });
+
+  it('names the flag', () => {
+    expect(
+      usageMessage(() => specFromFlags({ id: 'f', pools: '1', packets: '1', amount: '1', expiresIn: 'soon' })),
+    ).toContain('--expires-in: must be a duration');
   });
 });
