@@ -7,6 +7,7 @@ import { settingsLogger } from '../shared/logging/logger.js';
 import { runE2eBench, scenarios, variants, type BenchRow } from './e2e-bench.js';
 import { runEnqueueBench } from './enqueue-bench.js';
 import { runMillionBench } from './million-bench.js';
+import { benchConcurrency, benchWorkers, metricsPortBase } from './fleet-flags.js';
 
 const scaleSchema = z.coerce
   .number({ error: 'must be a number above 0 and at most 10' })
@@ -35,8 +36,6 @@ function formatRow(r: BenchRow): string {
 
 const HEADER = 'scenario strategy           grabs/s   ratio  p99 job  lock p99 ms  batch     ok';
 
-const benchWorkers = () => flag('--workers <n>', 'grab work processes', coercedWholeNumber(1, 64)).default(2);
-
 export const benchE2eCommand = defineCommand({
   name: 'bench e2e',
   summary: 'Run every strategy on the same fleet shape against a no-op BullMQ ceiling',
@@ -45,7 +44,7 @@ export const benchE2eCommand = defineCommand({
     c
       .addOption(toggle('--json', 'print each row as a JSON object'))
       .addOption(benchWorkers())
-      .addOption(flag('--concurrency <n>', "each worker's --concurrency", coercedWholeNumber(1, 10_000)).default(200))
+      .addOption(benchConcurrency())
       .addOption(
         flag('--scale <f>', "multiply every scenario's grabs by this (0.1 for a quick run)", scaleSchema).default(1),
       )
@@ -63,13 +62,7 @@ export const benchE2eCommand = defineCommand({
           strategyName.schema,
         ),
       )
-      .addOption(
-        flag(
-          '--metrics-port-base <port>',
-          'first metrics port of the workers',
-          coercedWholeNumber(1024, 65_000),
-        ).default(9500),
-      ),
+      .addOption(metricsPortBase()),
   async run(opts, { settings }) {
     const json = opts.json === true;
     if (!json) process.stdout.write(`${HEADER}\n`);

@@ -8,6 +8,8 @@ import { grabEntry } from '../shared/cli/grab-entry.js';
 import { childEnv } from '../shared/config/child-env.js';
 import type { Logger } from '../shared/logging/logger.js';
 import { quantile } from '../shared/metrics/quantile.js';
+import type { Redis } from 'ioredis';
+import { defaultMembership, membersKey } from '../shared/queue/fleet-membership.js';
 import { ShardedQueue } from '../shared/queue/sharded-queue.js';
 import { buildReport } from '../producer/campaign-report.js';
 import { enqueueGrabs } from '../producer/enqueue.js';
@@ -32,6 +34,8 @@ export interface BenchVariant {
   settings?: Partial<Settings>;
   /** Runs only in these scenarios; in every one when absent. */
   scenarios?: string[];
+  /** False for workers without pool affinity: they consume every shard and never join the fleet. */
+  joinsFleet?: false;
 }
 
 export const scenarios: Scenario[] = [
@@ -49,7 +53,7 @@ export const variants: BenchVariant[] = [
   { name: 'zk --max-batch 1', workArgs: ['--lock', 'zk', '--max-batch', '1', '--lock-retain-ms', '0'] },
   { name: 'zk-herd', workArgs: ['--lock', 'zk-herd'] },
   { name: 'redis', workArgs: ['--lock', 'redis'] },
-  { name: 'none', workArgs: ['--lock', 'none'] },
+  { name: 'none', workArgs: ['--lock', 'none'], joinsFleet: false },
   // The lock path for every grab, sold out or not: what admission saves.
   {
     name: 'zk admission off',
@@ -85,6 +89,12 @@ export interface E2eBenchOptions {
   onProgress?: (line: string) => void;
 }
 
+/** What running one variant needs: the services and the fleet's shape. */
+export type VariantRunOptions = Pick<
+  E2eBenchOptions,
+  'settings' | 'services' | 'workers' | 'concurrency' | 'metricsPortBase' | 'onProgress'
+>;
+
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /**
@@ -108,7 +118,7 @@ export async function runE2eBench(options: E2eBenchOptions): Promise<BenchRow[]>
           (!v.scenarios || v.scenarios.includes(scenario.name)),
       );
       for (const variant of chosen) {
-        const row = await runOne(
+        const row = await runVariant(
           options,
           queue,
           { ...scenario, grabs: Math.max(scenario.pools, Math.round(scenario.grabs * options.scale)) },
@@ -126,8 +136,12 @@ export async function runE2eBench(options: E2eBenchOptions): Promise<BenchRow[]>
   return rows;
 }
 
-async function runOne(
-  options: E2eBenchOptions,
+/**
+ * One variant on one scenario: the grabs enqueued into the paused queue, the workers started,
+ * then timed from resuming the queue until it is drained.
+ */
+export async function runVariant(
+  options: VariantRunOptions,
   queue: ShardedQueue,
   scenario: Scenario,
   variant: BenchVariant,
@@ -162,7 +176,7 @@ async function runOne(
   const ports = Array.from({ length: options.workers }, (_, i) => options.metricsPortBase + i);
   const workers = ports.map((port) => startWorker(settings, queue.name, options.concurrency, variant, port));
   try {
-    await sleep(variant.workArgs ? 2000 : 1000);
+    await untilConsuming(services.redis, queue.name, variant, workers);
     const startedAt = performance.now();
     await queue.resume();
     // Every variant is timed alike, by the queue: a real worker records a grab's outcome before
@@ -202,7 +216,38 @@ async function runOne(
   }
 }
 
-function startWorker(
+const JOIN_TIMEOUT_MS = 60_000;
+
+/**
+ * Until the started workers consume: those that join the fleet have joined (their heartbeats are
+ * in the members set; on a busy machine a process can take seconds to start, and no clock may run
+ * before) and split the shards; those that do not get the time a process takes to start.
+ */
+export async function untilConsuming(
+  redis: Redis,
+  queueName: string,
+  variant: BenchVariant,
+  workers: readonly ChildProcess[],
+): Promise<void> {
+  if (variant.joinsFleet === false) await sleep(2000);
+  else {
+    await untilJoined(redis, queueName, workers);
+    // Each member hears of the others at its next heartbeat, and then takes its own shards.
+    await sleep(defaultMembership.heartbeatMs);
+  }
+}
+
+async function untilJoined(redis: Redis, queueName: string, workers: readonly ChildProcess[]): Promise<void> {
+  const deadline = Date.now() + JOIN_TIMEOUT_MS;
+  const live = () => redis.zcount(membersKey(queueName), Date.now() - defaultMembership.ttlMs, '+inf');
+  while ((await live()) < workers.length) {
+    if (workers.some((w) => w.exitCode !== null)) throw new Error('a worker exited before it joined the fleet');
+    if (Date.now() > deadline) throw new Error(`the workers did not join the fleet within ${JOIN_TIMEOUT_MS / 1000} s`);
+    await sleep(100);
+  }
+}
+
+export function startWorker(
   settings: Settings,
   queueName: string,
   concurrency: number,
@@ -218,7 +263,7 @@ function startWorker(
   });
 }
 
-function stopWorker(child: ChildProcess): Promise<void> {
+export function stopWorker(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return Promise.resolve();
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');

@@ -1,5 +1,6 @@
 import type { GrabCommand } from '../shared/cli/command.js';
 import { lockBenchCommand } from '../bench/lock-bench-command.js';
+import { benchLatencyCommand } from '../bench/latency-command.js';
 import {
   campaignCreateCommand,
   campaignDeleteCommand,
@@ -36,6 +37,7 @@ export const commands: readonly GrabCommand[] = [
   grantCommand,
   claimsCommand,
   benchE2eCommand,
+  benchLatencyCommand,
   benchEnqueueCommand,
   benchMillionCommand,
   lockBenchCommand,

@@ -66,7 +66,8 @@ describe('grab bench, smoke size', () => {
       expect(row).toMatchObject({ ratioToCeiling: 1, invariantsOk: null });
     for (const row of rows.filter((x) => x.strategy === 'zk')) expect(row.invariantsOk).toBe(true);
     for (const row of rows.filter((x) => x.strategy === 'none')) expect(typeof row.invariantsOk).toBe('boolean');
-  }, 120_000);
+    // Six variants, each waiting for its two worker processes to start and join: slow on a busy machine.
+  }, 180_000);
 
   it('enqueue --json: the producer against the naive one', async () => {
     const r = await grab(['bench', 'enqueue', '--json', '--jobs', '2000'], env);
