@@ -13,6 +13,9 @@ import type { Redis } from 'ioredis';
  *     -- KEYS: variable   the count differs per call (sent along with each call)
  *   Document the keys themselves as `KEYS[1] ...`, which this header line never matches.
  *
+ * - A line `--- @include "name"` is replaced by `includes/name.lua` of the same directory (as in
+ *   BullMQ), so a check several scripts share is written once. Includes are not commands.
+ *
  * Every key a script touches must be passed in KEYS, never built inside the script from ARGV,
  * so Redis Cluster can route it and check that the keys share a slot.
  */
@@ -29,6 +32,7 @@ interface LuaScript {
 }
 
 const KEYS_HEADER = /^--\s*KEYS:\s*(.*?)\s*$/;
+const INCLUDE = /^--- @include "([a-z0-9-]+)"\s*$/gm;
 
 /**
  * Defines every `.lua` file of `dir` on `redis` and returns the named ones as typed functions.
@@ -74,11 +78,22 @@ function readLuaDir(dir: string): Map<string, LuaScript> {
   const scripts = new Map<string, LuaScript>();
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.lua'))) {
     const path = join(dir, file);
-    const lua = readFileSync(path, 'utf8');
+    const lua = withIncludes(readFileSync(path, 'utf8'), dir, path);
     const name = camelCase(basename(file, '.lua'));
     scripts.set(name, { name, lua, numberOfKeys: parseKeysHeader(lua, path) });
   }
   return scripts;
+}
+
+function withIncludes(lua: string, dir: string, path: string): string {
+  return lua.replace(INCLUDE, (_, include: string) => {
+    const included = join(dir, 'includes', `${include}.lua`);
+    try {
+      return readFileSync(included, 'utf8').trimEnd();
+    } catch (err) {
+      throw new Error(`${path}: cannot include "${include}" (${included}): ${(err as Error).message}`);
+    }
+  });
 }
 
 /** The key count declared in the leading comment block; see the conventions above. */

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -8,6 +8,7 @@ import { testRedisUrl } from '../support/env.js';
 
 function luaDir(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'lua-scripts-'));
+  mkdirSync(join(dir, 'includes'));
   for (const [name, lua] of Object.entries(files)) writeFileSync(join(dir, name), lua);
   return dir;
 }
@@ -64,5 +65,17 @@ describe('loadLuaCommands', () => {
     expect(() => loadLuaCommands(redis, luaDir({ 'get.lua': '-- KEYS: 1\nreturn 1' }), [])).toThrow(
       'would shadow the Redis command',
     );
+  });
+
+  it('replaces an include line with the shared file, and fails at load time on a missing include', async () => {
+    const dir = luaDir({
+      'twice-plus-one.lua': '-- KEYS: 0\n--- @include "double"\nreturn double(tonumber(ARGV[1])) + 1',
+      'includes/double.lua': 'local function double(n)\n  return n * 2\nend\n',
+    });
+    const { twicePlusOne } = loadLuaCommands(redis, dir, ['twicePlusOne']);
+    await expect(twicePlusOne([], [20])).resolves.toBe(41);
+    expect(() =>
+      loadLuaCommands(redis, luaDir({ 'lost.lua': '-- KEYS: 0\n--- @include "nowhere"\nreturn 1' }), []),
+    ).toThrow('lost.lua: cannot include "nowhere"');
   });
 });

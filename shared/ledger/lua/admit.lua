@@ -21,23 +21,17 @@
 --                                rest are 'e' or 's'.
 -- Closed and expired come before paused, and paused before sold out.
 
+--- @include "pool-lifecycle"
+
 local pool = redis.call('HMGET', KEYS[1], 'state', 'expires_at_ms', 'sold_out', 'remaining_packets')
 if not pool[4] then
   return {'no_pool'}
 end
-local why
-if pool[1] == 'closed' or pool[1] == 'expired' then
-  why = 'expired'
-elseif pool[2] then
-  local time = redis.call('TIME')
-  if tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) >= tonumber(pool[2]) then
-    why = 'expired'
-  end
+local why = poolLifecycle(pool[1], pool[2])
+if why == 'paused' then
+  return {'wait'}
 end
 if not why then
-  if pool[1] == 'paused' then
-    return {'wait'}
-  end
   if pool[3] ~= '1' then
     return {'proceed'}
   end

@@ -30,22 +30,16 @@ if (#ARGV - 2) % 3 ~= 0 then
   return redis.error_reply('ERR grants must come as user, cents, job id triples')
 end
 
+--- @include "pool-lifecycle"
+
 local pool = redis.call('HMGET', KEYS[1], 'remaining_cents', 'remaining_packets', 'version', 'token', 'state',
   'expires_at_ms')
 if not pool[1] then
   return {'no_pool'}
 end
--- The lifecycle check of admit.lua and grab-atomic.lua: closed and expired come first.
-if pool[5] == 'closed' or pool[5] == 'expired' then
-  return {'expired'}
-end
-local time = redis.call('TIME')
-local nowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-if pool[6] and nowMs >= tonumber(pool[6]) then
-  return {'expired'}
-end
-if pool[5] == 'paused' then
-  return {'paused'}
+local lifecycle, nowMs = poolLifecycle(pool[5], pool[6])
+if lifecycle then
+  return {lifecycle}
 end
 -- Tokens are uint64: compared as equal-width digit strings, never as Lua numbers (doubles).
 if token < pool[4] then

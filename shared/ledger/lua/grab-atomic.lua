@@ -9,6 +9,8 @@
 -- Grants carry token 0: no lock was held.
 
 local user, jobId, draw = ARGV[1], ARGV[2], tonumber(ARGV[3])
+--- @include "pool-lifecycle"
+
 local pool = redis.call('HMGET', KEYS[1], 'remaining_cents', 'remaining_packets', 'split', 'state', 'expires_at_ms')
 if not pool[1] then
   return {'no_pool'}
@@ -17,17 +19,9 @@ local existing = redis.call('HGET', KEYS[2], user)
 if existing then
   return {'duplicate', existing}
 end
--- The lifecycle check of admit.lua and commit-grants.lua: closed and expired come first.
-if pool[4] == 'closed' or pool[4] == 'expired' then
-  return {'expired'}
-end
-local time = redis.call('TIME')
-local nowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-if pool[5] and nowMs >= tonumber(pool[5]) then
-  return {'expired'}
-end
-if pool[4] == 'paused' then
-  return {'paused'}
+local lifecycle, nowMs = poolLifecycle(pool[4], pool[5])
+if lifecycle then
+  return {lifecycle}
 end
 local remainingCents, remainingPackets, split = tonumber(pool[1]), tonumber(pool[2]), pool[3]
 if remainingPackets < 1 then
