@@ -247,6 +247,17 @@ export function lifecycleMetrics(
   states: readonly string[],
 ) {
   const registers = [registry];
+  const perCampaign = (name: string, what: string, value: (c: CampaignSnapshot) => number) =>
+    new Gauge({
+      name,
+      help: `${what} refunded by a closed or expired campaign, over all its pools`,
+      labelNames: ['campaign'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const c of campaigns()) this.set({ campaign: c.campaign }, value(c));
+      },
+    });
   return {
     state: new Gauge({
       name: 'grab_campaign_state',
@@ -261,26 +272,8 @@ export function lifecycleMetrics(
           for (const state of states) this.set({ campaign: c.campaign, state }, c.state === state ? 1 : 0);
       },
     }),
-    refundedCents: new Gauge({
-      name: 'grab_campaign_refunded_cents',
-      help: 'Cents refunded by a closed or expired campaign, over all its pools',
-      labelNames: ['campaign'] as const,
-      registers,
-      collect() {
-        this.reset();
-        for (const c of campaigns()) this.set({ campaign: c.campaign }, c.refundedCents);
-      },
-    }),
-    refundedPackets: new Gauge({
-      name: 'grab_campaign_refunded_packets',
-      help: 'Packets refunded by a closed or expired campaign, over all its pools',
-      labelNames: ['campaign'] as const,
-      registers,
-      collect() {
-        this.reset();
-        for (const c of campaigns()) this.set({ campaign: c.campaign }, c.refundedPackets);
-      },
-    }),
+    refundedCents: perCampaign('grab_campaign_refunded_cents', 'Cents', (c) => c.refundedCents),
+    refundedPackets: perCampaign('grab_campaign_refunded_packets', 'Packets', (c) => c.refundedPackets),
     refunds: new Counter({
       name: 'grab_refunds_total',
       help:
