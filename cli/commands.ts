@@ -13,6 +13,7 @@ import { redriveCommand } from '../producer/redrive-command.js';
 import { exportCommand } from '../producer/export-command.js';
 import { workCommand } from '../worker/work-command.js';
 import { fleetCommand } from '../worker/fleet-command.js';
+import { serveCommand } from '../api/serve-command.js';
 import { benchE2eCommand, benchEnqueueCommand, benchMillionCommand } from '../bench/bench-command.js';
 
 /** Every `grab` command, in the order `grab --help` (and the README's command table) lists them. */
@@ -28,6 +29,7 @@ export const commands: readonly GrabCommand[] = [
   reportCommand,
   redriveCommand,
   exportCommand,
+  serveCommand,
   benchE2eCommand,
   benchEnqueueCommand,
   benchMillionCommand,

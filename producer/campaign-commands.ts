@@ -10,6 +10,7 @@ import { LOCK_ROOT } from '../shared/lock/zk-lock.js';
 import { zkSessionOptions } from '../shared/lock/zk-settings.js';
 import { settingsLogger } from '../shared/logging/logger.js';
 import { deleteTree } from '../shared/lock/delete-tree.js';
+import { campaignView } from '../shared/ledger/campaign-view.js';
 
 /** The flags `grab campaign create` builds a spec from, when it is not given a spec file. */
 const specFlags = ['id', 'pools', 'packets', 'amount', 'amountCents', 'split'];
@@ -84,28 +85,8 @@ export const campaignShowCommand = defineCommand({
   example: 'grab campaign show --id new-year',
   flags: (c) => c.addOption(idFlag().makeOptionMandatory()),
   async run({ id }, { settings }) {
-    return withCampaign(settings, id, async ({ ledger, outcomes, record, pools: addresses }) => {
-      const states = await ledger.poolStates(addresses);
-      const pools = record.spec.pools.map((p, i) => {
-        const state = states[i];
-        return { pool: p.id, ...state, token: state?.token.toString() };
-      });
-      const progress = await outcomes.progress(record, record.stripes);
-      const shown = {
-        id,
-        instance: record.instance,
-        split: record.spec.split,
-        lock: record.lock ?? null,
-        createdAt: new Date(record.createdAtMs).toISOString(),
-        grabs: {
-          enqueued: progress.enqueued,
-          pending: progress.pending,
-          finished: progress.finished,
-          outcomes: progress.outcomes,
-        },
-        pools,
-      };
-      process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
+    return withCampaign(settings, id, async ({ ledger, outcomes, record }) => {
+      process.stdout.write(`${JSON.stringify(await campaignView(ledger, outcomes, record), null, 2)}\n`);
       return 0;
     });
   },

@@ -58,6 +58,12 @@ export function countsFromHash(hash: Record<string, string>, prefix = ''): { cou
   return { counts, pending: Number(hash[prefix + PENDING] ?? 0) };
 }
 
+function decodeOutcome(code: string | null): PoolOutcome | 'pending' | undefined {
+  if (code === null) return undefined;
+  if (code === PENDING) return 'pending';
+  return (Object.keys(codes) as PoolOutcome[]).find((o) => codes[o] === code);
+}
+
 const MAX_REASON_LENGTH = 500;
 const scriptNames = ['markEnqueued', 'recordOutcomes', 'recordRejected', 'redriveFailed'] as const;
 
@@ -144,10 +150,13 @@ export class OutcomeLog {
 
   /** The outcome recorded for one grab, 'pending' if it waits, undefined if it was never enqueued. */
   async outcomeOf(pool: PoolAddress, jobId: string): Promise<PoolOutcome | 'pending' | undefined> {
-    const code = await this.redis.hget(outcomesKey(pool), jobId);
-    if (code === null) return undefined;
-    if (code === PENDING) return 'pending';
-    return (Object.keys(codes) as PoolOutcome[]).find((o) => codes[o] === code);
+    return decodeOutcome(await this.redis.hget(outcomesKey(pool), jobId));
+  }
+
+  /** The outcomes of many grabs of one pool, in one read (see outcomeOf). */
+  async outcomesOf(pool: PoolAddress, jobIds: readonly string[]): Promise<Array<PoolOutcome | 'pending' | undefined>> {
+    if (jobIds.length === 0) return [];
+    return (await this.redis.hmget(outcomesKey(pool), ...jobIds)).map(decodeOutcome);
   }
 
   private async *scanReasons(key: string, pageSize: number): AsyncGenerator<FailedGrab> {

@@ -1,0 +1,34 @@
+import { poolAddresses, type CampaignRecord, type Ledger } from './ledger.js';
+import type { OutcomeLog } from './outcome-log.js';
+
+/**
+ * What `grab campaign show` prints and `GET /v1/campaigns/:id` answers: the instance, its lock
+ * family, the grab counts and every pool's balance. Two pipelined reads, however many grabs
+ * the campaign has seen (no scan of its grants: that is `grab report`'s audit).
+ */
+export async function campaignView(ledger: Ledger, outcomes: OutcomeLog, record: CampaignRecord) {
+  const [states, progress] = await Promise.all([
+    ledger.poolStates(poolAddresses(record)),
+    outcomes.progress(record, record.stripes),
+  ]);
+  const pools = record.spec.pools.map((p, i) => {
+    const state = states[i];
+    return { pool: p.id, ...state, token: state?.token.toString() };
+  });
+  return {
+    id: record.campaignId,
+    instance: record.instance,
+    split: record.spec.split,
+    lock: record.lock ?? null,
+    createdAt: new Date(record.createdAtMs).toISOString(),
+    grabs: {
+      enqueued: progress.enqueued,
+      pending: progress.pending,
+      finished: progress.finished,
+      outcomes: progress.outcomes,
+    },
+    pools,
+  };
+}
+
+export type CampaignView = Awaited<ReturnType<typeof campaignView>>;
