@@ -1,7 +1,7 @@
 import type { Ledger, CampaignRecord } from '../shared/ledger/ledger.js';
 import type { OutcomeLog } from '../shared/ledger/outcome-log.js';
 import type { Logger } from '../shared/logging/logger.js';
-import { defaultRetryBudget, enqueueChunk, grabBulkJob, grabJobOptions } from '../shared/queue/grab-enqueue.js';
+import { defaultRetryBudget, enqueueChunk, grabBulkJob, grabJobOptions } from '../shared/enqueue/grab-enqueue.js';
 import type { GrabJob } from '../shared/queue/grab-job.js';
 import type { GrabBulkJob, ShardedQueue } from '../shared/queue/sharded-queue.js';
 

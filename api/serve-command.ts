@@ -5,7 +5,7 @@ import { flag, oneOf } from '../shared/cli/flags.js';
 import { UsageError } from '../shared/config/errors.js';
 import { coercedWholeNumber } from '../shared/config/whole-number.js';
 import { settingsLogger } from '../shared/logging/logger.js';
-import { distributionNames } from '../shared/queue/distribution.js';
+import { distributionNames } from '../shared/enqueue/distribution.js';
 import { startApi } from './start-api.js';
 
 const hostSchema = z

@@ -6,7 +6,7 @@ import type { Logger } from '../shared/logging/logger.js';
 import { serverOrigin } from '../shared/metrics/metrics-server.js';
 import { apiMetrics, createRegistry } from '../shared/metrics/metrics.js';
 import { createRedis } from '../shared/redis/connection.js';
-import type { DistributionName } from '../shared/queue/distribution.js';
+import type { DistributionName } from '../shared/enqueue/distribution.js';
 import { ShardedQueue } from '../shared/queue/sharded-queue.js';
 import { buildApi } from './app.js';
 import { CampaignCache } from './campaign-cache.js';

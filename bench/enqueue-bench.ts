@@ -6,7 +6,7 @@ import { grabEntry } from '../shared/cli/grab-entry.js';
 import { childEnv } from '../shared/config/child-env.js';
 import type { Logger } from '../shared/logging/logger.js';
 import { ShardedQueue, type GrabBulkJob } from '../shared/queue/sharded-queue.js';
-import { defaultRetryBudget, grabBulkJob, grabJobOptions } from '../shared/queue/grab-enqueue.js';
+import { defaultRetryBudget, grabBulkJob, grabJobOptions } from '../shared/enqueue/grab-enqueue.js';
 import { generatedUsers } from '../producer/user-source.js';
 
 export interface EnqueueBenchResult {

@@ -11,6 +11,7 @@ import { waitCommand } from '../producer/wait-command.js';
 import { reportCommand } from '../producer/report-command.js';
 import { redriveCommand } from '../producer/redrive-command.js';
 import { exportCommand } from '../producer/export-command.js';
+import { claimsCommand, grantCommand } from '../producer/lookup-commands.js';
 import { workCommand } from '../worker/work-command.js';
 import { fleetCommand } from '../worker/fleet-command.js';
 import { serveCommand } from '../api/serve-command.js';
@@ -29,6 +30,8 @@ export const commands: readonly GrabCommand[] = [
   reportCommand,
   redriveCommand,
   exportCommand,
+  grantCommand,
+  claimsCommand,
   serveCommand,
   benchE2eCommand,
   benchEnqueueCommand,

@@ -81,7 +81,7 @@ export const campaignListCommand = defineCommand({
 
 export const campaignShowCommand = defineCommand({
   name: 'campaign show',
-  summary: "Show a campaign: its spec and each pool's balance, as JSON",
+  summary: "Show a campaign: its spec, and each pool's balance and luckiest grant (手气最佳), as JSON",
   example: 'grab campaign show --id new-year',
   flags: (c) => c.addOption(idFlag().makeOptionMandatory()),
   async run({ id }, { settings }) {

@@ -9,9 +9,9 @@ import {
   grabBulkJob,
   grabJobOptions,
   type RetryBudget,
-} from '../shared/queue/grab-enqueue.js';
+} from '../shared/enqueue/grab-enqueue.js';
 import type { GrabBulkJob, ShardedQueue } from '../shared/queue/sharded-queue.js';
-import { poolChooser, type DistributionName } from '../shared/queue/distribution.js';
+import { poolChooser, type DistributionName } from '../shared/enqueue/distribution.js';
 
 export interface EnqueueOptions {
   queue: ShardedQueue;

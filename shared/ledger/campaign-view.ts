@@ -13,7 +13,7 @@ export async function campaignView(ledger: Ledger, outcomes: OutcomeLog, record:
   ]);
   const pools = record.spec.pools.map((p, i) => {
     const state = states[i];
-    return { pool: p.id, ...state, token: state?.token.toString() };
+    return { pool: p.id, ...state, token: state?.token.toString(), luckiest: state?.luckiest ?? null };
   });
   return {
     id: record.campaignId,

@@ -58,11 +58,17 @@ const stripeTag = ({ campaignId, instance }: CampaignAddress, stripe: number): s
 export const progressKey = (campaign: CampaignAddress, stripe: number): string =>
   `grab:progress:${stripeTag(campaign, stripe)}`;
 
-/** Hash: total_cents, packets, remaining_cents, remaining_packets, version, token, split, and per-outcome counts. */
+/**
+ * Hash: total_cents, packets, remaining_cents, remaining_packets, version, token, split, per-outcome
+ * counts, and the luckiest grant so far (lucky_user, lucky_cents) once there is one.
+ */
 export const poolKey = (p: PoolAddress): string => `grab:pool:${stripeTag(p, p.stripe)}:${p.poolId}`;
 
 /** Hash: user id -> "cents|token|atMs|jobId". */
 export const grantsKey = (p: PoolAddress): string => `grab:grants:${stripeTag(p, p.stripe)}:${p.poolId}`;
+
+/** List: the user of each grant, in the order the grants were committed. */
+export const claimsKey = (p: PoolAddress): string => `grab:claims:${stripeTag(p, p.stripe)}:${p.poolId}`;
 
 /** Hash: job id -> outcome code. */
 export const outcomesKey = (p: PoolAddress): string => `grab:outcomes:${stripeTag(p, p.stripe)}:${p.poolId}`;
@@ -71,4 +77,10 @@ export const outcomesKey = (p: PoolAddress): string => `grab:outcomes:${stripeTa
 export const failuresKey = (p: PoolAddress): string => `grab:failures:${stripeTag(p, p.stripe)}:${p.poolId}`;
 
 /** Every key of one pool, in the order the create and delete scripts take them. */
-export const poolKeys = (p: PoolAddress): string[] => [poolKey(p), grantsKey(p), outcomesKey(p), failuresKey(p)];
+export const poolKeys = (p: PoolAddress): string[] => [
+  poolKey(p),
+  grantsKey(p),
+  claimsKey(p),
+  outcomesKey(p),
+  failuresKey(p),
+];

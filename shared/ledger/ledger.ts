@@ -7,6 +7,7 @@ import { formatGrant, parseGrant, type Grant } from './grant.js';
 import {
   campaignKey,
   campaignsKey,
+  claimsKey,
   grantsKey,
   instanceSeqKey,
   poolKey,
@@ -70,6 +71,13 @@ export interface PoolState {
   /** Grabs of the pool with each outcome, and pending. */
   outcomes: OutcomeCounts;
   pending: number;
+  /** The largest grant so far, the earliest of equal ones (手气最佳); undefined before the first grant. */
+  luckiest: Luckiest | undefined;
+}
+
+export interface Luckiest {
+  user: string;
+  cents: number;
 }
 
 /** What a lock holder reads before computing grants: the balance, its version, and who already holds a grant. */
@@ -251,7 +259,8 @@ export class Ledger {
       nowMs,
       ...grants.flatMap((g) => [g.user, String(g.cents), g.jobId]),
     ];
-    const [status, detail, record] = (await this.scripts.commitGrants([poolKey(pool), grantsKey(pool)], args)) as [
+    const keys = [poolKey(pool), grantsKey(pool), claimsKey(pool)];
+    const [status, detail, record] = (await this.scripts.commitGrants(keys, args)) as [
       string,
       string | number,
       string?,
@@ -272,7 +281,7 @@ export class Ledger {
 
   /** The lock-free grab: checks, computes the packet and deducts it atomically inside Redis. */
   async grabAtomic(pool: PoolAddress, user: string, jobId: string, nowMs: number): Promise<AtomicGrabResult> {
-    const keys = [poolKey(pool), grantsKey(pool)];
+    const keys = [poolKey(pool), grantsKey(pool), claimsKey(pool)];
     const [outcome, record] = (await this.scripts.grabAtomic(keys, [user, jobId, nowMs, this.rng()])) as [
       string,
       string?,
@@ -293,6 +302,7 @@ export class Ledger {
    * as absolute values computed from `basis`, an earlier read, with no fence, no version check and
    * no transaction. Two workers that read the same balance both write "balance minus my grants",
    * so one's deduction is lost while both grants stay: the pool pays out more than it holds.
+   * The grants join the claim list; no luckiest grant is kept.
    */
   async writeUnfenced(
     pool: PoolAddress,
@@ -302,8 +312,10 @@ export class Ledger {
   ): Promise<void> {
     const spentCents = grants.reduce((sum, g) => sum + g.cents, 0);
     const pipeline = this.redis.pipeline();
-    for (const g of grants)
+    for (const g of grants) {
       pipeline.hset(grantsKey(pool), g.user, formatGrant({ cents: g.cents, token: 0n, atMs: nowMs, jobId: g.jobId }));
+      pipeline.rpush(claimsKey(pool), g.user);
+    }
     pipeline.hset(poolKey(pool), {
       remaining_cents: basis.remainingCents - spentCents,
       remaining_packets: basis.remainingPackets - grants.length,
@@ -400,5 +412,6 @@ function parsePoolState(pool: Record<string, string>): PoolState | undefined {
     split: pool.split as SplitName,
     outcomes: counts,
     pending,
+    luckiest: pool.lucky_user === undefined ? undefined : { user: pool.lucky_user, cents: Number(pool.lucky_cents) },
   };
 }

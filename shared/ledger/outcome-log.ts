@@ -58,8 +58,8 @@ export function countsFromHash(hash: Record<string, string>, prefix = ''): { cou
   return { counts, pending: Number(hash[prefix + PENDING] ?? 0) };
 }
 
-function decodeOutcome(code: string | null): PoolOutcome | 'pending' | undefined {
-  if (code === null) return undefined;
+/** What a code in a pool's outcomes hash stands for: 'pending' until the grab is settled. */
+export function outcomeFromCode(code: string): PoolOutcome | 'pending' | undefined {
   if (code === PENDING) return 'pending';
   return (Object.keys(codes) as PoolOutcome[]).find((o) => codes[o] === code);
 }
@@ -150,13 +150,16 @@ export class OutcomeLog {
 
   /** The outcome recorded for one grab, 'pending' if it waits, undefined if it was never enqueued. */
   async outcomeOf(pool: PoolAddress, jobId: string): Promise<PoolOutcome | 'pending' | undefined> {
-    return decodeOutcome(await this.redis.hget(outcomesKey(pool), jobId));
+    const code = await this.redis.hget(outcomesKey(pool), jobId);
+    return code === null ? undefined : outcomeFromCode(code);
   }
 
   /** The outcomes of many grabs of one pool, in one read (see outcomeOf). */
   async outcomesOf(pool: PoolAddress, jobIds: readonly string[]): Promise<Array<PoolOutcome | 'pending' | undefined>> {
     if (jobIds.length === 0) return [];
-    return (await this.redis.hmget(outcomesKey(pool), ...jobIds)).map(decodeOutcome);
+    return (await this.redis.hmget(outcomesKey(pool), ...jobIds)).map((code) =>
+      code === null ? undefined : outcomeFromCode(code),
+    );
   }
 
   private async *scanReasons(key: string, pageSize: number): AsyncGenerator<FailedGrab> {

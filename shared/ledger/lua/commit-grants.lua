@@ -1,7 +1,7 @@
--- KEYS: 2
+-- KEYS: 3
 -- The fenced, versioned batch commit of a lock holder's grants to one pool.
 --
--- KEYS[1] pool hash, KEYS[2] grants hash
+-- KEYS[1] pool hash, KEYS[2] grants hash, KEYS[3] claims list (users in grant order)
 -- ARGV[1] the holder's fencing token (20 zero-padded digits), ARGV[2] the pool version the
 --   grants were computed from, ARGV[3] now (ms), then one triple per grant: user, cents, job id.
 -- Returns one of
@@ -72,6 +72,17 @@ end
 if #newUsers > 0 then
   for _, user in ipairs(newUsers) do
     redis.call('HSET', KEYS[2], user, newRecords[user])
+  end
+  -- The claim list, and the luckiest grant: replaced only by more cents, so a tie keeps the earliest.
+  local luckyCents = tonumber(redis.call('HGET', KEYS[1], 'lucky_cents') or '0')
+  for _, user in ipairs(newUsers) do
+    redis.call('RPUSH', KEYS[3], user)
+    local centsText = string.match(newRecords[user], '^%d+')
+    local cents = tonumber(centsText)
+    if cents > luckyCents then
+      luckyCents = cents
+      redis.call('HSET', KEYS[1], 'lucky_user', user, 'lucky_cents', centsText)
+    end
   end
   redis.call('HINCRBY', KEYS[1], 'remaining_cents', string.format('%.0f', -spentCents))
   redis.call('HINCRBY', KEYS[1], 'remaining_packets', -#newUsers)

@@ -1,7 +1,7 @@
--- KEYS: 2
+-- KEYS: 3
 -- The lock-free grab: checks, computes the packet and deducts it in one atomic step.
 --
--- KEYS[1] pool hash, KEYS[2] grants hash
+-- KEYS[1] pool hash, KEYS[2] grants hash, KEYS[3] claims list (users in grant order)
 -- ARGV[1] user, ARGV[2] job id, ARGV[3] now (ms), ARGV[4] a random uint32 drawn by the caller
 -- Returns {'no_pool'}, {'duplicate', grant record}, {'sold_out'} or {'granted', grant record}.
 -- Grants carry token 0: no lock was held.
@@ -40,6 +40,11 @@ end
 local centsText = string.format('%.0f', cents)
 local record = centsText .. '|00000000000000000000|' .. nowMs .. '|' .. jobId
 redis.call('HSET', KEYS[2], user, record)
+-- The claim list, and the luckiest grant: replaced only by more cents, so a tie keeps the earliest.
+redis.call('RPUSH', KEYS[3], user)
+if cents > tonumber(redis.call('HGET', KEYS[1], 'lucky_cents') or '0') then
+  redis.call('HSET', KEYS[1], 'lucky_user', user, 'lucky_cents', centsText)
+end
 redis.call('HINCRBY', KEYS[1], 'remaining_cents', '-' .. centsText)
 redis.call('HINCRBY', KEYS[1], 'remaining_packets', -1)
 redis.call('HINCRBY', KEYS[1], 'version', 1)

@@ -1,8 +1,8 @@
 import type { JobsOptions } from 'bullmq';
 import { poolAddress, type CampaignRecord } from '../ledger/ledger.js';
 import type { OutcomeLog } from '../ledger/outcome-log.js';
-import { grabJobId, type GrabJob } from './grab-job.js';
-import type { GrabBulkJob, ShardedQueue } from './sharded-queue.js';
+import { grabJobId, type GrabJob } from '../queue/grab-job.js';
+import type { GrabBulkJob, ShardedQueue } from '../queue/sharded-queue.js';
 
 /** A grab's retry budget: attempts, with exponential backoff from `backoffMs`. */
 export interface RetryBudget {
