@@ -2,6 +2,16 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { parser } from '@prometheus-io/lezer-promql';
 import { parse as parseYaml } from 'yaml';
+import {
+  createRegistry,
+  grabMetrics,
+  lockMetrics,
+  poolMetrics,
+  producerMetrics,
+  queueMetrics,
+  shardMetrics,
+  zooKeeperMetrics,
+} from '../../shared/metrics/metrics.js';
 
 export const repoFile = (path: string): string => new URL(`../../${path}`, import.meta.url).pathname;
 
@@ -94,6 +104,44 @@ export function metricNames(expr: string): string[] {
     },
   });
   return [...names];
+}
+
+export interface LabelMatcher {
+  name: string;
+  op: string;
+  value: string;
+}
+
+/** The label matchers of an expression's selectors, e.g. {name: 'queue', op: '=', value: 'grab'}. */
+export function labelMatchers(expr: string): LabelMatcher[] {
+  const matchers: LabelMatcher[] = [];
+  parser.parse(expr).iterate({
+    enter(node) {
+      if (node.name !== 'UnquotedLabelMatcher') return;
+      const part = (name: string) => {
+        const child = node.node.getChild(name);
+        return child ? expr.slice(child.from, child.to) : '';
+      };
+      matchers.push({ name: part('LabelName'), op: part('MatchOp'), value: JSON.parse(part('StringLiteral')) });
+    },
+  });
+  return matchers;
+}
+
+/** Series Prometheus makes itself for every target. */
+const prometheusOwn = ['up'];
+
+/** The series names a worker and a producer export between them, and Prometheus's own. */
+export async function exportedSeries(): Promise<Set<string>> {
+  const registry = createRegistry();
+  lockMetrics(registry);
+  grabMetrics(registry);
+  poolMetrics(registry);
+  zooKeeperMetrics(registry, () => true);
+  producerMetrics(registry, async () => 0);
+  shardMetrics(registry, () => 0);
+  queueMetrics(registry, 'grab', async () => ({ waiting: 0 }));
+  return new Set([...exposedSeriesNames(await registry.metrics()), ...prometheusOwn]);
 }
 
 /** The series names a text exposition defines: a histogram's _bucket, _sum and _count, a summary's quantiles, _sum and _count. */

@@ -3,42 +3,17 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Gauge } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import {
-  createRegistry,
-  grabMetrics,
-  lockMetrics,
-  poolMetrics,
-  producerMetrics,
-  queueMetrics,
-  shardMetrics,
-  zooKeeperMetrics,
-} from '../../shared/metrics/metrics.js';
+import { createRegistry, grabMetrics, lockMetrics, poolMetrics } from '../../shared/metrics/metrics.js';
 import {
   dashboardFiles,
   dashboardQueries,
-  exposedSeriesNames,
+  exportedSeries,
   metricNames,
   promqlErrors,
   readDashboards,
   readRules,
   repoFile,
 } from '../support/observability.js';
-
-/** Series Prometheus makes itself for every target. */
-const prometheusOwn = ['up'];
-
-/** What a worker and a producer export between them. */
-async function exportedNames(): Promise<Set<string>> {
-  const registry = createRegistry();
-  lockMetrics(registry);
-  grabMetrics(registry);
-  poolMetrics(registry);
-  zooKeeperMetrics(registry, () => true);
-  producerMetrics(registry, async () => 0);
-  shardMetrics(registry, () => 0);
-  queueMetrics(registry, 'grab', async () => ({ waiting: 0 }));
-  return new Set([...exposedSeriesNames(await registry.metrics()), ...prometheusOwn]);
-}
 
 const queries = () => [
   ...dashboardQueries({ campaign: 'c1', pool: '.*', job: '.+', instance: '.+', __rate_interval: '1m' }),
@@ -61,7 +36,7 @@ describe('dashboards and alert rules', () => {
   });
 
   it('every metric a panel or rule names is registered by the code', async () => {
-    const exported = await exportedNames();
+    const exported = await exportedSeries();
     const missing = queries().flatMap(({ where, expr }) =>
       metricNames(expr)
         .filter((n) => !exported.has(n))
