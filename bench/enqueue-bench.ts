@@ -77,7 +77,7 @@ async function naiveEnqueue(queue: ShardedQueue, campaignId: string, instance: n
   return (performance.now() - startedAt) / 1000;
 }
 
-async function producerProcess(
+export async function producerProcess(
   settings: Settings,
   queueName: string,
   campaignId: string,

@@ -15,7 +15,7 @@ import { claimsCommand, grantCommand } from '../producer/lookup-commands.js';
 import { workCommand } from '../worker/work-command.js';
 import { fleetCommand } from '../worker/fleet-command.js';
 import { serveCommand } from '../api/serve-command.js';
-import { benchE2eCommand, benchEnqueueCommand, benchMillionCommand } from '../bench/bench-command.js';
+import { benchApiCommand, benchE2eCommand, benchEnqueueCommand, benchMillionCommand } from '../bench/bench-command.js';
 
 /** Every `grab` command, in the order `grab --help` (and the README's command table) lists them. */
 export const commands: readonly GrabCommand[] = [
@@ -36,5 +36,6 @@ export const commands: readonly GrabCommand[] = [
   benchE2eCommand,
   benchEnqueueCommand,
   benchMillionCommand,
+  benchApiCommand,
   lockBenchCommand,
 ];
