@@ -49,6 +49,7 @@ export async function startApi({ settings, host, port, distribution, logger }: S
     intake: new GrabIntake({ queue, ledger, outcomes, logger, onBatch: (n) => metrics.intakeBatch.observe(n) }),
     watch,
   };
+  const { intake } = services;
   const app = await buildApi({ services, queue, registry, metrics, token: settings.apiToken });
   try {
     await app.listen({ host, port });
@@ -65,6 +66,7 @@ export async function startApi({ settings, host, port, distribution, logger }: S
     async close() {
       watch.close();
       await app.close();
+      await intake.flushed();
       await queue.close();
       redis.disconnect();
     },
