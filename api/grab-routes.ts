@@ -23,6 +23,9 @@ export const grabRoutes: FastifyPluginAsyncZod<ApiServices> = async (app, { ledg
         body: grabBody,
         response: { 200: grabReply, 202: grabReply, 400: errorReply, 401: errorReply, 404: errorReply },
       },
+      // The hot route: its answers are built here, so the schemas above document them and plain
+      // JSON.stringify writes them (checking each against its zod schema costs a tenth of the CPU).
+      serializerCompiler: () => (data) => JSON.stringify(data),
     },
     async (request, reply) => {
       const { id } = request.params;
