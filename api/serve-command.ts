@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { defineCommand } from '../shared/cli/command.js';
+import { stopSignal } from '../shared/cli/stop-signal.js';
 import { flag, oneOf } from '../shared/cli/flags.js';
 import { UsageError } from '../shared/config/errors.js';
 import { coercedWholeNumber } from '../shared/config/whole-number.js';
@@ -46,14 +47,7 @@ export const serveCommand = defineCommand({
     const logger = settingsLogger('api', settings);
     const api = await startApi({ settings, host, port, distribution, logger });
     process.stdout.write(`serving the API at ${api.url} (docs at ${api.url}/docs, queue board at ${api.url}/queues)\n`);
-    await new Promise<void>((resolve) => {
-      const onSignal = (signal: NodeJS.Signals) => {
-        logger.info({ signal }, 'stopping');
-        resolve();
-      };
-      process.once('SIGTERM', onSignal);
-      process.once('SIGINT', onSignal);
-    });
+    await stopSignal(logger);
     await api.close();
     return 0;
   },
