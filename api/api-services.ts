@@ -4,6 +4,7 @@ import type { OutcomeLog } from '../shared/ledger/outcome-log.js';
 import type { Logger } from '../shared/logging/logger.js';
 import type { CampaignCache } from './campaign-cache.js';
 import type { GrabIntake } from './grab-intake.js';
+import type { HandlersInFlight } from './handlers-in-flight.js';
 import type { OutcomeWatch } from './outcome-watch.js';
 
 /** What the routes work with: one set per server, opened and closed by startApi. */
@@ -14,5 +15,6 @@ export interface ApiServices {
   campaigns: CampaignCache;
   intake: GrabIntake;
   watch: OutcomeWatch;
+  handlers: HandlersInFlight;
   logger: Logger;
 }

@@ -64,14 +64,6 @@ export class GrabIntake {
     });
   }
 
-  /**
-   * Resolves once every grab handed in so far is sent: the server closes its connections after
-   * this, even if a client that gave up left handlers running.
-   */
-  async flushed(): Promise<void> {
-    while (this.running > 0 || this.waiting.length > 0) await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-
   private drain(): void {
     while (this.running < this.inFlight && this.waiting.length > 0) {
       const batch = this.waiting.splice(0, this.maxBatch);

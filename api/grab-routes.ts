@@ -9,7 +9,10 @@ import { campaignParams, errorReply, grabBody, grabQuery, grabReply, MAX_WAIT_MS
 const POOLS_NAMED = 10;
 
 /** One user's grab: enqueued in bulk with the other requests of the moment, optionally waited for. */
-export const grabRoutes: FastifyPluginAsyncZod<ApiServices> = async (app, { ledger, campaigns, intake, watch }) => {
+export const grabRoutes: FastifyPluginAsyncZod<ApiServices> = async (
+  app,
+  { ledger, campaigns, intake, watch, handlers },
+) => {
   app.post(
     '/v1/campaigns/:id/grabs',
     {
@@ -27,27 +30,29 @@ export const grabRoutes: FastifyPluginAsyncZod<ApiServices> = async (app, { ledg
       // JSON.stringify writes them (checking each against its zod schema costs a tenth of the CPU).
       serializerCompiler: () => (data) => JSON.stringify(data),
     },
-    async (request, reply) => {
-      const { id } = request.params;
-      const { user } = request.body;
-      const campaign = await campaigns.get(id);
-      if (!campaign) return notFound(reply, noCampaign(id));
-      const pool = request.body.pool ?? campaign.poolFor(user);
-      if (!campaign.hasPool(pool)) {
-        const pools = campaign.record.spec.pools.slice(0, POOLS_NAMED).map((p) => p.id);
-        const more = campaign.record.spec.pools.length > POOLS_NAMED ? ', …' : '';
-        return notFound(reply, `campaign "${id}" has no pool "${pool}"; its pools are ${pools.join(', ')}${more}`);
-      }
-      const data: GrabJob = { campaign: id, instance: campaign.record.instance, pool, user };
-      const answer: GrabReply = { id: grabJobId(data), ...data, outcome: 'pending' };
-      await intake.submit(campaign.record, data);
-      const waitMs = request.query.wait ?? 0;
-      if (waitMs === 0) return reply.code(202).send(answer);
-      const address = poolAddress(campaign.record, pool);
-      const outcome = await watch.wait(address, answer.id, waitMs);
-      if (outcome === undefined) return reply.code(202).send(answer);
-      const grant = outcome === 'granted' || outcome === 'duplicate' ? await ledger.grantOf(address, user) : undefined;
-      return reply.code(200).send({ ...answer, outcome, ...(grant ? { cents: grant.cents } : {}) });
-    },
+    (request, reply) =>
+      handlers.run(async () => {
+        const { id } = request.params;
+        const { user } = request.body;
+        const campaign = await campaigns.get(id);
+        if (!campaign) return notFound(reply, noCampaign(id));
+        const pool = request.body.pool ?? campaign.poolFor(user);
+        if (!campaign.hasPool(pool)) {
+          const pools = campaign.record.spec.pools.slice(0, POOLS_NAMED).map((p) => p.id);
+          const more = campaign.record.spec.pools.length > POOLS_NAMED ? ', …' : '';
+          return notFound(reply, `campaign "${id}" has no pool "${pool}"; its pools are ${pools.join(', ')}${more}`);
+        }
+        const data: GrabJob = { campaign: id, instance: campaign.record.instance, pool, user };
+        const answer: GrabReply = { id: grabJobId(data), ...data, outcome: 'pending' };
+        await intake.submit(campaign.record, data);
+        const waitMs = request.query.wait ?? 0;
+        if (waitMs === 0) return reply.code(202).send(answer);
+        const address = poolAddress(campaign.record, pool);
+        const outcome = await watch.wait(address, answer.id, waitMs);
+        if (outcome === undefined) return reply.code(202).send(answer);
+        const grant =
+          outcome === 'granted' || outcome === 'duplicate' ? await ledger.grantOf(address, user) : undefined;
+        return reply.code(200).send({ ...answer, outcome, ...(grant ? { cents: grant.cents } : {}) });
+      }),
   );
 };

@@ -26,6 +26,7 @@ export class OutcomeWatch {
   private readonly byPool = new Map<string, { pool: PoolAddress; watchers: Set<Watcher> }>();
   private watched = 0;
   private timer: NodeJS.Timeout | undefined;
+  private closed = false;
   private readonly intervalMs: number;
   private readonly maxWatched: number;
 
@@ -36,7 +37,7 @@ export class OutcomeWatch {
 
   /** The grab's outcome once it has one, or undefined if it has none within `timeoutMs`. */
   wait(pool: PoolAddress, jobId: string, timeoutMs: number): Promise<PoolOutcome | undefined> {
-    if (timeoutMs <= 0 || this.watched >= this.maxWatched) return Promise.resolve(undefined);
+    if (this.closed || timeoutMs <= 0 || this.watched >= this.maxWatched) return Promise.resolve(undefined);
     const key = `${pool.campaignId}.${pool.instance}.${pool.poolId}`;
     const entry = this.byPool.get(key) ?? { pool, watchers: new Set<Watcher>() };
     this.byPool.set(key, entry);
@@ -58,8 +59,9 @@ export class OutcomeWatch {
     });
   }
 
-  /** Settles every wait at once, as pending: the server is stopping. */
+  /** Settles every wait at once, and any later one, as pending: the server is stopping. */
   close(): void {
+    this.closed = true;
     for (const { watchers } of [...this.byPool.values()]) for (const w of [...watchers]) w.settle(undefined);
     clearTimeout(this.timer);
     this.timer = undefined;

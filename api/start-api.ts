@@ -11,7 +11,11 @@ import { ShardedQueue } from '../shared/queue/sharded-queue.js';
 import { buildApi } from './app.js';
 import { CampaignCache } from './campaign-cache.js';
 import { GrabIntake } from './grab-intake.js';
+import { HandlersInFlight } from './handlers-in-flight.js';
 import { OutcomeWatch } from './outcome-watch.js';
+
+/** How long a stopping server waits for handlers whose clients went away. */
+const CLOSE_GRACE_MS = 10_000;
 
 export interface StartApiOptions {
   settings: Settings;
@@ -48,8 +52,9 @@ export async function startApi({ settings, host, port, distribution, logger }: S
     campaigns: new CampaignCache(ledger, distribution),
     intake: new GrabIntake({ queue, ledger, outcomes, logger, onBatch: (n) => metrics.intakeBatch.observe(n) }),
     watch,
+    handlers: new HandlersInFlight(),
   };
-  const { intake } = services;
+  const { handlers } = services;
   const app = await buildApi({ services, queue, registry, metrics, token: settings.apiToken });
   try {
     await app.listen({ host, port });
@@ -66,7 +71,7 @@ export async function startApi({ settings, host, port, distribution, logger }: S
     async close() {
       watch.close();
       await app.close();
-      await intake.flushed();
+      await handlers.idle(CLOSE_GRACE_MS);
       await queue.close();
       redis.disconnect();
     },
