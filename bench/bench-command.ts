@@ -110,7 +110,9 @@ export const benchEnqueueCommand = defineCommand({
     process.stdout.write(
       opts.json === true
         ? `${JSON.stringify(result)}\n`
-        : `${result.jobs} jobs: producer ${result.producerJobsPerSec}/s, naive ${result.baselineJobsPerSec}/s (ratio ${result.ratio}), producer peak RSS ${result.peakRssMb} MB, Redis ${result.redisBytesPerJob} bytes/job\n`,
+        : `${result.jobs} jobs: producer ${result.producerJobsPerSec}/s, naive ${result.baselineJobsPerSec}/s ` +
+            `(ratio ${result.ratio}), producer peak RSS ${result.peakRssMb} MB, Redis ` +
+            `${result.redisBytesPerJob} bytes/job\n`,
     );
     return 0;
   },

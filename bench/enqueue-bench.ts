@@ -8,6 +8,7 @@ import type { Logger } from '../shared/logging/logger.js';
 import { ShardedQueue, type GrabBulkJob } from '../shared/queue/sharded-queue.js';
 import { defaultRetryBudget, grabBulkJob, grabJobOptions } from '../shared/enqueue/grab-enqueue.js';
 import { generatedUsers } from '../producer/user-source.js';
+import { usedMemory } from './redis-memory.js';
 
 export interface EnqueueBenchResult {
   jobs: number;
@@ -42,9 +43,9 @@ export async function runEnqueueBench(
     await queue.obliterate();
     const baselineSec = await naiveEnqueue(queue, campaignId, (await services.ledger.instanceOf(campaignId))!, jobs);
     await queue.obliterate();
-    const before = await usedMemory(services);
+    const before = await usedMemory(services.redis);
     const { seconds, peakRssMb } = await producerProcess(settings, queueName, campaignId, jobs);
-    const redisBytesPerJob = Math.round(((await usedMemory(services)) - before) / jobs);
+    const redisBytesPerJob = Math.round(((await usedMemory(services.redis)) - before) / jobs);
     await queue.obliterate();
     const producerJobsPerSec = Math.round(jobs / seconds);
     const baselineJobsPerSec = Math.round(jobs / baselineSec);
@@ -102,8 +103,4 @@ export async function producerProcess(
   clearInterval(sampler);
   if (code !== 0) throw new Error(`grab produce exited with ${code}`);
   return { seconds: (performance.now() - startedAt) / 1000, peakRssMb: Math.round(peakKb / 1024) };
-}
-
-async function usedMemory({ redis }: CommandServices): Promise<number> {
-  return Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0);
 }

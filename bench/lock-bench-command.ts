@@ -40,7 +40,9 @@ export const lockBenchCommand = defineCommand({
     else {
       process.stderr.write('\n');
       process.stdout.write(
-        `${result.contenders} contenders on ${result.locks} lock(s): ${result.handoffsPerSec} handoffs/s, acquire p50 ${result.acquireP50Ms} ms, p99 ${result.acquireP99Ms} ms\n`,
+        `${result.contenders} contenders on ${result.locks} lock(s): ${result.handoffsPerSec} ` +
+          `handoffs/s, acquire p50 ${result.acquireP50Ms} ms, p99 ${result.acquireP99Ms} ` +
+          `ms\n`,
       );
     }
     return 0;

@@ -3,6 +3,7 @@ import type { Settings } from '../shared/config/settings.js';
 import type { CommandServices } from '../shared/cli/services.js';
 import { grabEntry } from '../shared/cli/grab-entry.js';
 import { childEnv } from '../shared/config/child-env.js';
+import { usedMemory } from './redis-memory.js';
 
 export interface MillionBenchResult {
   grabs: number;
@@ -36,9 +37,9 @@ export async function runMillionBench(
     });
   let peakBytes = 0;
   const sampler = setInterval(() => {
-    services.redis.info('memory').then(
-      (info) => {
-        peakBytes = Math.max(peakBytes, Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0));
+    usedMemory(services.redis).then(
+      (bytes) => {
+        peakBytes = Math.max(peakBytes, bytes);
       },
       () => undefined,
     );

@@ -27,7 +27,8 @@ const consumption = await startShardedConsumption({
   processor: async () => undefined,
   onWorker: (worker) => worker.on('error', (err) => logger.error({ err }, 'noop worker error')),
   logger,
-  // The job lock and stall check of `grab work` (GRAB_JOB_LOCK_MS, GRAB_STALLED_INTERVAL_MS), which cost Redis commands too.
+  // The job lock and stall check of `grab work` (GRAB_JOB_LOCK_MS, GRAB_STALLED_INTERVAL_MS), which
+  // cost Redis commands too.
   workerOptions: { connection, prefix: QUEUE_PREFIX, removeOnComplete: { count: 1000 }, ...jobLockOptions(settings) },
 });
 process.once('SIGTERM', () => {

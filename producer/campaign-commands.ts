@@ -54,13 +54,15 @@ export const campaignCreateCommand = defineCommand({
       const created = await ledger.createCampaign(spec);
       if (created.status === 'exists') {
         throw new CommandFailure(
-          `campaign "${spec.id}" already exists (${created.key}); nothing was changed. Delete it first or pick another id.`,
+          `campaign "${spec.id}" already exists (${created.key}); nothing was changed. ` +
+            `Delete it first or pick another id.`,
         );
       }
       const totalCents = spec.pools.reduce((sum, p) => sum + p.amountCents, 0);
       const packets = spec.pools.reduce((sum, p) => sum + p.packets, 0);
       process.stdout.write(
-        `created campaign ${spec.id}: ${spec.pools.length} pools, ${packets} packets, ${totalCents} cents in total, split ${spec.split}\n`,
+        `created campaign ${spec.id}: ${spec.pools.length} pools, ${packets} packets, ` +
+          `${totalCents} cents in total, split ${spec.split}\n`,
       );
       return 0;
     });
@@ -95,7 +97,8 @@ export const campaignShowCommand = defineCommand({
 export const campaignDeleteCommand = defineCommand({
   name: 'campaign delete',
   summary:
-    'Delete a campaign: its ledger, outcomes, queued jobs and lock nodes (refused while grabs are pending, unless --force)',
+    'Delete a campaign: its ledger, outcomes, queued jobs and lock nodes ' +
+    '(refused while grabs are pending, unless --force)',
   example: 'grab campaign delete --id new-year',
   flags: (c) =>
     c.addOption(idFlag().makeOptionMandatory()).addOption(toggle('--force', 'delete even while grabs are pending')),
@@ -123,7 +126,8 @@ export const campaignDeleteCommand = defineCommand({
       try {
         const removed = await queue.removeJobs(campaignJobIdPrefix(id, deleted.instance), redis);
         process.stdout.write(
-          `deleted campaign ${id} (instance ${deleted.instance}) and ${removed} of its jobs from queue ${settings.queue}\n`,
+          `deleted campaign ${id} (instance ${deleted.instance}) and ${removed} of ` +
+            `its jobs from queue ${settings.queue}\n`,
         );
       } finally {
         await queue.close();

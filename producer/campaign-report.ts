@@ -70,7 +70,9 @@ export async function buildReport(
     const packetsGranted = state.packets - state.remainingPackets;
     if (grantedCents + state.remainingCents !== state.totalCents) {
       violations.push(
-        `${where}: granted ${grantedCents} + remaining ${state.remainingCents} = ${grantedCents + state.remainingCents} cents, not the total ${state.totalCents} (overspent by ${grantedCents + state.remainingCents - state.totalCents})`,
+        `${where}: granted ${grantedCents} + remaining ${state.remainingCents} ` +
+          `= ${grantedCents + state.remainingCents} cents, not the total ${state.totalCents} ` +
+          `(overspent by ${grantedCents + state.remainingCents - state.totalCents})`,
       );
     }
     if (state.remainingCents < 0) violations.push(`${where}: remaining ${state.remainingCents} cents is below zero`);
@@ -106,7 +108,8 @@ export async function buildReport(
     (Object.keys(poolSums) as Outcome[]).some((k) => poolSums[k] !== progress.outcomes[k])
   ) {
     violations.push(
-      `the campaign's progress counters (${JSON.stringify({ ...progress.outcomes, pending: progress.pending })}) disagree with its pools' (${JSON.stringify({ ...poolSums, pending: poolPending })})`,
+      `the campaign's progress counters (${JSON.stringify({ ...progress.outcomes, pending: progress.pending })}) ` +
+        `disagree with its pools' (${JSON.stringify({ ...poolSums, pending: poolPending })})`,
     );
   }
   if (progress.pending > 0)

@@ -12,8 +12,12 @@ function formatLookup(found: UserLookup): string {
   const { grants, outcomes } = found;
   const totalCents = grants.reduce((sum, g) => sum + g.cents, 0);
   const grabs = Object.entries(outcomes);
+  const granted =
+    grants.length === 0
+      ? 'no grants'
+      : `${grants.length} grant${grants.length === 1 ? '' : 's'}, ${totalCents} cents in total`;
   const lines = [
-    `user ${found.user} in campaign ${found.campaign}: ${grants.length === 0 ? 'no grants' : `${grants.length} grant${grants.length === 1 ? '' : 's'}, ${totalCents} cents in total`}`,
+    `user ${found.user} in campaign ${found.campaign}: ${granted}`,
     ...grants.map((g) => `  pool ${g.pool}: ${g.cents} cents at ${g.at}`),
     grabs.length === 0
       ? 'no grabs recorded'

@@ -99,7 +99,8 @@ export const produceCommand = defineCommand({
         process.stdout.write(
           `enqueued ${added} new grabs for ${campaignId}` +
             (repeated > 0
-              ? `; ${repeated} of the ${sent} sent were already enqueued (a user listed twice, or an earlier run) and count once\n`
+              ? `; ${repeated} of the ${sent} sent were already enqueued (a user listed ` +
+                `twice, or an earlier run) and count once\n`
               : '\n'),
         );
         logger.info({ campaign: campaignId, instance: record.instance, sent, added, distribution }, 'grabs enqueued');

@@ -14,7 +14,8 @@ const REJECTED = /^rejected: /;
 export const redriveCommand = defineCommand({
   name: 'redrive',
   summary:
-    'Enqueue the failed grabs of a campaign again, with a fresh retry budget (re-running it finishes a re-drive cut short)',
+    'Enqueue the failed grabs of a campaign again, with a fresh retry ' +
+    'budget (re-running it finishes a re-drive cut short)',
   example: 'grab redrive --campaign new-year && grab wait --campaign new-year',
   flags: (c) => c.addOption(campaignFlag()),
   async run({ campaign: campaignId }, { settings }) {
@@ -33,7 +34,8 @@ export const redriveCommand = defineCommand({
         );
         if (stuck > 0) {
           process.stderr.write(
-            `grab redrive: ${stuck} failed grabs were not enqueued by grab produce and their jobs are gone; they stay failed (see grab report)\n`,
+            `grab redrive: ${stuck} failed grabs were not enqueued by grab produce ` +
+              `and their jobs are gone; they stay failed (see grab report)\n`,
           );
           return 1;
         }

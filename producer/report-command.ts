@@ -16,11 +16,14 @@ function formatReport(report: CampaignReport): string {
   const lines = [
     `campaign ${report.campaign}: ${report.ok ? 'OK' : 'VIOLATED'}`,
     `grabs: ${jobs.enqueued} enqueued, ${jobs.finished} finished, ${jobs.pending} pending`,
-    `outcomes: ${outcomes.granted} granted, ${outcomes.sold_out} sold out, ${outcomes.duplicate} duplicate, ${outcomes.rejected} rejected, ${outcomes.failed} failed`,
+    `outcomes: ${outcomes.granted} granted, ${outcomes.sold_out} sold out, ` +
+      `${outcomes.duplicate} duplicate, ${outcomes.rejected} rejected, ${outcomes.failed} ` +
+      `failed`,
     'pool                 total cents   granted cents  remaining cents  packets granted',
     ...report.pools.map(
       (p) =>
-        `${p.pool.padEnd(20)} ${String(p.totalCents).padStart(11)} ${String(p.grantedCents).padStart(15)} ${String(p.remainingCents).padStart(16)} ${`${p.packetsGranted}/${p.packets}`.padStart(16)}`,
+        `${p.pool.padEnd(20)} ${String(p.totalCents).padStart(11)} ${String(p.grantedCents).padStart(15)} ` +
+        `${String(p.remainingCents).padStart(16)} ${`${p.packetsGranted}/${p.packets}`.padStart(16)}`,
     ),
     ...report.violations.map((v) => `VIOLATION: ${v}`),
     ...listLines(

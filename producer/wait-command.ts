@@ -6,7 +6,10 @@ import { progressReporter } from '../shared/cli/progress.js';
 import { campaignFlag, withCampaign } from '../shared/cli/services.js';
 import { coercedWholeNumber } from '../shared/config/whole-number.js';
 
-/** Each poll reads the campaign's stripe counters and its rejected count in one pipeline, however many pools, and its instance. */
+/**
+ * Each poll reads the campaign's stripe counters and its rejected count in one pipeline, however many
+ * pools, and its instance.
+ */
 const POLL_MS = 250;
 
 export const waitCommand = defineCommand({
@@ -28,14 +31,16 @@ export const waitCommand = defineCommand({
           const { failed } = progress.outcomes;
           if (failed === 0) return 0;
           process.stderr.write(
-            `grab wait: every grab has an outcome, but ${failed} failed; see grab report --campaign ${campaignId}, then grab redrive --campaign ${campaignId}\n`,
+            `grab wait: every grab has an outcome, but ${failed} failed; see grab report ` +
+              `--campaign ${campaignId}, then grab redrive --campaign ${campaignId}\n`,
           );
           return 1;
         }
         if (Date.now() >= deadline) {
           reporter.finish(progress.finished);
           process.stderr.write(
-            `grab wait: timed out after ${timeoutSec} s; ${progress.pending} of ${progress.enqueued} grabs still pending\n`,
+            `grab wait: timed out after ${timeoutSec} s; ${progress.pending} of ${progress.enqueued} ` +
+              `grabs still pending\n`,
           );
           return 1;
         }

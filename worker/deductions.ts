@@ -5,6 +5,7 @@ import type { DistributedLock } from '../shared/lock/lock-handle.js';
 import type { GrabResult } from '../shared/queue/grab-job.js';
 import { allocate, existingGrantResult } from './allocate.js';
 import type { Deduction } from './grab-request.js';
+import { poolInstanceName, poolName } from '../shared/campaign/pool-name.js';
 
 /** The lock was lost, or a newer holder's commit fenced this one out: the whole batch is retried. */
 export class DeductionRefusedError extends Error {
@@ -47,10 +48,10 @@ export function lockedDeduction(
     return known && known.token === token && known.remainingPackets > 0 ? { ...known, grants: new Map() } : undefined;
   };
   return async (ref, grabs) => {
-    const key = `${ref.campaignId}/${ref.poolId}`;
+    const key = poolName(ref.campaignId, ref.poolId);
     // A re-created campaign takes the same lock, possibly a kept node with the same token: its
     // pools are not the ones this process remembers.
-    const memoryKey = `${ref.instance}/${key}`;
+    const memoryKey = poolInstanceName(ref);
     const read = () =>
       ledger.readPool(
         ref,

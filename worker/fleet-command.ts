@@ -21,7 +21,9 @@ export const fleetCommand = defineCommand({
     const metricsPort = settings.metricsPort;
     if (metricsPort === 0 || (metricsPort !== undefined && metricsPort + workers - 1 > 65_535)) {
       throw new UsageError(
-        `invalid metrics port ${metricsPort} (--metrics-port, METRICS_PORT): grab fleet needs a first port from 1 to ${65_536 - workers}, worker i gets port + i`,
+        `invalid metrics port ${metricsPort} (--metrics-port, METRICS_PORT): grab ` +
+          `fleet needs a first port from 1 to ${65_536 - workers}, worker i gets ` +
+          `port + i`,
       );
     }
     // Each worker gets the work flags as parsed here: the same values, valid already.

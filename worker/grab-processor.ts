@@ -76,7 +76,8 @@ export function createGrabProcessor({
   return async (job: Job, token?: string): Promise<GrabResult | DiscardedGrab> => {
     const parsed = grabJobSchema.safeParse(job.data);
     if (!parsed.success) {
-      const reason = `malformed grab: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'} ${i.message}`).join('; ')}`;
+      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'} ${i.message}`);
+      const reason = `malformed grab: ${issues.join('; ')}`;
       // Counted against the campaign it names: the instance it names, or else the current one.
       const data = job.data as { campaign?: unknown; instance?: unknown } | null;
       const campaign = idSchema.safeParse(data?.campaign);
@@ -105,7 +106,9 @@ export function createGrabProcessor({
           wrongLockReported.add(grab.campaign);
           logger.error(
             { campaign: grab.campaign, recordedLock: lookup.family },
-            `campaign is settled under --lock ${lookup.family}; this worker's fencing tokens cannot be compared with those, so it leaves its grabs to workers of that lock`,
+            `campaign is settled under --lock ${lookup.family}; this worker's fencing ` +
+              `tokens cannot be compared with those, so it leaves its grabs to workers ` +
+              `of that lock`,
           );
         }
         return postpone(job, token, new Error(`campaign ${grab.campaign} is settled under --lock ${lookup.family}`));

@@ -25,7 +25,9 @@ export async function checkLockFamily(
   if (conflicts.length > 0) {
     const campaigns = conflicts.length === 1 ? `campaign ${conflicts[0]} is` : `campaigns ${conflicts.join(', ')} are`;
     throw new SettingConflict(
-      `refusing to start with --lock ${strategy} on queue "${queue}": ${campaigns} being settled under another lock, whose fencing tokens cannot be compared with this one's. ` +
+      `refusing to start with --lock ${strategy} on queue "${queue}": ${campaigns} ` +
+        `being settled under another lock, whose fencing tokens cannot be compared ` +
+        `with this one's. ` +
         "Run this worker with the campaign's --lock, or let the campaign finish first (grab wait).",
     );
   }

@@ -1,5 +1,6 @@
 import type { GrabResult } from '../shared/queue/grab-job.js';
 import type { Deduction, GrabRequest, PoolRef } from './grab-request.js';
+import { poolInstanceName } from '../shared/campaign/pool-name.js';
 
 interface Waiting {
   grab: GrabRequest;
@@ -26,7 +27,7 @@ export class PoolBatcher {
   ) {}
 
   submit(pool: PoolRef, grab: GrabRequest): Promise<GrabResult> {
-    const key = `${pool.campaignId}@${pool.instance}/${pool.poolId}`;
+    const key = poolInstanceName(pool);
     let queue = this.queues.get(key);
     const result = new Promise<GrabResult>((resolve, reject) => {
       if (!queue) {

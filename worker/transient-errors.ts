@@ -2,8 +2,23 @@ import { LockLostError, LockTimeoutError, isConnectionLoss, isSessionLoss } from
 import { DeductionRefusedError } from './deductions.js';
 
 /** Replies and socket errors that say Redis is unreachable or not serving, not that the grab is wrong. */
-const REDIS_UNAVAILABLE =
-  /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOAUTH|WRONGPASS/;
+const REDIS_UNAVAILABLE = new RegExp(
+  [
+    'Connection is closed',
+    "Stream isn't writeable",
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'ETIMEDOUT',
+    'EPIPE',
+    'LOADING',
+    'READONLY',
+    'MASTERDOWN',
+    'CLUSTERDOWN',
+    'TRYAGAIN',
+    'NOAUTH',
+    'WRONGPASS',
+  ].join('|'),
+);
 
 /**
  * Whether a grab failed because the fleet's lock service or ledger could not be reached or the

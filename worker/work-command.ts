@@ -19,7 +19,9 @@ export const workFlagOptions = () => ({
   ).default(200),
   lock: oneOf(
     '--lock <strategy>',
-    "how a pool's payouts are kept apart: a ZooKeeper lock (zk, or its naive herd variant), a Redis lock, none at all, or one atomic Redis script",
+    "how a pool's payouts are kept apart: a ZooKeeper lock (zk, or its " +
+      'naive herd variant), a Redis lock, none at all, or one atomic Redis ' +
+      'script',
     strategyNames,
   ).default('zk'),
   maxBatch: flag(

@@ -28,7 +28,9 @@ export const campaignPools = (): Dashboard =>
     uid: 'grab-campaign-pools',
     title: 'Campaign pools',
     description:
-      "Each pool's balance as the workers last read it from the ledger. A pool is exported while it pays out and for a minute after its last packet; at most 1,000 pools per worker.",
+      "Each pool's balance as the workers last read it from the ledger. A " +
+      'pool is exported while it pays out and for a minute after its last ' +
+      'packet; at most 1,000 pools per worker.',
     variables: [
       datasourceVariable(),
       labelVariable('campaign', 'Campaign', 'grab_pool_remaining_packets'),
@@ -47,7 +49,8 @@ export const campaignPools = (): Dashboard =>
       timeseriesPanel({
         title: 'Remaining packets',
         description:
-          'Packets left in each pool. A sold-out pool reads 0 for a minute after its last packet, then leaves the export.',
+          'Packets left in each pool. A sold-out pool reads 0 for a minute after ' +
+          'its last packet, then leaves the export.',
         unit: units.Short,
         size: [12, 8],
         queries: [[remainingPackets, '{{pool}}']],
@@ -78,7 +81,8 @@ export const campaignPools = (): Dashboard =>
       timeseriesPanel({
         title: 'Lock contenders by pool',
         description:
-          "Contenders queued on each pool's lock, the holder included, at its last acquisition. Above 1, the pool's grabs wait in line.",
+          "Contenders queued on each pool's lock, the holder included, at its " +
+          "last acquisition. Above 1, the pool's grabs wait in line.",
         unit: units.Short,
         size: [24, 8],
         queries: [[`max by (pool) (grab_lock_contenders{${pools}})`, '{{pool}}']],

@@ -29,7 +29,9 @@ export const fleetOverview = (): Dashboard =>
     uid: 'grab-fleet-overview',
     title: 'Grab fleet overview',
     description:
-      'Throughput, queue, locks, ZooKeeper and process health of every grab worker. Herd size is ZooKeeper wakeups per release: 1 for the zk lock, about the number of waiters for zk-herd.',
+      'Throughput, queue, locks, ZooKeeper and process health of every grab ' +
+      'worker. Herd size is ZooKeeper wakeups per release: 1 for the zk ' +
+      'lock, about the number of waiters for zk-herd.',
     variables: [
       datasourceVariable(),
       selectAllVariable('job', 'Job', 'up{job=~"grab-.+"}'),
@@ -54,7 +56,8 @@ export const fleetOverview = (): Dashboard =>
       statPanel({
         title: 'Workers up',
         description:
-          'Scrape targets that answer: the worker processes, and a producer while grab produce runs with --metrics-port.',
+          'Scrape targets that answer: the worker processes, and a producer ' +
+          'while grab produce runs with --metrics-port.',
         unit: units.NoUnit,
         size: [6, 8],
         queries: [
@@ -88,7 +91,8 @@ export const fleetOverview = (): Dashboard =>
       timeseriesPanel({
         title: 'Lock hold p50 / p99',
         description:
-          "How long a batch held its pool's lock, from acquisition to release. Every waiter on the pool waits out the hold.",
+          "How long a batch held its pool's lock, from acquisition to release. " +
+          'Every waiter on the pool waits out the hold.',
         unit: units.Seconds,
         size: [8, 8],
         queries: lockQuantiles('grab_lock_hold_seconds', [0.5, 0.99]),
@@ -101,12 +105,14 @@ export const fleetOverview = (): Dashboard =>
       timeseriesPanel({
         title: 'Herd size (wakeups per release)',
         description:
-          'Waiters a ZooKeeper lock release wakes. The zk lock wakes only the next in line (1); zk-herd wakes every waiter.',
+          'Waiters a ZooKeeper lock release wakes. The zk lock wakes only the ' +
+          'next in line (1); zk-herd wakes every waiter.',
         unit: units.NoUnit,
         size: [8, 8],
         queries: [
           [
-            `sum by (strategy) (${rate('grab_lock_wakeups_total')}) / sum by (strategy) (${rate('grab_lock_releases_total')})`,
+            `sum by (strategy) (${rate('grab_lock_wakeups_total')}) / sum by (strategy) ` +
+              `(${rate('grab_lock_releases_total')})`,
             '{{strategy}}',
           ],
         ],
@@ -130,7 +136,9 @@ export const fleetOverview = (): Dashboard =>
       timeseriesPanel({
         title: 'Lost locks and fencing rejections',
         description:
-          'A fencing rejection is a commit refused from a holder that had lost its lock: nothing was overspent, but a worker was paused or cut off past its session.',
+          'A fencing rejection is a commit refused from a holder that had lost ' +
+          'its lock: nothing was overspent, but a worker was paused or cut off ' +
+          'past its session.',
         unit: units.Short,
         size: [8, 8],
         queries: [
@@ -145,7 +153,10 @@ export const fleetOverview = (): Dashboard =>
       timeseriesPanel({
         title: 'ZooKeeper connectivity',
         description:
-          'Workers with a connected ZooKeeper session, and the connection drops and session expirations among them. A session outlives a short drop; an expired one has lost every lock it held. Workers on the redis lock export none of these.',
+          'Workers with a connected ZooKeeper session, and the connection drops ' +
+          'and session expirations among them. A session outlives a short drop; ' +
+          'an expired one has lost every lock it held. Workers on the redis lock ' +
+          'export none of these.',
         unit: units.Short,
         size: [8, 8],
         queries: [
@@ -167,7 +178,8 @@ export const fleetOverview = (): Dashboard =>
       timeseriesPanel({
         title: 'Event-loop lag p99 per worker',
         description:
-          "The 99th percentile of each worker's Node.js event-loop delay. A lagging loop answers ZooKeeper and hands locks over late.",
+          "The 99th percentile of each worker's Node.js event-loop delay. A " +
+          'lagging loop answers ZooKeeper and hands locks over late.',
         unit: units.Seconds,
         size: [8, 8],
         queries: [[`nodejs_eventloop_lag_p99_seconds{${workers}}`, '{{instance}}']],

@@ -74,25 +74,33 @@ const thresholds = (steps: Step[]) =>
     .mode(ThresholdsMode.Absolute)
     .steps(steps.map(([color, value]): Threshold => ({ color, value })));
 
-export function timeseriesPanel({
-  title,
-  description,
-  unit,
-  size: [width, height],
-  queries,
-  steps = [['green', null]],
-  min = 0,
-  decimals,
-}: PanelSpec) {
-  const panel = new timeseries.PanelBuilder()
-    .title(title)
-    .description(description)
+/** What every panel builder has: the frame both panel kinds fill in the same way. */
+interface FramedBuilder<B> {
+  title(title: string): B;
+  description(description: string): B;
+  datasource(ref: typeof prometheus): B;
+  span(width: number): B;
+  height(height: number): B;
+  unit(unit: string): B;
+  colorScheme(color: FieldColorBuilder): B;
+  thresholds(thresholds: ThresholdsConfigBuilder): B;
+}
+
+/** Title, description, data source, size, unit and threshold steps from the spec; colours by `color`. */
+const framed = <B extends FramedBuilder<B>>(builder: B, spec: PanelSpec, color: FieldColorModeId): B =>
+  builder
+    .title(spec.title)
+    .description(spec.description)
     .datasource(prometheus)
-    .span(width)
-    .height(height)
-    .unit(unit)
-    .colorScheme(new FieldColorBuilder().mode(FieldColorModeId.PaletteClassic))
-    .thresholds(thresholds(steps))
+    .span(spec.size[0])
+    .height(spec.size[1])
+    .unit(spec.unit)
+    .colorScheme(new FieldColorBuilder().mode(color))
+    .thresholds(thresholds(spec.steps ?? [['green', null]]));
+
+export function timeseriesPanel(spec: PanelSpec) {
+  const { queries, steps = [['green', null]], min = 0, decimals } = spec;
+  const panel = framed(new timeseries.PanelBuilder(), spec, FieldColorModeId.PaletteClassic)
     // Threshold lines only where there is a threshold above the base colour.
     .thresholdsStyle(
       new common.GraphThresholdsStyleConfigBuilder().mode(
@@ -120,31 +128,16 @@ export function timeseriesPanel({
 }
 
 /** The last value of each query as a big number, coloured by the steps. */
-export function statPanel({
-  title,
-  description,
-  unit,
-  size: [width, height],
-  queries,
-  steps = [['green', null]],
-}: Omit<PanelSpec, 'min' | 'decimals'>) {
-  return new stat.PanelBuilder()
-    .title(title)
-    .description(description)
-    .datasource(prometheus)
-    .span(width)
-    .height(height)
-    .unit(unit)
+export function statPanel(spec: Omit<PanelSpec, 'min' | 'decimals'>) {
+  return framed(new stat.PanelBuilder(), spec, FieldColorModeId.Thresholds)
     .min(0)
-    .colorScheme(new FieldColorBuilder().mode(FieldColorModeId.Thresholds))
-    .thresholds(thresholds(steps))
     .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).fields('').values(false))
     .colorMode(common.BigValueColorMode.Background)
     .graphMode(common.BigValueGraphMode.Area)
     .justifyMode(common.BigValueJustifyMode.Auto)
     .textMode(common.BigValueTextMode.ValueAndName)
     .orientation(common.VizOrientation.Auto)
-    .targets(targets(queries));
+    .targets(targets(spec.queries));
 }
 
 export interface DashboardSpec {

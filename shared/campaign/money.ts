@@ -32,7 +32,8 @@ function numberAsText(amount: number): string {
     .replace(/[eE].*$/, '').length;
   if (Number.isFinite(amount) && significantDigits > EXACT_NUMBER_DIGITS) {
     throw new UsageError(
-      `amount ${text} has more than ${EXACT_NUMBER_DIGITS} significant digits, more than a JSON or YAML number keeps exactly; write it as a quoted string`,
+      `amount ${text} has more than ${EXACT_NUMBER_DIGITS} significant digits, ` +
+        `more than a JSON or YAML number keeps exactly; write it as a quoted string`,
     );
   }
   return text;
@@ -47,9 +48,14 @@ function whyNotPlain(text: string): string {
   const decimals = TOO_MANY_DECIMALS.exec(text);
   if (decimals) {
     const truncated = `${decimals[1]}.${decimals[2]!.slice(0, 2)}`;
-    return `amount "${text}" has more than two decimals; give at most two, e.g. ${/[1-9]/.test(truncated) ? truncated : '0.01'}`;
+    const example = /[1-9]/.test(truncated) ? truncated : '0.01';
+    return `amount "${text}" has more than two decimals; give at most two, e.g. ${example}`;
   }
-  return `amount "${text}" is not a plain decimal number; write digits with an optional "." and at most two decimals, without currency sign or thousands separators, e.g. 8888.88`;
+  return (
+    `amount "${text}" is not a plain decimal number; write digits with an optional ` +
+    `"." and at most two decimals, without currency sign or thousands separators, ` +
+    `e.g. 8888.88`
+  );
 }
 
 const formatCents = (cents: bigint): string => `${cents / 100n}.${(cents % 100n).toString().padStart(2, '0')}`;

@@ -72,7 +72,10 @@ function checkFillable(what: string, cents: number, packets: number, ctx: z.Refi
   if (cents < packets) {
     ctx.addIssue({
       code: 'custom',
-      message: `${what} has ${cents} cents for ${packets} packets; every packet needs at least 1 cent, so give at least ${packets} cents or at most ${cents} packets`,
+      message:
+        `${what} has ${cents} cents for ${packets} packets; every packet needs ` +
+        `at least 1 cent, so give at least ${packets} cents or at most ${cents} ` +
+        `packets`,
     });
   }
 }
@@ -186,7 +189,10 @@ const flagsSchema = z
     return { id: flags.id, split: flags.split, pools };
   });
 
-/** What `grab campaign create` takes instead of a file: `pools` identical pools, each of `packets` packets and `amount`. */
+/**
+ * What `grab campaign create` takes instead of a file: `pools` identical pools, each of `packets`
+ * packets and `amount`.
+ */
 export interface CampaignFlags {
   id?: unknown;
   pools?: unknown;

@@ -1,7 +1,10 @@
 import { InvalidArgumentError, Option } from '@commander-js/extra-typings';
 import type { z } from 'zod';
 
-/** The flag's text through its schema; a refusal is commander's, naming the flag and the value, with the schema's rule. */
+/**
+ * The flag's text through its schema; a refusal is commander's, naming the flag and the value, with
+ * the schema's rule.
+ */
 const parseWith =
   <T>(schema: z.ZodType<T>) =>
   (raw: string): T => {

@@ -43,7 +43,10 @@ export async function requireCampaign(ledger: Ledger, campaignId: string): Promi
   return record;
 }
 
-/** The set-up of every command that acts on one campaign: the services, then the campaign (or a failure), then its pools. */
+/**
+ * The set-up of every command that acts on one campaign: the services, then the campaign (or a
+ * failure), then its pools.
+ */
 export function withCampaign<T>(
   settings: Settings,
   campaignId: string,

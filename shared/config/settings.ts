@@ -37,7 +37,9 @@ export const settingDefinitions = {
     flag: 'zk-auth',
     default: '',
     describe:
-      'ZooKeeper digest credentials user:password; when set, lock nodes get an ACL only these credentials can change (never logged; prefer the variable to the flag)',
+      'ZooKeeper digest credentials user:password; when set, lock nodes get ' +
+      'an ACL only these credentials can change (never logged; prefer the ' +
+      'variable to the flag)',
     secret: true,
     schema: z
       .string()
@@ -63,7 +65,9 @@ export const settingDefinitions = {
     flag: 'queue-shards',
     default: '16',
     describe:
-      "how many BullMQ queues the grabs are split over, by pool; each is consumed by one worker process at a time, so a pool's lock stays with one process (every producer and worker of a queue must agree)",
+      'how many BullMQ queues the grabs are split over, by pool; each is ' +
+      "consumed by one worker process at a time, so a pool's lock stays with " +
+      'one process (every producer and worker of a queue must agree)',
     schema: coercedWholeNumber(1, 1024),
   },
   jobLockMs: {
@@ -71,7 +75,9 @@ export const settingDefinitions = {
     flag: 'job-lock-ms',
     default: '8000',
     describe:
-      "how long a worker's lock on a job it took lasts unless renewed (BullMQ lockDuration; renewed while the job runs); a killed worker's jobs go back to the queue once it lapses",
+      "how long a worker's lock on a job it took lasts unless renewed " +
+      "(BullMQ lockDuration; renewed while the job runs); a killed worker's " +
+      'jobs go back to the queue once it lapses',
     schema: coercedWholeNumber(1000, 600000),
   },
   stalledIntervalMs: {
@@ -79,7 +85,9 @@ export const settingDefinitions = {
     flag: 'stalled-interval-ms',
     default: '2000',
     describe:
-      'how often each queue shard is checked for jobs whose lock lapsed, which go back to the queue (BullMQ stalledInterval; one check per shard per interval, fleet-wide)',
+      'how often each queue shard is checked for jobs whose lock lapsed, ' +
+      'which go back to the queue (BullMQ stalledInterval; one check per ' +
+      'shard per interval, fleet-wide)',
     schema: coercedWholeNumber(500, 600000),
   },
   logLevel: {
@@ -94,7 +102,8 @@ export const settingDefinitions = {
     flag: 'metrics-port',
     default: 'off',
     describe:
-      'port of /metrics, /healthz and /readyz for grab work and grab produce (grab fleet: worker i gets port + i; 0: any free port)',
+      'port of /metrics, /healthz and /readyz for grab work and grab produce ' +
+      '(grab fleet: worker i gets port + i; 0: any free port)',
     schema: z
       .string()
       .refine(

@@ -9,7 +9,10 @@ export interface Grant {
   jobId: string;
 }
 
-/** "cents|token|atMs|jobId": the job id comes last, so it may itself contain '|'. The Lua scripts write the same format. */
+/**
+ * "cents|token|atMs|jobId": the job id comes last, so it may itself contain '|'. The Lua scripts write
+ * the same format.
+ */
 export function formatGrant(grant: Grant): string {
   return `${grant.cents}|${formatToken(grant.token)}|${grant.atMs}|${grant.jobId}`;
 }

@@ -30,7 +30,8 @@ function assertSplittable(remainingCents: number, remainingPackets: number): voi
     remainingCents < remainingPackets
   ) {
     throw new RangeError(
-      `cannot split ${remainingCents} cents into ${remainingPackets} packets: need whole numbers with cents >= packets >= 1`,
+      `cannot split ${remainingCents} cents into ${remainingPackets} packets: ` +
+        `need whole numbers with cents >= packets >= 1`,
     );
   }
 }

@@ -17,6 +17,16 @@ const lockKey = (key: string) => `grab:lock:{${key}}`;
 const fenceKey = (key: string) => `grab:lock-fence:{${key}}`;
 
 /**
+ * Until when a holder may act on a lease granted by a request sent at `sentAt`: the lease started
+ * no earlier than the request was sent; a fifth of it is kept as a margin for clock drift.
+ */
+export const leaseSafeUntil = (sentAt: number, leaseMs: number): number => sentAt + leaseMs - Math.floor(leaseMs / 5);
+
+/** The pause before retry number `attempt` (from 0): random, growing by 1 ms an attempt up to the cap. */
+export const retryDelayMs = (attempt: number, maxRetryDelayMs: number, random: () => number = Math.random): number =>
+  random() * Math.min(maxRetryDelayMs, 1 + attempt);
+
+/**
  * The seed article's Redis lock done right: SET NX PX with a random owner token, a Lua
  * compare-and-delete release, a renewing watchdog, and a fencing token from INCR so that a
  * holder whose lease ran out during a pause is refused by the ledger.
@@ -47,14 +57,13 @@ export class RedisLock implements DistributedLock {
       if (token) return this.handle(key, owner, parseToken(token), sentAt);
       if (signal?.aborted) throw new LockTimeoutError('lock acquisition aborted');
       if (Date.now() >= deadline) throw new LockTimeoutError('lock not acquired before the timeout');
-      await sleep(Math.random() * Math.min(this.maxRetryDelayMs, 1 + attempt));
+      await sleep(retryDelayMs(attempt, this.maxRetryDelayMs));
     }
   }
 
   private handle(key: string, owner: string, fencingToken: bigint, sentAt: number): LockHandle {
     const lost = new AbortController();
-    // The lease started no earlier than the request was sent; keep a margin for clock drift.
-    let safeUntil = sentAt + this.leaseMs - Math.floor(this.leaseMs / 5);
+    let safeUntil = leaseSafeUntil(sentAt, this.leaseMs);
     const expiry = () => setTimeout(() => lost.abort('lease_expired'), Math.max(0, safeUntil - Date.now()));
     let expiryTimer = expiry();
     const watchdog = setInterval(
@@ -63,7 +72,7 @@ export class RedisLock implements DistributedLock {
         this.scripts.redisLockExtend([lockKey(key)], [owner, this.leaseMs]).then(
           (renewed) => {
             if (renewed !== 1) return lost.abort('lease_lost');
-            safeUntil = renewedAt + this.leaseMs - Math.floor(this.leaseMs / 5);
+            safeUntil = leaseSafeUntil(renewedAt, this.leaseMs);
             clearTimeout(expiryTimer);
             expiryTimer = expiry();
           },

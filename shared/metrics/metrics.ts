@@ -76,7 +76,10 @@ export function grabMetrics(registry: Registry) {
   const registers = [registry];
   const grabs = new Counter({
     name: 'grab_grabs_total',
-    help: 'Grabs handled, by outcome; error: the batch failed and its grabs are retried; postponed: put back while a dependency is unreachable; discarded: its campaign was deleted',
+    help:
+      'Grabs handled, by outcome; error: the batch failed and its grabs are ' +
+      'retried; postponed: put back while a dependency is unreachable; ' +
+      'discarded: its campaign was deleted',
     labelNames: ['outcome'] as const,
     registers,
   });

@@ -1,5 +1,6 @@
 import type { Logger } from '../logging/logger.js';
 import type { PoolMetrics } from './metrics.js';
+import { poolName } from '../campaign/pool-name.js';
 
 export interface PoolBalance {
   remainingCents: number;
@@ -11,7 +12,10 @@ export interface PoolLabels {
   pool: string;
 }
 
-/** The pools' balances in the ledger, in one round trip, in order; undefined for a pool that is gone (its campaign was deleted). */
+/**
+ * The pools' balances in the ledger, in one round trip, in order; undefined for a pool that is gone
+ * (its campaign was deleted).
+ */
 export type PoolBalancesReader = (pools: readonly PoolLabels[]) => Promise<(PoolBalance | undefined)[]>;
 
 export interface PoolGaugeLimits {
@@ -61,7 +65,7 @@ export class PoolGauges {
 
   /** After a batch committed grants from the pool: its balance is read at the next refresh. */
   granted(campaignId: string, poolId: string, now = Date.now()): void {
-    const key = `${campaignId}/${poolId}`;
+    const key = poolName(campaignId, poolId);
     const pool = this.pools.get(key) ?? this.admit(key, campaignId, poolId);
     if (!pool) return;
     pool.lastGrantAt = now;

@@ -10,7 +10,9 @@ export class ShardCountMismatch extends Error {
     readonly configured: number,
   ) {
     super(
-      `queue "${queue}" is split into ${recorded} shards, but GRAB_QUEUE_SHARDS (--queue-shards) is ${configured}: give every producer and worker of this queue the same value`,
+      `queue "${queue}" is split into ${recorded} shards, but GRAB_QUEUE_SHARDS ` +
+        `(--queue-shards) is ${configured}: give every producer and worker of this ` +
+        `queue the same value`,
     );
   }
 }

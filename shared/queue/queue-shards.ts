@@ -1,4 +1,5 @@
 import { fnv1a } from '../hash/fnv1a.js';
+import { poolName } from '../campaign/pool-name.js';
 
 /**
  * Grabs are split over several BullMQ queues by pool, so that all grabs of one pool reach the
@@ -9,7 +10,7 @@ import { fnv1a } from '../hash/fnv1a.js';
 
 /** The shard of a pool: FNV-1a over "campaign/pool", stable across processes and releases. */
 export function shardOf(campaignId: string, poolId: string, shards: number): number {
-  return fnv1a(`${campaignId}/${poolId}`) % shards;
+  return fnv1a(poolName(campaignId, poolId)) % shards;
 }
 
 /** Queue names never contain ".", so a shard's queue cannot be another queue's name. */

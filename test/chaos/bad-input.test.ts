@@ -15,25 +15,20 @@ import type { GrabJob } from '../../shared/queue/grab-job.js';
 import { ShardedQueue } from '../../shared/queue/sharded-queue.js';
 import { loadSettings } from '../../shared/config/settings.js';
 import { grab } from '../support/cli.js';
-import { testZkConnect } from '../support/env.js';
-import { startRedis, type RedisServer } from '../support/servers.js';
+import { privateRedis } from '../support/private-redis.js';
 import { checkCampaign } from '../support/chaos-checker.js';
 import { healthz, recordRow, scale, startChaosFleet } from '../support/chaos.js';
 
-let server: RedisServer;
-let env: Record<string, string>;
+const server = privateRedis({ appendonly: true });
 let redis: Redis;
 let queue: ShardedQueue;
 beforeAll(async () => {
-  server = await startRedis({ appendonly: true });
-  env = { REDIS_URL: server.url, ZK_CONNECT: testZkConnect() };
   redis = new Redis(server.url);
   queue = await ShardedQueue.open('grab', loadSettings({}).queueShards, redis);
 });
 afterAll(async () => {
   await queue?.close();
   redis?.disconnect();
-  await server?.stop();
 });
 
 const specDir = mkdtempSync(join(tmpdir(), 'grab-chaos-specs-'));
@@ -69,7 +64,7 @@ describe('chaos 7: bad input', () => {
     const id = `chaos-bad-${randomUUID().slice(0, 8)}`;
     const created = await grab(
       ['campaign', 'create', '--id', id, '--pools', '2', '--packets', '100', '--amount-cents', '10000'],
-      env,
+      server.env,
     );
     expect(created.code, created.stderr).toBe(0);
     const huge = 'x'.repeat(1 << 20);
@@ -116,7 +111,7 @@ describe('chaos 7: bad input', () => {
     // The good grabs: the producer's; then the bad ones pushed straight into the queue.
     const produced = await grab(
       ['produce', '--campaign', id, '--users', String(goodUsers), '--distribution', 'uniform'],
-      env,
+      server.env,
     );
     expect(produced.code, produced.stderr).toBe(0);
     const jobs = await queue.addBulk(
@@ -127,7 +122,7 @@ describe('chaos 7: bad input', () => {
       })),
     );
 
-    const fleet = await startChaosFleet(2, ['--concurrency', '20'], env);
+    const fleet = await startChaosFleet(2, ['--concurrency', '20'], server.env);
     const pidsBefore = fleet.workerPids().sort();
     let metricsGarbage = 0;
     try {
@@ -149,7 +144,7 @@ describe('chaos 7: bad input', () => {
         expect(replies[5]).toMatch(/^HTTP\/1\.1 404/);
         expect(replies[2]).toMatch(/^HTTP\/1\.1 431|^$/);
       }
-      const waited = await grab(['wait', '--campaign', id, '--timeout', '60'], env);
+      const waited = await grab(['wait', '--campaign', id, '--timeout', '60'], server.env);
       expect(waited.code, `${waited.stdout}${waited.stderr}\n${fleet.output().slice(-3000)}`).toBe(0);
       // Nothing crashed: the same worker processes, still serving.
       expect(fleet.workerPids().sort()).toEqual(pidsBefore);
@@ -173,8 +168,7 @@ describe('chaos 7: bad input', () => {
 
     const check = await checkCampaign({
       campaign: id,
-      env,
-      zkConnect: testZkConnect(),
+      env: server.env,
       expectedGrabs: goodUsers + recordable,
     });
     expect(check.violations).toEqual([]);
@@ -182,7 +176,7 @@ describe('chaos 7: bad input', () => {
     // The good grabs granted every packet, exactly as if no bad job had been there; none of the
     // bad users holds a grant.
     expect(check.report.outcomes.granted).toBe(Math.min(goodUsers, 200));
-    const exported = await grab(['export', '--campaign', id], env);
+    const exported = await grab(['export', '--campaign', id], server.env);
     const users = exported.stdout
       .trim()
       .split('\n')
@@ -238,7 +232,7 @@ describe('chaos 7: bad input', () => {
       /amount|packets/,
     ],
   ])('refuses the invalid campaign spec %j with exit 2 and a clear message', async (args, message) => {
-    const result = await grab(['campaign', 'create', ...args], env);
+    const result = await grab(['campaign', 'create', ...args], server.env);
     expect(result.code, result.stderr).toBe(2);
     expect(result.stderr).toMatch(message);
     expect(result.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/); // a message, not a stack trace

@@ -4,24 +4,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ShardedQueue } from '../../shared/queue/sharded-queue.js';
 import { loadSettings } from '../../shared/config/settings.js';
 import { grab, startGrab } from '../support/cli.js';
-import { testZkConnect } from '../support/env.js';
-import { startRedis, type RedisServer } from '../support/servers.js';
+import { privateRedis } from '../support/private-redis.js';
 import { checkCampaign } from '../support/chaos-checker.js';
-import { ProgressMonitor, ms, recordRow, scale, sleep, startChaosFleet } from '../support/chaos.js';
+import { ProgressMonitor, ms, recordRow, scale, startChaosFleet } from '../support/chaos.js';
+import { sleep } from '../support/async.js';
 
-let server: RedisServer;
-let env: Record<string, string>;
-beforeAll(async () => {
-  server = await startRedis({ appendonly: true });
-  env = { REDIS_URL: server.url, ZK_CONNECT: testZkConnect() };
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = privateRedis({ appendonly: true });
 
 const GRABS = scale(20_000, 200_000);
 const POOLS = 10;
@@ -36,12 +28,12 @@ describe('chaos 6: kill -9 the producer mid-enqueue', () => {
     const id = `chaos-prod-${randomUUID().slice(0, 8)}`;
     const created = await grab(
       ['campaign', 'create', '--id', id, '--pools', String(POOLS), '--packets', String(PACKETS), '--amount', '888.88'],
-      env,
+      server.env,
     );
     expect(created.code, created.stderr).toBe(0);
     const redis = new Redis(server.url);
     const queue = await ShardedQueue.open('grab', loadSettings({}).queueShards, redis);
-    const fleet = await startChaosFleet(2, ['--concurrency', '100'], env);
+    const fleet = await startChaosFleet(2, ['--concurrency', '100'], server.env);
     const progress = new ProgressMonitor(server.url, id);
     progress.start();
     const enqueuedAtKill: number[] = [];
@@ -49,7 +41,7 @@ describe('chaos 6: kill -9 the producer mid-enqueue', () => {
       for (let k = 0; k < KILLS; k++) {
         const producer = startGrab(
           ['produce', '--campaign', id, '--users', String(GRABS), '--distribution', 'zipf'],
-          env,
+          server.env,
         );
         // Half a second in, and once it has enqueued something (Node itself takes a while to start).
         const enqueued = async () =>
@@ -70,9 +62,12 @@ describe('chaos 6: kill -9 the producer mid-enqueue', () => {
       // It really was mid-enqueue: fewer jobs than grabs in the queue when it died.
       expect(enqueuedAtKill[0]!).toBeGreaterThan(0);
       expect(enqueuedAtKill.at(-1)!).toBeLessThan(GRABS);
-      const again = await grab(['produce', '--campaign', id, '--users', String(GRABS), '--distribution', 'zipf'], env);
+      const again = await grab(
+        ['produce', '--campaign', id, '--users', String(GRABS), '--distribution', 'zipf'],
+        server.env,
+      );
       expect(again.code, again.stderr).toBe(0);
-      const waited = await grab(['wait', '--campaign', id, '--timeout', String(scale(120, 600))], env);
+      const waited = await grab(['wait', '--campaign', id, '--timeout', String(scale(120, 600))], server.env);
       expect(waited.code, `${waited.stdout}${waited.stderr}\n${fleet.output().slice(-3000)}`).toBe(0);
     } finally {
       await progress.stop();
@@ -84,7 +79,11 @@ describe('chaos 6: kill -9 the producer mid-enqueue', () => {
     await queue.close();
     redis.disconnect();
 
-    const check = await checkCampaign({ campaign: id, env, zkConnect: testZkConnect(), expectedGrabs: GRABS });
+    const check = await checkCampaign({
+      campaign: id,
+      env: server.env,
+      expectedGrabs: GRABS,
+    });
     recordRow(
       {
         scenario: '6. kill -9 the producer mid-enqueue, re-run',

@@ -8,16 +8,14 @@
  * lock frees when the killed session expires. Also measured: how long until every grab enqueued
  * before the kill, and every grab, was settled (these include whatever backlog the fleet had).
  */
-import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadSettings } from '../../shared/config/settings.js';
 import { membersKey } from '../../shared/queue/fleet-membership.js';
 import { QUEUE_PREFIX } from '../../shared/queue/queue-names.js';
 import { assignShards, shardOf, shardQueueName } from '../../shared/queue/queue-shards.js';
 import { grab } from '../support/cli.js';
-import { testZkConnect } from '../support/env.js';
-import { startRedis, type RedisServer } from '../support/servers.js';
+import { privateRedis } from '../support/private-redis.js';
 import { checkCampaign } from '../support/chaos-checker.js';
 import {
   FULL,
@@ -26,9 +24,10 @@ import {
   ProgressMonitor,
   ms,
   recordRow,
-  sleep,
   startChaosFleet,
+  createHotPoolCampaign,
 } from '../support/chaos.js';
+import { sleep } from '../support/async.js';
 
 const PACKETS = 10_000;
 const GRABS = 6_000;
@@ -39,20 +38,12 @@ const KILL_AT_OUTCOMES = 2_500;
 const SETTLED_WITHIN_MS = 15_000;
 
 describe.skipIf(!FULL)('chaos 1b: kill -9 the worker holding a hot pool, once', () => {
-  let redis: RedisServer;
-  let env: Record<string, string>;
-  beforeAll(async () => {
-    redis = await startRedis({ appendonly: true });
-    env = { REDIS_URL: redis.url, ZK_CONNECT: testZkConnect(), GRAB_QUEUE: 'chaos-kill-once' };
-  });
-  afterAll(async () => {
-    await redis?.stop();
-  });
+  const redis = privateRedis({ appendonly: true }, { GRAB_QUEUE: 'chaos-kill-once' });
 
   /** The pid of the fleet member that consumes `shard`, from the membership list in Redis. */
   async function consumerOf(client: Redis, shard: number, shards: number): Promise<number> {
     // Scored by heartbeat; the fleet splits the shards in id order.
-    const members = (await client.zrange(membersKey(env.GRAB_QUEUE!), '0', '-1')).sort();
+    const members = (await client.zrange(membersKey(redis.env.GRAB_QUEUE!), '0', '-1')).sort();
     const owner = members.find((m) => assignShards(members, m, shards).includes(shard));
     // A member id ends in "-<pid>-<random>" (FleetMembership).
     return Number(owner?.split('-').at(-2));
@@ -62,29 +53,13 @@ describe.skipIf(!FULL)('chaos 1b: kill -9 the worker holding a hot pool, once', 
     timeout: 300_000,
   }, async () => {
     const started = Date.now();
-    const id = `chaos-kill-once-${randomUUID().slice(0, 8)}`;
-    const created = await grab(
-      [
-        'campaign',
-        'create',
-        '--id',
-        id,
-        '--pools',
-        '1',
-        '--packets',
-        String(PACKETS),
-        '--amount-cents',
-        String(PACKETS * 10),
-      ],
-      env,
-    );
-    expect(created.code, created.stderr).toBe(0);
-    const fleet = await startChaosFleet(2, ['--lock', 'zk', '--concurrency', '50', '--max-batch', '8'], env);
+    const id = await createHotPoolCampaign('kill-once', PACKETS, redis.env);
+    const fleet = await startChaosFleet(2, ['--lock', 'zk', '--concurrency', '50', '--max-batch', '8'], redis.env);
     const metrics = new MetricsTracker(fleet.ports);
     const progress = new ProgressMonitor(redis.url, id);
-    const { queueShards } = loadSettings(env);
-    const killedGrabs = new InFlightTracker(redis.url, env.GRAB_QUEUE!, queueShards, id, 'p1');
-    const enqueuedBefore = new InFlightTracker(redis.url, env.GRAB_QUEUE!, queueShards, id, 'p1', [
+    const { queueShards } = loadSettings(redis.env);
+    const killedGrabs = new InFlightTracker(redis.url, redis.env.GRAB_QUEUE!, queueShards, id, 'p1');
+    const enqueuedBefore = new InFlightTracker(redis.url, redis.env.GRAB_QUEUE!, queueShards, id, 'p1', [
       'active',
       'wait',
       'delayed',
@@ -93,13 +68,13 @@ describe.skipIf(!FULL)('chaos 1b: kill -9 the worker holding a hot pool, once', 
     let taken = 0;
     const client = new Redis(redis.url);
     const hot = shardOf(id, 'p1', queueShards);
-    const activeKey = `${QUEUE_PREFIX}:${shardQueueName(env.GRAB_QUEUE!, hot)}:active`;
+    const activeKey = `${QUEUE_PREFIX}:${shardQueueName(redis.env.GRAB_QUEUE!, hot)}:active`;
     try {
       metrics.start();
       progress.start();
       const producing = grab(
         ['produce', '--campaign', id, '--users', String(GRABS), '--distribution', 'hot', '--rate', String(RATE)],
-        env,
+        redis.env,
       );
       const granting = Date.now() + 120_000;
       // Mid-campaign, at a moment the pool's worker has grabs in hand.
@@ -118,7 +93,7 @@ describe.skipIf(!FULL)('chaos 1b: kill -9 the worker holding a hot pool, once', 
       enqueuedBefore.start();
       const produced = await producing;
       expect(produced.code, produced.stderr).toBe(0);
-      const waited = await grab(['wait', '--campaign', id, '--timeout', '120'], env);
+      const waited = await grab(['wait', '--campaign', id, '--timeout', '120'], redis.env);
       expect(waited.code, `${waited.stdout}${waited.stderr}\n${fleet.output().slice(-3000)}`).toBe(0);
     } finally {
       client.disconnect();
@@ -130,8 +105,7 @@ describe.skipIf(!FULL)('chaos 1b: kill -9 the worker holding a hot pool, once', 
     }
     const check = await checkCampaign({
       campaign: id,
-      env,
-      zkConnect: testZkConnect(),
+      env: redis.env,
       expectedGrabs: GRABS,
       lockWaitMs: 20_000,
     });
@@ -142,7 +116,10 @@ describe.skipIf(!FULL)('chaos 1b: kill -9 the worker holding a hot pool, once', 
         grabs: GRABS,
         faults: `1 kill -9 at ${finishedAtKill.toLocaleString('en-US')} outcomes, ${taken} grabs in its hands`,
         fencedWrites: metrics.total('grab_fencing_rejections_total'),
-        recovery: `${ms(killedSettledMs)} to settle the killed worker's grabs, ${ms(enqueuedBefore.maxSettleMs())} every grab enqueued before the kill, ${ms(progress.drainMs(GRABS))} to drain`,
+        recovery:
+          `${ms(killedSettledMs)} to settle the killed worker's grabs, ${ms(enqueuedBefore.maxSettleMs())} ` +
+          `every grab enqueued before the kill, ${ms(progress.drainMs(GRABS))} to ` +
+          `drain`,
         startedAt: started,
       },
       check,

@@ -5,12 +5,12 @@
  * jobs that stalled, and the campaign finishes with every invariant, no grant lost (granted
  * outcomes = exported grants = packets handed out) and no overspend.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { grab } from '../support/cli.js';
-import { testZkConnect } from '../support/env.js';
-import { startRedis, type RedisServer } from '../support/servers.js';
+import { privateRedis } from '../support/private-redis.js';
 import { checkCampaign } from '../support/chaos-checker.js';
-import { FULL, ms, recordRow, sleep, startHotPoolRun } from '../support/chaos.js';
+import { FULL, ms, recordRow, startHotPoolRun } from '../support/chaos.js';
+import { sleep } from '../support/async.js';
 
 const PACKETS = 5_000;
 const GRABS = 30_000;
@@ -19,15 +19,7 @@ const SESSION_MS = 2_000;
 const DOWN_MS = 2_000;
 
 describe.skipIf(!FULL)('chaos 5: kill -9 Redis mid-campaign, restart it from its append-only file', () => {
-  let redis: RedisServer;
-  let env: Record<string, string>;
-  beforeAll(async () => {
-    redis = await startRedis({ appendonly: true, appendfsync: 'always' });
-    env = { REDIS_URL: redis.url, ZK_CONNECT: testZkConnect() };
-  });
-  afterAll(async () => {
-    await redis?.stop();
-  });
+  const redis = privateRedis({ appendonly: true });
 
   it('the fleet reconnects, stalled grabs come back, no grant is lost and nothing overspent', {
     timeout: 600_000,
@@ -39,7 +31,7 @@ describe.skipIf(!FULL)('chaos 5: kill -9 Redis mid-campaign, restart it from its
       lock: 'zk',
       sessionMs: SESSION_MS,
       redisUrl: redis.url,
-      env,
+      env: redis.env,
     });
     let finishedBeforeKill = 0;
     let finishedAfterRestart = 0;
@@ -49,7 +41,7 @@ describe.skipIf(!FULL)('chaos 5: kill -9 Redis mid-campaign, restart it from its
         producerRuns++;
         return grab(
           ['produce', '--campaign', id, '--users', String(GRABS), '--distribution', 'hot', '--rate', String(RATE)],
-          env,
+          redis.env,
         );
       };
       const producing = produce();
@@ -68,7 +60,7 @@ describe.skipIf(!FULL)('chaos 5: kill -9 Redis mid-campaign, restart it from its
         produced = await produce();
       }
       expect(produced.code, produced.stderr).toBe(0);
-      const waited = await grab(['wait', '--campaign', id, '--timeout', '300'], env);
+      const waited = await grab(['wait', '--campaign', id, '--timeout', '300'], redis.env);
       expect(waited.code, `${waited.stdout}${waited.stderr}\n${fleet.output().slice(-3000)}`).toBe(0);
     } finally {
       await metrics.stop();
@@ -77,8 +69,7 @@ describe.skipIf(!FULL)('chaos 5: kill -9 Redis mid-campaign, restart it from its
     }
     const check = await checkCampaign({
       campaign: id,
-      env,
-      zkConnect: testZkConnect(),
+      env: redis.env,
       expectedGrabs: GRABS,
       lockWaitMs: SESSION_MS * 5,
     });
@@ -87,7 +78,9 @@ describe.skipIf(!FULL)('chaos 5: kill -9 Redis mid-campaign, restart it from its
       {
         scenario: `5. kill -9 Redis, restart from its AOF (appendfsync always) after ${DOWN_MS / 1000} s`,
         grabs: GRABS,
-        faults: `1 kill -9 (at ${finishedBeforeKill.toLocaleString('en-US')} outcomes; ${producerRuns} producer run${producerRuns > 1 ? 's' : ''})`,
+        faults:
+          `1 kill -9 (at ${finishedBeforeKill.toLocaleString('en-US')} outcomes; ` +
+          `${producerRuns} producer run${producerRuns > 1 ? 's' : ''})`,
         fencedWrites: metrics.total('grab_fencing_rejections_total'),
         recovery: `${ms(progress.maxRecoveryMs())} to progress, ${ms(progress.drainMs(GRABS))} to drain`,
         startedAt: started,

@@ -10,9 +10,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grab } from '../support/cli.js';
 import { checkCampaign } from '../support/chaos-checker.js';
-import { ms, recordRow, scale, sleep, startHotPoolRun } from '../support/chaos.js';
-import { testRedisUrl, testZkConnect } from '../support/env.js';
-import { startRedis, startZooKeeper, type RedisServer, type ZkServer } from '../support/servers.js';
+import { ms, recordRow, scale, startHotPoolRun } from '../support/chaos.js';
+import { testRedisUrl } from '../support/env.js';
+import { privateRedis } from '../support/private-redis.js';
+import { startZooKeeper, type RedisServer, type ZkServer } from '../support/servers.js';
+import { sleep } from '../support/async.js';
 
 const PACKETS = scale(3_000, 10_000);
 const GRABS = scale(12_000, 60_000);
@@ -31,13 +33,13 @@ async function produceAll(id: string, env: Record<string, string>) {
 }
 
 describe('chaos 8 and 9: outages longer than the retry budget', () => {
+  const redis = privateRedis({ appendonly: true });
   let zk: ZkServer;
-  let redis: RedisServer;
   beforeAll(async () => {
-    [zk, redis] = await Promise.all([startZooKeeper(), startRedis({ appendonly: true, appendfsync: 'always' })]);
+    zk = await startZooKeeper();
   });
   afterAll(async () => {
-    await Promise.all([zk?.stop(), redis?.stop()]);
+    await zk?.stop();
   });
 
   /** One outage of `server` mid-campaign, then the checks every outage must pass. */
@@ -48,7 +50,6 @@ describe('chaos 8 and 9: outages longer than the retry budget', () => {
     downMs: number;
     env: Record<string, string>;
     redisUrl: string;
-    zkConnect: string;
   }) {
     const started = Date.now();
     const { id, fleet, metrics, progress } = await startHotPoolRun({
@@ -80,7 +81,6 @@ describe('chaos 8 and 9: outages longer than the retry budget', () => {
     const check = await checkCampaign({
       campaign: id,
       env: o.env,
-      zkConnect: o.zkConnect,
       expectedGrabs: GRABS,
       lockWaitMs: SESSION_MS * 5,
     });
@@ -111,7 +111,6 @@ describe('chaos 8 and 9: outages longer than the retry budget', () => {
         downMs: ZK_DOWN_MS,
         env: { REDIS_URL: testRedisUrl(), ZK_CONNECT: zk.connect },
         redisUrl: testRedisUrl(),
-        zkConnect: zk.connect,
       }),
   );
 
@@ -124,9 +123,8 @@ describe('chaos 8 and 9: outages longer than the retry budget', () => {
         tag: 'redis-outage',
         server: redis,
         downMs: REDIS_DOWN_MS,
-        env: { REDIS_URL: redis.url, ZK_CONNECT: testZkConnect() },
+        env: redis.env,
         redisUrl: redis.url,
-        zkConnect: testZkConnect(),
       }),
   );
 });

@@ -9,32 +9,15 @@
  *    The stopped worker's session expires and another takes the lock; when the stopped one
  *    wakes, its lock is lost and any late commit is fenced.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { grab } from '../support/cli.js';
-import { testZkConnect } from '../support/env.js';
-import { startRedis, type RedisServer } from '../support/servers.js';
+import { privateRedis } from '../support/private-redis.js';
 import { checkCampaign } from '../support/chaos-checker.js';
 import { loadSettings } from '../../shared/config/settings.js';
-import {
-  InFlightTracker,
-  ms,
-  processState,
-  randomInt,
-  recordRow,
-  scale,
-  sleep,
-  startHotPoolRun,
-} from '../support/chaos.js';
+import { InFlightTracker, ms, processState, randomInt, recordRow, scale, startHotPoolRun } from '../support/chaos.js';
+import { sleep } from '../support/async.js';
 
-let redis: RedisServer;
-let env: Record<string, string>;
-beforeAll(async () => {
-  redis = await startRedis({ appendonly: true });
-  env = { REDIS_URL: redis.url, ZK_CONNECT: testZkConnect() };
-});
-afterAll(async () => {
-  await redis?.stop();
-});
+const redis = privateRedis({ appendonly: true });
 
 const PACKETS = scale(2_000, 5_000);
 const GRABS = scale(8_000, 40_000);
@@ -51,7 +34,7 @@ const STOPS = scale(2, 6);
 async function killWorkersDuring(lock: 'zk' | 'none') {
   const started = Date.now();
   // Each run has a queue of its own, so the zk and none runs go side by side.
-  const runEnv = { ...env, GRAB_QUEUE: `chaos-kill-${lock}` };
+  const runEnv = { ...redis.env, GRAB_QUEUE: `chaos-kill-${lock}` };
   const { id, fleet, metrics, progress } = await startHotPoolRun({
     tag: `kill-${lock}`,
     packets: PACKETS,
@@ -105,7 +88,6 @@ async function killWorkersDuring(lock: 'zk' | 'none') {
   const check = await checkCampaign({
     campaign: id,
     env: runEnv,
-    zkConnect: testZkConnect(),
     expectedGrabs: GRABS,
     lockWaitMs: SESSION_MS * 5,
   });
@@ -115,7 +97,11 @@ async function killWorkersDuring(lock: 'zk' | 'none') {
       grabs: GRABS,
       faults: `${kills} kill -9`,
       fencedWrites: metrics.total('grab_fencing_rejections_total'),
-      recovery: `${ms(progress.maxRecoveryMs())} to progress, ${ms(inFlight.maxSettleMs())} to settle a killed worker's grabs (max), ${ms(progress.drainMs(GRABS))} to drain the ${(GRABS - progress.finishedAtLastFault()).toLocaleString('en-US')} left at the last kill`,
+      recovery:
+        `${ms(progress.maxRecoveryMs())} to progress, ${ms(inFlight.maxSettleMs())} ` +
+        `to settle a killed worker's grabs (max), ${ms(progress.drainMs(GRABS))} ` +
+        `to drain the ${(GRABS - progress.finishedAtLastFault()).toLocaleString('en-US')} ` +
+        `left at the last kill`,
       startedAt: started,
     },
     check,
@@ -148,7 +134,7 @@ describe.concurrent('chaos 1 and 2: worker faults during a hot-pool campaign', (
     timeout: scale(120_000, 900_000),
   }, async () => {
     const started = Date.now();
-    const runEnv = { ...env, GRAB_QUEUE: 'chaos-stop' };
+    const runEnv = { ...redis.env, GRAB_QUEUE: 'chaos-stop' };
     const { id, fleet, metrics, progress } = await startHotPoolRun({
       tag: 'stop',
       packets: PACKETS,
@@ -204,7 +190,6 @@ describe.concurrent('chaos 1 and 2: worker faults during a hot-pool campaign', (
     const check = await checkCampaign({
       campaign: id,
       env: runEnv,
-      zkConnect: testZkConnect(),
       expectedGrabs: GRABS,
       lockWaitMs: SESSION_MS * 5,
     });
@@ -215,7 +200,9 @@ describe.concurrent('chaos 1 and 2: worker faults during a hot-pool campaign', (
       {
         scenario: `2. SIGSTOP a worker ${STOP_MS / 1000} s (session ${SESSION_MS / 1000} s), SIGCONT`,
         grabs: GRABS,
-        faults: `${stops} SIGSTOP (${(stoppedFor / 1000).toFixed(1)} s): ${expired} sessions expired, ${lost} locks lost`,
+        faults:
+          `${stops} SIGSTOP (${(stoppedFor / 1000).toFixed(1)} s): ${expired} sessions ` +
+          `expired, ${lost} locks lost`,
         fencedWrites: fenced,
         recovery: `${ms(progress.maxRecoveryMs())} to progress (max)`,
         startedAt: started,

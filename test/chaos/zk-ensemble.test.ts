@@ -6,10 +6,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grab } from '../support/cli.js';
-import { startRedis, type RedisServer } from '../support/servers.js';
+import { privateRedis } from '../support/private-redis.js';
 import { startZkEnsemble, type EnsembleNode, type ZkEnsemble } from '../support/zk-ensemble.js';
 import { checkCampaign } from '../support/chaos-checker.js';
-import { FULL, ms, recordRow, sleep, startHotPoolRun } from '../support/chaos.js';
+import { FULL, ms, recordRow, startHotPoolRun } from '../support/chaos.js';
+import { sleep } from '../support/async.js';
 
 /** Packets enough that the pool is still paying out (under the lock) through both faults. */
 const PACKETS = 40_000;
@@ -18,17 +19,15 @@ const RATE = 1_500;
 const SESSION_MS = 2_000;
 
 describe.skipIf(!FULL)('chaos 4: the ZooKeeper leader dies, then the whole ensemble restarts', () => {
-  let redis: RedisServer;
+  const redis = privateRedis({ appendonly: true });
   let zk: ZkEnsemble;
   let env: Record<string, string>;
   beforeAll(async () => {
-    redis = await startRedis({ appendonly: true });
     zk = await startZkEnsemble();
     env = { REDIS_URL: redis.url, ZK_CONNECT: zk.connect };
   }, 120_000);
   afterAll(async () => {
     await zk?.stopAll();
-    await redis?.stop();
   }, 120_000);
 
   it('a new leader is elected, the ensemble comes back, and every invariant holds', { timeout: 600_000 }, async () => {
@@ -94,7 +93,6 @@ describe.skipIf(!FULL)('chaos 4: the ZooKeeper leader dies, then the whole ensem
     const check = await checkCampaign({
       campaign: id,
       env,
-      zkConnect: zk.connect,
       expectedGrabs: GRABS,
       lockWaitMs: SESSION_MS * 5,
     });
@@ -105,7 +103,12 @@ describe.skipIf(!FULL)('chaos 4: the ZooKeeper leader dies, then the whole ensem
       {
         scenario: '4. stop the ZooKeeper leader, later restart the whole ensemble',
         grabs: GRABS,
-        faults: `leader node ${oldLeader?.id} → node ${newLeader?.id} in ${ms(electionMs)} (at ${finishedAtElection.toLocaleString('en-US')} outcomes); all 3 nodes down and back in ${ms(outageMs)} (at ${finishedAtRestart.toLocaleString('en-US')} outcomes): ${disconnects} disconnects, ${expired} sessions expired, ${lost} locks lost`,
+        faults:
+          `leader node ${oldLeader?.id} → node ${newLeader?.id} in ${ms(electionMs)} ` +
+          `(at ${finishedAtElection.toLocaleString('en-US')} outcomes); all 3 nodes ` +
+          `down and back in ${ms(outageMs)} (at ${finishedAtRestart.toLocaleString('en-US')} ` +
+          `outcomes): ${disconnects} disconnects, ${expired} sessions expired, ${lost} ` +
+          `locks lost`,
         fencedWrites: metrics.total('grab_fencing_rejections_total'),
         recovery: `${ms(progress.maxRecoveryMs())} to progress (max), ${ms(progress.drainMs(GRABS))} to drain`,
         startedAt: started,

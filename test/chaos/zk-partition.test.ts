@@ -6,25 +6,25 @@
  * held it) and is not ready meanwhile; it opens a new session by itself once the link is back,
  * whether or not the shards it owns need the lock, is ready again, and every invariant holds.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grab, startGrab } from '../support/cli.js';
 import { testZkConnect } from '../support/env.js';
-import { startRedis, type RedisServer } from '../support/servers.js';
+import { privateRedis } from '../support/private-redis.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { checkCampaign } from '../support/chaos-checker.js';
 import {
   FULL,
   MetricsTracker,
   ProgressMonitor,
-  freePortRange,
   healthz,
   ms,
   readyz,
   recordRow,
-  sleep,
   startChaosFleet,
+  createHotPoolCampaign,
 } from '../support/chaos.js';
+import { sleep } from '../support/async.js';
+import { freePortRange } from '../support/ports.js';
 
 /** Packets enough that the pool is still paying out (under the lock) when the link is cut. */
 const PACKETS = 25_000;
@@ -38,39 +38,19 @@ const CUT_AT_OUTCOMES = 4_000;
 const RECONNECT_WITHIN_MS = 5_000;
 
 describe.skipIf(!FULL)('chaos 3: cut one worker off ZooKeeper past its session timeout', () => {
-  let redis: RedisServer;
+  const redis = privateRedis({ appendonly: true });
   let proxy: TcpProxy;
-  let env: Record<string, string>;
   beforeAll(async () => {
-    redis = await startRedis({ appendonly: true });
-    env = { REDIS_URL: redis.url, ZK_CONNECT: testZkConnect() };
     const [host, port] = testZkConnect().split(',')[0]!.split(':');
     proxy = await startTcpProxy(host!, Number(port));
   });
   afterAll(async () => {
     await proxy?.close();
-    await redis?.stop();
   });
 
   it('the cut worker loses its session, reconnects, and every invariant holds', { timeout: 600_000 }, async () => {
     const started = Date.now();
-    const id = `chaos-zkcut-${randomUUID().slice(0, 8)}`;
-    const created = await grab(
-      [
-        'campaign',
-        'create',
-        '--id',
-        id,
-        '--pools',
-        '1',
-        '--packets',
-        String(PACKETS),
-        '--amount-cents',
-        String(PACKETS * 10),
-      ],
-      env,
-    );
-    expect(created.code, created.stderr).toBe(0);
+    const id = await createHotPoolCampaign('zkcut', PACKETS, redis.env);
     const flags = [
       '--lock',
       'zk',
@@ -81,10 +61,10 @@ describe.skipIf(!FULL)('chaos 3: cut one worker off ZooKeeper past its session t
       '--zk-session-timeout-ms',
       String(SESSION_MS),
     ];
-    const fleet = await startChaosFleet(1, flags, env);
+    const fleet = await startChaosFleet(1, flags, redis.env);
     const cutPort = await freePortRange(1);
     const cutWorker = startGrab(['work', '--metrics-port', String(cutPort), ...flags], {
-      ...env,
+      ...redis.env,
       ZK_CONNECT: proxy.address,
     });
     const fleetMetrics = new MetricsTracker(fleet.ports);
@@ -106,7 +86,7 @@ describe.skipIf(!FULL)('chaos 3: cut one worker off ZooKeeper past its session t
       progress.start();
       const producing = grab(
         ['produce', '--campaign', id, '--users', String(GRABS), '--distribution', 'hot', '--rate', String(RATE)],
-        env,
+        redis.env,
       );
       // Cut once granting is under way, however slowly the machine runs today.
       const granting = Date.now() + 60_000;
@@ -135,7 +115,7 @@ describe.skipIf(!FULL)('chaos 3: cut one worker off ZooKeeper past its session t
       }
       const produced = await producing;
       expect(produced.code, produced.stderr).toBe(0);
-      const waited = await grab(['wait', '--campaign', id, '--timeout', '300'], env);
+      const waited = await grab(['wait', '--campaign', id, '--timeout', '300'], redis.env);
       expect(waited.code, `${waited.stdout}${waited.stderr}\n${cutWorker.output().slice(-3000)}`).toBe(0);
       // The cut worker survived it: the same process runs on and serves /healthz.
       expect(cutWorker.child.exitCode).toBeNull();
@@ -151,8 +131,7 @@ describe.skipIf(!FULL)('chaos 3: cut one worker off ZooKeeper past its session t
     }
     const check = await checkCampaign({
       campaign: id,
-      env,
-      zkConnect: testZkConnect(),
+      env: redis.env,
       expectedGrabs: GRABS,
       lockWaitMs: SESSION_MS * 5,
     });
@@ -165,7 +144,11 @@ describe.skipIf(!FULL)('chaos 3: cut one worker off ZooKeeper past its session t
       {
         scenario: `3. cut one worker off ZooKeeper ${CUT_MS / 1000} s (session ${SESSION_MS / 1000} s), restore`,
         grabs: GRABS,
-        faults: `1 cut at ${finishedAtCut.toLocaleString('en-US')} outcomes (${dropped} connections dropped): ${disconnects} disconnects, ${expired} sessions expired, ${lost} locks lost; ready again ${ms(reconnectMs)} after the restore`,
+        faults:
+          `1 cut at ${finishedAtCut.toLocaleString('en-US')} outcomes (${dropped} ` +
+          `connections dropped): ${disconnects} disconnects, ${expired} sessions ` +
+          `expired, ${lost} locks lost; ready again ${ms(reconnectMs)} after the ` +
+          `restore`,
         fencedWrites: fenced,
         recovery: `${ms(progress.maxRecoveryMs())} to progress, ${ms(progress.drainMs(GRABS))} to drain`,
         startedAt: started,

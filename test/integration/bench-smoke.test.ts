@@ -1,8 +1,8 @@
 /** The benchmarks at a tiny size: they run end to end and print what the README says they print. */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { freePortRange } from '../support/chaos.js';
 import { grab } from '../support/cli.js';
+import { freePortRange } from '../support/ports.js';
 
 const env = { GRAB_QUEUE: `smoke-${randomUUID().slice(0, 8)}` };
 const parseLines = (stdout: string) =>

@@ -152,31 +152,36 @@ describe('delivery faults and bad input', () => {
 });
 
 describe('a campaign end to end', () => {
-  it('30,000 grabs over 10 pools of 2,000 packets settle under a 2-worker fleet, pass the report and export exactly', async () => {
-    const id = newId('e2e');
-    expect(
-      (await grab(['campaign', 'create', '--id', id, '--pools', '10', '--packets', '2000', '--amount', '888.88'])).code,
-    ).toBe(0);
-    expect((await grab(['produce', '--campaign', id, '--users', '30000'])).code).toBe(0);
-    const fleet = startGrab(['fleet', '--workers', '2']);
-    try {
-      expect((await grab(['wait', '--campaign', id, '--timeout', '180'])).code).toBe(0);
-    } finally {
-      expect(await fleet.stop()).toBe(0);
-    }
-    const { code, report: r } = await report(id);
-    expect(r.violations).toEqual([]);
-    expect(code).toBe(0);
-    expect(r.jobs).toEqual({ enqueued: 30000, finished: 30000, pending: 0 });
-    const exported = await grab(['export', '--campaign', id]);
-    const perPool = new Map<string, number>();
-    const lines = exported.stdout.trim().split('\n');
-    for (const line of lines) {
-      const g = JSON.parse(line) as { pool: string; cents: number };
-      perPool.set(g.pool, (perPool.get(g.pool) ?? 0) + g.cents);
-    }
-    expect(lines).toHaveLength(r.outcomes.granted);
-    for (const p of r.pools) expect(perPool.get(p.pool) ?? 0).toBe(p.grantedCents);
-    expect(await grab(['campaign', 'delete', '--id', id])).toMatchObject({ code: 0 });
-  });
+  it(
+    '30,000 grabs over 10 pools of 2,000 packets settle under a 2-worker ' +
+      'fleet, pass the report and export exactly',
+    async () => {
+      const id = newId('e2e');
+      expect(
+        (await grab(['campaign', 'create', '--id', id, '--pools', '10', '--packets', '2000', '--amount', '888.88']))
+          .code,
+      ).toBe(0);
+      expect((await grab(['produce', '--campaign', id, '--users', '30000'])).code).toBe(0);
+      const fleet = startGrab(['fleet', '--workers', '2']);
+      try {
+        expect((await grab(['wait', '--campaign', id, '--timeout', '180'])).code).toBe(0);
+      } finally {
+        expect(await fleet.stop()).toBe(0);
+      }
+      const { code, report: r } = await report(id);
+      expect(r.violations).toEqual([]);
+      expect(code).toBe(0);
+      expect(r.jobs).toEqual({ enqueued: 30000, finished: 30000, pending: 0 });
+      const exported = await grab(['export', '--campaign', id]);
+      const perPool = new Map<string, number>();
+      const lines = exported.stdout.trim().split('\n');
+      for (const line of lines) {
+        const g = JSON.parse(line) as { pool: string; cents: number };
+        perPool.set(g.pool, (perPool.get(g.pool) ?? 0) + g.cents);
+      }
+      expect(lines).toHaveLength(r.outcomes.granted);
+      for (const p of r.pools) expect(perPool.get(p.pool) ?? 0).toBe(p.grantedCents);
+      expect(await grab(['campaign', 'delete', '--id', id])).toMatchObject({ code: 0 });
+    },
+  );
 });

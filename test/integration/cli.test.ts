@@ -4,15 +4,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { settingDefinitions } from '../../shared/config/settings.js';
+import { grabCli } from '../support/cli.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const cli = fileURLToPath(new URL('../../dist/cli/grab.js', import.meta.url));
 const version = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
 function grab(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [cli, ...args], {
+  const r = spawnSync(process.execPath, [grabCli, ...args], {
     cwd: root,
     encoding: 'utf8',
     timeout: 30_000,
@@ -25,7 +25,7 @@ function grab(args: string[], env: Record<string, string> = {}) {
 
 describe('grab CLI', () => {
   beforeAll(() => {
-    if (!existsSync(cli)) throw new Error(`${cli} is missing: run "npm run build" first (npm test does)`);
+    if (!existsSync(grabCli)) throw new Error(`${grabCli} is missing: run "npm run build" first (npm test does)`);
   });
 
   it('--version prints the package version', () => {

@@ -181,21 +181,28 @@ describe('commit-grants.lua', () => {
     });
   });
 
-  it('refuses a batch naming a user who already holds a grant as held, returning that grant and changing nothing', async () => {
-    const c = await newCampaign();
-    await ledger.commitGrants(at(c, 'p1'), 5n, 0, [grant('u1', 300)], NOW);
-    // A holder that computed from a remembered balance, without reading u1's grant.
-    const blind = await ledger.commitGrants(
-      at(c, 'p1'),
-      5n,
-      1,
-      [grant('u2', 50), { user: 'u1', cents: 999, jobId: 'job-again' }],
-      NOW + 5,
-    );
-    expect(blind).toEqual({ status: 'held', user: 'u1', grant: { cents: 300, token: 5n, atMs: NOW, jobId: 'job-u1' } });
-    await expect(state(c)).resolves.toMatchObject({ remainingCents: 9700, remainingPackets: 9, version: 1 });
-    await expect(grantsOf(c)).resolves.toEqual({ u1: `300|00000000000000000005|${NOW}|job-u1` });
-  });
+  it(
+    'refuses a batch naming a user who already holds a grant as held, ' + 'returning that grant and changing nothing',
+    async () => {
+      const c = await newCampaign();
+      await ledger.commitGrants(at(c, 'p1'), 5n, 0, [grant('u1', 300)], NOW);
+      // A holder that computed from a remembered balance, without reading u1's grant.
+      const blind = await ledger.commitGrants(
+        at(c, 'p1'),
+        5n,
+        1,
+        [grant('u2', 50), { user: 'u1', cents: 999, jobId: 'job-again' }],
+        NOW + 5,
+      );
+      expect(blind).toEqual({
+        status: 'held',
+        user: 'u1',
+        grant: { cents: 300, token: 5n, atMs: NOW, jobId: 'job-u1' },
+      });
+      await expect(state(c)).resolves.toMatchObject({ remainingCents: 9700, remainingPackets: 9, version: 1 });
+      await expect(grantsOf(c)).resolves.toEqual({ u1: `300|00000000000000000005|${NOW}|job-u1` });
+    },
+  );
 
   it('refuses a batch naming one user twice, changing nothing', async () => {
     const c = await newCampaign();
@@ -249,43 +256,46 @@ describe('commit-grants.lua', () => {
     await expect(state(c)).resolves.toMatchObject({ remainingCents: 9900, remainingPackets: 9, version: 1 });
   });
 
-  it('an old holder writing late, after the new holder read, makes the new holder retry instead of overspend', async () => {
-    const c = await newCampaign([{ id: 'p1', amountCents: 1000, packets: 2 }]);
-    // The old holder (token 5) read the pool, then paused; its lock passed to a new holder (token 6).
-    const oldRead = await ledger.readPool(at(c, 'p1'), ['alice']);
-    const newRead = await ledger.readPool(at(c, 'p1'), ['bob']);
-    expect(newRead.version).toBe(oldRead.version);
+  it(
+    'an old holder writing late, after the new holder read, makes the new ' + 'holder retry instead of overspend',
+    async () => {
+      const c = await newCampaign([{ id: 'p1', amountCents: 1000, packets: 2 }]);
+      // The old holder (token 5) read the pool, then paused; its lock passed to a new holder (token 6).
+      const oldRead = await ledger.readPool(at(c, 'p1'), ['alice']);
+      const newRead = await ledger.readPool(at(c, 'p1'), ['bob']);
+      expect(newRead.version).toBe(oldRead.version);
 
-    // The old holder wakes and writes before the new holder does. Its token is not below the
-    // stored one (no one has committed 6 yet) and the version matches, so a fence alone lets it in.
-    await expect(
-      ledger.commitGrants(at(c, 'p1'), 5n, oldRead.version, [grant('alice', 900)], NOW),
-    ).resolves.toMatchObject({ status: 'ok' });
+      // The old holder wakes and writes before the new holder does. Its token is not below the
+      // stored one (no one has committed 6 yet) and the version matches, so a fence alone lets it in.
+      await expect(
+        ledger.commitGrants(at(c, 'p1'), 5n, oldRead.version, [grant('alice', 900)], NOW),
+      ).resolves.toMatchObject({ status: 'ok' });
 
-    // The new holder computed from the full pool: 900 for bob would overspend 1000 by 800.
-    await expect(ledger.commitGrants(at(c, 'p1'), 6n, newRead.version, [grant('bob', 900)], NOW)).resolves.toEqual({
-      status: 'stale',
-      storedVersion: 1,
-    });
-    await expect(state(c)).resolves.toMatchObject({ remainingCents: 100, remainingPackets: 1 });
+      // The new holder computed from the full pool: 900 for bob would overspend 1000 by 800.
+      await expect(ledger.commitGrants(at(c, 'p1'), 6n, newRead.version, [grant('bob', 900)], NOW)).resolves.toEqual({
+        status: 'stale',
+        storedVersion: 1,
+      });
+      await expect(state(c)).resolves.toMatchObject({ remainingCents: 100, remainingPackets: 1 });
 
-    // It reads again and recomputes from what the old holder left.
-    const reread = await ledger.readPool(at(c, 'p1'), ['bob']);
-    await expect(
-      ledger.commitGrants(at(c, 'p1'), 6n, reread.version, [grant('bob', reread.remainingCents)], NOW),
-    ).resolves.toMatchObject({ status: 'ok', version: 2 });
+      // It reads again and recomputes from what the old holder left.
+      const reread = await ledger.readPool(at(c, 'p1'), ['bob']);
+      await expect(
+        ledger.commitGrants(at(c, 'p1'), 6n, reread.version, [grant('bob', reread.remainingCents)], NOW),
+      ).resolves.toMatchObject({ status: 'ok', version: 2 });
 
-    // From now on the old holder is fenced, whatever version it presents.
-    await expect(ledger.commitGrants(at(c, 'p1'), 5n, 2, [grant('carol', 1)], NOW)).resolves.toEqual({
-      status: 'fenced',
-      storedToken: 6n,
-    });
-    await expect(state(c)).resolves.toMatchObject({ remainingCents: 0, remainingPackets: 0, version: 2, token: 6n });
-    await expect(grantsOf(c)).resolves.toEqual({
-      alice: expect.stringMatching(/^900\|/),
-      bob: expect.stringMatching(/^100\|/),
-    });
-  });
+      // From now on the old holder is fenced, whatever version it presents.
+      await expect(ledger.commitGrants(at(c, 'p1'), 5n, 2, [grant('carol', 1)], NOW)).resolves.toEqual({
+        status: 'fenced',
+        storedToken: 6n,
+      });
+      await expect(state(c)).resolves.toMatchObject({ remainingCents: 0, remainingPackets: 0, version: 2, token: 6n });
+      await expect(grantsOf(c)).resolves.toEqual({
+        alice: expect.stringMatching(/^900\|/),
+        bob: expect.stringMatching(/^100\|/),
+      });
+    },
+  );
 
   it.each([
     ['a grant under 1 cent', [grant('u1', 10), grant('u2', 0)], 'cents must be a whole number >= 1, got "0"'],

@@ -14,11 +14,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { ShardedQueue } from '../../shared/queue/sharded-queue.js';
 import { loadSettings } from '../../shared/config/settings.js';
-import { grab as grabCli, startGrab as startGrabCli } from '../support/cli.js';
+import { grab as grabCli, startGrab as startGrabCli, campaignCreateArgs } from '../support/cli.js';
 import { testRedisUrl, testZkConnect } from '../support/env.js';
 import { dashboardQueries, metricNames, readRules, repoFile } from '../support/observability.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
-import { eventually, sleep } from '../support/zk.js';
+import { eventually, sleep } from '../support/async.js';
 
 const WORKERS = 4;
 /** Grafana's $__rate_interval at a 1 s scrape interval, with room for a slow scrape. */
@@ -106,24 +106,14 @@ const scalar = (reply: PromReply): number => Number(reply.data.result[0]?.value[
 
 /** Wakeups per release over the lifetime of the strategy's workers, as Prometheus last scraped them. */
 async function herdSize(strategy: string): Promise<number> {
-  const expr = `sum(grab_lock_wakeups_total{strategy="${strategy}"}) / sum(grab_lock_releases_total{strategy="${strategy}"})`;
+  const expr =
+    `sum(grab_lock_wakeups_total{strategy="${strategy}"}) / ` + `sum(grab_lock_releases_total{strategy="${strategy}"})`;
   return scalar(await queryWithData(expr, 5000));
 }
 
 async function createCampaign(tag: string, pools: number, users: number): Promise<string> {
   const id = newId(tag);
-  const created = await grab([
-    'campaign',
-    'create',
-    '--id',
-    id,
-    '--pools',
-    String(pools),
-    '--packets',
-    String(Math.ceil(users / 8)),
-    '--amount',
-    '100.00',
-  ]);
+  const created = await grab(campaignCreateArgs(id, pools, Math.ceil(users / 8), '--amount', '100.00'));
   expect(created.code, created.stderr).toBe(0);
   return id;
 }
@@ -197,7 +187,8 @@ beforeAll(async () => {
     () => {
       if (spawnError)
         throw new Error(
-          `cannot run prometheus (${spawnError.message}); install it with: sudo bash scripts/services.sh install --with-prometheus`,
+          `cannot run prometheus (${spawnError.message}); install it with: sudo bash ` +
+            `scripts/services.sh install --with-prometheus`,
         );
       if (prometheus.exitCode !== null)
         throw new Error(`prometheus exited: ${readFileSync(join(dir, 'prometheus.log'), 'utf8').slice(-2000)}`);

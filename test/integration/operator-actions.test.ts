@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CampaignReport } from '../../producer/campaign-report.js';
 import { poolKey } from '../../shared/ledger/keys.js';
 import { Ledger, poolAddress } from '../../shared/ledger/ledger.js';
-import { grab, startGrab } from '../support/cli.js';
+import { grab, startGrab, campaignCreateArgs } from '../support/cli.js';
 import { testRedisUrl } from '../support/env.js';
 
 // Each test runs several CLI processes one after another; on a loaded machine each takes seconds.
@@ -45,18 +45,7 @@ function usersFile(name: string, users: string[]): string {
 }
 
 async function create(id: string, pools = 1, packets = 100) {
-  const created = await run([
-    'campaign',
-    'create',
-    '--id',
-    id,
-    '--pools',
-    String(pools),
-    '--packets',
-    String(packets),
-    '--amount-cents',
-    String(packets * 100),
-  ]);
+  const created = await run(campaignCreateArgs(id, pools, packets, '--amount-cents', String(packets * 100)));
   expect(created.code, created.stderr).toBe(0);
 }
 
@@ -130,40 +119,44 @@ describe('grabs are counted exactly, however they are enqueued', () => {
 });
 
 describe('delete and re-create under the same id', () => {
-  it("the new campaign's grabs all settle, under a worker that saw the old one, and nothing of the old one leaks into it", async () => {
-    const id = newId('again');
-    const worker = work();
-    try {
-      await create(id, 2, 50);
-      expect((await run(['produce', '--campaign', id, '--users', '100'])).code).toBe(0);
-      const first = await settle(id);
-      expect(first.jobs.enqueued).toBe(100);
-      const deleted = await run(['campaign', 'delete', '--id', id]);
-      expect(deleted.code, deleted.stderr).toBe(0);
-      expect(deleted.stdout).toMatch(/deleted campaign .* and \d+ of its jobs/);
+  it(
+    "the new campaign's grabs all settle, under a worker that saw the old " +
+      'one, and nothing of the old one leaks into it',
+    async () => {
+      const id = newId('again');
+      const worker = work();
+      try {
+        await create(id, 2, 50);
+        expect((await run(['produce', '--campaign', id, '--users', '100'])).code).toBe(0);
+        const first = await settle(id);
+        expect(first.jobs.enqueued).toBe(100);
+        const deleted = await run(['campaign', 'delete', '--id', id]);
+        expect(deleted.code, deleted.stderr).toBe(0);
+        expect(deleted.stdout).toMatch(/deleted campaign .* and \d+ of its jobs/);
 
-      // Same id, other pools, the same users: the old finished jobs must not swallow the new grabs.
-      const spec = join(dir, `${id}.json`);
-      writeFileSync(
-        spec,
-        JSON.stringify({
-          id,
-          split: 'equal',
-          pools: [
-            { id: 'red', amount: '10.00', packets: 60 },
-            { id: 'gold', amount: '10.00', packets: 60 },
-          ],
-        }),
-      );
-      expect((await run(['campaign', 'create', '--file', spec])).code).toBe(0);
-      expect((await run(['produce', '--campaign', id, '--users', '200'])).code).toBe(0);
-      const second = await settle(id);
-      expect(second.jobs).toEqual({ enqueued: 200, finished: 200, pending: 0 });
-      expect(second.outcomes).toMatchObject({ granted: 120, sold_out: 80, rejected: 0, failed: 0 });
-    } finally {
-      await worker.stop();
-    }
-  });
+        // Same id, other pools, the same users: the old finished jobs must not swallow the new grabs.
+        const spec = join(dir, `${id}.json`);
+        writeFileSync(
+          spec,
+          JSON.stringify({
+            id,
+            split: 'equal',
+            pools: [
+              { id: 'red', amount: '10.00', packets: 60 },
+              { id: 'gold', amount: '10.00', packets: 60 },
+            ],
+          }),
+        );
+        expect((await run(['campaign', 'create', '--file', spec])).code).toBe(0);
+        expect((await run(['produce', '--campaign', id, '--users', '200'])).code).toBe(0);
+        const second = await settle(id);
+        expect(second.jobs).toEqual({ enqueued: 200, finished: 200, pending: 0 });
+        expect(second.outcomes).toMatchObject({ granted: 120, sold_out: 80, rejected: 0, failed: 0 });
+      } finally {
+        await worker.stop();
+      }
+    },
+  );
 
   it('a forced delete mid-campaign: the running worker drops the old grabs and writes nothing back', async () => {
     const id = newId('forced');
@@ -192,71 +185,78 @@ describe('delete and re-create under the same id', () => {
 });
 
 describe('failed grabs', () => {
-  it('a grab that fails its last attempt is recorded failed with its reason, listed, and re-driven to an outcome', async () => {
-    const id = newId('fail');
-    await create(id, 1, 10);
-    const pool = poolKey(poolAddress((await ledger.getCampaign(id))!, 'p1'));
-    // A broken pool: every grab of it errors, attempt after attempt.
-    await redis.hset(pool, 'split', 'broken');
-    expect(
-      (await run(['produce', '--campaign', id, '--users', '20', '--attempts', '2', '--backoff-ms', '10'])).code,
-    ).toBe(0);
-    const worker = work(['--lock', 'atomic']);
-    try {
-      const waited = await run(['wait', '--campaign', id, '--timeout', '60']);
-      expect(waited.code).toBe(1);
-      expect(waited.stderr).toMatch(/20 failed.*grab redrive/);
-      const { code, report: r } = await report(id);
-      expect(code).toBe(1);
-      expect(r.outcomes.failed).toBe(20);
-      expect(r.jobs).toEqual({ enqueued: 20, finished: 20, pending: 0 });
-      expect(r.failed).toHaveLength(20);
-      expect(r.failed[0]!.reason).toMatch(/unknown split/);
-      const text = await run(['report', '--campaign', id]);
-      expect(text.stdout).toMatch(/FAILED grabs, re-drive them with grab redrive/);
+  it(
+    'a grab that fails its last attempt is recorded failed with its ' + 'reason, listed, and re-driven to an outcome',
+    async () => {
+      const id = newId('fail');
+      await create(id, 1, 10);
+      const pool = poolKey(poolAddress((await ledger.getCampaign(id))!, 'p1'));
+      // A broken pool: every grab of it errors, attempt after attempt.
+      await redis.hset(pool, 'split', 'broken');
+      expect(
+        (await run(['produce', '--campaign', id, '--users', '20', '--attempts', '2', '--backoff-ms', '10'])).code,
+      ).toBe(0);
+      const worker = work(['--lock', 'atomic']);
+      try {
+        const waited = await run(['wait', '--campaign', id, '--timeout', '60']);
+        expect(waited.code).toBe(1);
+        expect(waited.stderr).toMatch(/20 failed.*grab redrive/);
+        const { code, report: r } = await report(id);
+        expect(code).toBe(1);
+        expect(r.outcomes.failed).toBe(20);
+        expect(r.jobs).toEqual({ enqueued: 20, finished: 20, pending: 0 });
+        expect(r.failed).toHaveLength(20);
+        expect(r.failed[0]!.reason).toMatch(/unknown split/);
+        const text = await run(['report', '--campaign', id]);
+        expect(text.stdout).toMatch(/FAILED grabs, re-drive them with grab redrive/);
 
-      await redis.hset(pool, 'split', 'random');
-      const redriven = await run(['redrive', '--campaign', id]);
-      expect(redriven.code, redriven.stderr).toBe(0);
-      expect(redriven.stdout).toMatch(/re-drove 20 failed grabs/);
-      const settled = await settle(id);
-      expect(settled.outcomes).toMatchObject({ granted: 10, sold_out: 10, failed: 0 });
-      expect(settled.failed).toEqual([]);
-    } finally {
-      await worker.stop();
-    }
-  });
+        await redis.hset(pool, 'split', 'random');
+        const redriven = await run(['redrive', '--campaign', id]);
+        expect(redriven.code, redriven.stderr).toBe(0);
+        expect(redriven.stdout).toMatch(/re-drove 20 failed grabs/);
+        const settled = await settle(id);
+        expect(settled.outcomes).toMatchObject({ granted: 10, sold_out: 10, failed: 0 });
+        expect(settled.failed).toEqual([]);
+      } finally {
+        await worker.stop();
+      }
+    },
+  );
 });
 
 describe('switching the lock strategy of a live campaign', () => {
-  it('a worker of another lock family is refused at start while the campaign has pending grabs, with a clear error', async () => {
-    const id = newId('switch');
-    await create(id, 1, 100);
-    expect((await run(['produce', '--campaign', id, '--users', '20'])).code).toBe(0);
-    const zk = work(['--lock', 'zk']);
-    try {
-      await settle(id);
-    } finally {
-      await zk.stop();
-    }
-    expect((await run(['produce', '--campaign', id, '--users', '40'])).code).toBe(0);
-    const refused = await run(['work', '--lock', 'redis']);
-    expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(
-      new RegExp(
-        `refusing to start with --lock redis on queue "${env.GRAB_QUEUE}": campaign "${id}" \\(--lock zk, 20 grabs pending\\)`,
-      ),
-    );
-    const fleet = await run(['fleet', '--workers', '1', '--lock', 'redis']);
-    expect(fleet.code).toBe(2);
-    const again = work(['--lock', 'zk-herd']); // the same family: its tokens compare
-    try {
-      const r = await settle(id);
-      expect(r.outcomes).toMatchObject({ granted: 40, failed: 0 });
-    } finally {
-      await again.stop();
-    }
-  });
+  it(
+    'a worker of another lock family is refused at start while the ' + 'campaign has pending grabs, with a clear error',
+    async () => {
+      const id = newId('switch');
+      await create(id, 1, 100);
+      expect((await run(['produce', '--campaign', id, '--users', '20'])).code).toBe(0);
+      const zk = work(['--lock', 'zk']);
+      try {
+        await settle(id);
+      } finally {
+        await zk.stop();
+      }
+      expect((await run(['produce', '--campaign', id, '--users', '40'])).code).toBe(0);
+      const refused = await run(['work', '--lock', 'redis']);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(
+        new RegExp(
+          `refusing to start with --lock redis on queue "${env.GRAB_QUEUE}": campaign ` +
+            `"${id}" \\(--lock zk, 20 grabs pending\\)`,
+        ),
+      );
+      const fleet = await run(['fleet', '--workers', '1', '--lock', 'redis']);
+      expect(fleet.code).toBe(2);
+      const again = work(['--lock', 'zk-herd']); // the same family: its tokens compare
+      try {
+        const r = await settle(id);
+        expect(r.outcomes).toMatchObject({ granted: 40, failed: 0 });
+      } finally {
+        await again.stop();
+      }
+    },
+  );
 });
 
 describe('operator commands load Redis boundedly', () => {

@@ -1,17 +1,11 @@
 /** A Redis that wants credentials: the fleet takes them from REDIS_URL, password or ACL user. */
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { grab } from '../support/cli.js';
-import { startRedis, stopAll, type RedisServer } from '../support/servers.js';
+import { privateRedis } from '../support/private-redis.js';
 
 const PASSWORD = 'grabRedisPw42';
-let redis: RedisServer;
-
-beforeAll(async () => {
-  redis = await startRedis({ requirepass: PASSWORD });
-});
-
-afterAll(stopAll);
+const redis = privateRedis({ requirepass: PASSWORD });
 
 const at = (credentials: string) => `redis://${credentials}127.0.0.1:${redis.port}`;
 

@@ -82,19 +82,22 @@ describe('Redis lock', () => {
     await held.release();
   });
 
-  it('a holder whose lock was taken over learns it at the next renewal; its release leaves the new owner alone', async () => {
-    const key = newKey();
-    const held = await new RedisLock(redis, { leaseMs: 300 }).acquire(key, { timeoutMs: 5000 });
-    await redis.set(lockKey(key), 'another-owner', 'PX', 60_000);
-    await once(held.lost, 'abort');
-    expect(held.lost.reason).toBe('lease_lost');
-    expect(held.isSafe()).toBe(false);
-    const release = held.release();
-    expect(held.release()).toBe(release);
-    await release;
-    await expect(redis.get(lockKey(key))).resolves.toBe('another-owner');
-    await redis.del(lockKey(key));
-  });
+  it(
+    'a holder whose lock was taken over learns it at the next renewal; its ' + 'release leaves the new owner alone',
+    async () => {
+      const key = newKey();
+      const held = await new RedisLock(redis, { leaseMs: 300 }).acquire(key, { timeoutMs: 5000 });
+      await redis.set(lockKey(key), 'another-owner', 'PX', 60_000);
+      await once(held.lost, 'abort');
+      expect(held.lost.reason).toBe('lease_lost');
+      expect(held.isSafe()).toBe(false);
+      const release = held.release();
+      expect(held.release()).toBe(release);
+      await release;
+      await expect(redis.get(lockKey(key))).resolves.toBe('another-owner');
+      await redis.del(lockKey(key));
+    },
+  );
 
   it('when renewals cannot reach Redis, the holder stops being safe while its lease still stands', async () => {
     const key = newKey();

@@ -16,22 +16,20 @@ import { QueueCounts } from '../../shared/metrics/queue-counts.js';
 import { serveMetrics } from '../../shared/metrics/serve-metrics.js';
 import { ShardedQueue } from '../../shared/queue/sharded-queue.js';
 import { createRedis } from '../../shared/redis/connection.js';
-import { startRedis, type RedisServer } from '../support/servers.js';
+import { privateRedis } from '../support/private-redis.js';
 
 const logger = createLogger('test', 'silent');
 const SHARDS = 16;
 
-let server: RedisServer;
+const server = privateRedis();
 let redis: Redis;
 
-beforeAll(async () => {
-  server = await startRedis();
+beforeAll(() => {
   redis = createRedis(server.url, 'command');
 });
 
-afterAll(async () => {
+afterAll(() => {
   redis.disconnect();
-  await server.stop();
 });
 
 /** Commands Redis ran while `during` ran, by name (scripts' own calls included), leaving out the counting itself. */
@@ -73,18 +71,21 @@ describe('a /metrics scrape', () => {
     await queue.close();
   });
 
-  it('reads the queue counts once for 30 scrapes within the max age, 10 of them at once: one command per shard', async () => {
-    const scrape = () => fetch(metrics.url).then((r) => r.text());
-    let texts: string[] = [];
-    const calls = await commandsDuring(async () => {
-      texts = await Promise.all(Array.from({ length: 10 }, scrape));
-      for (let i = 0; i < 20; i++) await scrape();
-    });
-    expect(calls.evalsha).toBe(SHARDS);
-    expect(Object.keys(calls).filter((name) => !['evalsha', 'llen', 'lindex', 'zcard'].includes(name))).toEqual([]);
-    expect(texts[0]).toContain('bullmq_job_count{queue="scrape-cost",state="waiting"} 40');
-    expect(texts[0]).toContain('bullmq_job_count{queue="scrape-cost",state="active"} 0');
-  });
+  it(
+    'reads the queue counts once for 30 scrapes within the max age, 10 of ' + 'them at once: one command per shard',
+    async () => {
+      const scrape = () => fetch(metrics.url).then((r) => r.text());
+      let texts: string[] = [];
+      const calls = await commandsDuring(async () => {
+        texts = await Promise.all(Array.from({ length: 10 }, scrape));
+        for (let i = 0; i < 20; i++) await scrape();
+      });
+      expect(calls.evalsha).toBe(SHARDS);
+      expect(Object.keys(calls).filter((name) => !['evalsha', 'llen', 'lindex', 'zcard'].includes(name))).toEqual([]);
+      expect(texts[0]).toContain('bullmq_job_count{queue="scrape-cost",state="waiting"} 40');
+      expect(texts[0]).toContain('bullmq_job_count{queue="scrape-cost",state="active"} 0');
+    },
+  );
 });
 
 describe('pool gauges at 10,000 pools', () => {

@@ -6,10 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { childPids, freePortRange, sleep } from '../support/chaos.js';
+import { childPids } from '../support/chaos.js';
 import { cliEnv, grabCli, startGrab } from '../support/cli.js';
 import { startRedis, stopAll, type RedisServer } from '../support/servers.js';
-import { eventually } from '../support/zk.js';
+import { eventually, sleep } from '../support/async.js';
+import { freePortRange } from '../support/ports.js';
 
 const OLD_PASSWORD = 'rotatedAway7f3a';
 const NEW_PASSWORD = 'rotatedIn2c9e';

@@ -11,7 +11,7 @@ import { ShardedQueue } from '../../shared/queue/sharded-queue.js';
 import { checkCampaign } from '../support/chaos-checker.js';
 import { grab, startGrab } from '../support/cli.js';
 import { testRedisUrl, testZkConnect } from '../support/env.js';
-import { eventually } from '../support/zk.js';
+import { eventually } from '../support/async.js';
 
 const SHARDS = loadSettings({}).queueShards;
 const SESSION_MS = 2000;
@@ -110,7 +110,6 @@ describe('shards follow the fleet', () => {
     const check = await checkCampaign({
       campaign: id,
       env: { REDIS_URL: testRedisUrl(), ZK_CONNECT: testZkConnect(), GRAB_QUEUE: queueName },
-      zkConnect: testZkConnect(),
       expectedGrabs: grabs,
       lockWaitMs: SESSION_MS * 5,
     });

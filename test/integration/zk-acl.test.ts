@@ -8,7 +8,7 @@ import { LOCK_ROOT, ZkLock } from '../../shared/lock/zk-lock.js';
 import { grab } from '../support/cli.js';
 import { testZkConnect } from '../support/env.js';
 import { startZooKeeper, stopAll } from '../support/servers.js';
-import { eventually } from '../support/zk.js';
+import { eventually } from '../support/async.js';
 
 const { Exception, CreateMode } = zookeeper;
 const FLEET_AUTH = 'fleet:s3cret';
@@ -90,25 +90,28 @@ describe('ZooKeeper lock with ZK_AUTH', () => {
     await second.release();
   });
 
-  it('grab commands authenticate with ZK_AUTH; without it, campaign delete is refused before deleting anything', async () => {
-    // A ZooKeeper of its own: the lock root gets the fleet's ACL, which other tests' unauthenticated locks would hit.
-    const zk = await startZooKeeper();
-    const id = `acl-${randomUUID().slice(0, 8)}`;
-    const env = { ZK_CONNECT: zk.connect };
-    expect(
-      (await grab(['campaign', 'create', '--id', id, '--pools', '1', '--packets', '2', '--amount-cents', '10'], env))
-        .code,
-    ).toBe(0);
-    await (await fleetLock(zk.connect, LOCK_ROOT).acquire(`${id}/p1`, { timeoutMs: 5000 })).release();
+  it(
+    'grab commands authenticate with ZK_AUTH; without it, campaign delete ' + 'is refused before deleting anything',
+    async () => {
+      // A ZooKeeper of its own: the lock root gets the fleet's ACL, which other tests' unauthenticated locks would hit.
+      const zk = await startZooKeeper();
+      const id = `acl-${randomUUID().slice(0, 8)}`;
+      const env = { ZK_CONNECT: zk.connect };
+      expect(
+        (await grab(['campaign', 'create', '--id', id, '--pools', '1', '--packets', '2', '--amount-cents', '10'], env))
+          .code,
+      ).toBe(0);
+      await (await fleetLock(zk.connect, LOCK_ROOT).acquire(`${id}/p1`, { timeoutMs: 5000 })).release();
 
-    const refused = await grab(['campaign', 'delete', '--id', id], env);
-    expect(refused.code).not.toBe(0);
-    expect(refused.stderr).toContain('NO_AUTH');
-    expect((await grab(['campaign', 'show', '--id', id], env)).code).toBe(0);
+      const refused = await grab(['campaign', 'delete', '--id', id], env);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toContain('NO_AUTH');
+      expect((await grab(['campaign', 'show', '--id', id], env)).code).toBe(0);
 
-    const deleted = await grab(['campaign', 'delete', '--id', id], { ...env, ZK_AUTH: FLEET_AUTH });
-    expect(deleted.stderr).toBe('');
-    expect(deleted.code).toBe(0);
-    expect(await children(await stranger(undefined, zk.connect), `${LOCK_ROOT}`)).toEqual([]);
-  });
+      const deleted = await grab(['campaign', 'delete', '--id', id], { ...env, ZK_AUTH: FLEET_AUTH });
+      expect(deleted.stderr).toBe('');
+      expect(deleted.code).toBe(0);
+      expect(await children(await stranger(undefined, zk.connect), `${LOCK_ROOT}`)).toEqual([]);
+    },
+  );
 });

@@ -6,7 +6,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startZooKeeper, type ZkServer } from '../support/servers.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { testRedisUrl, testZkConnect } from '../support/env.js';
-import { eventually, sleep, ZkFixture } from '../support/zk.js';
+import { ZkFixture } from '../support/zk.js';
+import { eventually, sleep } from '../support/async.js';
 
 const fixtureScript = (name: string) => new URL(`../../dist/test/support/${name}.js`, import.meta.url).pathname;
 
@@ -130,21 +131,25 @@ describe('link faults between a client and ZooKeeper', () => {
     expect(await zk.children('cut')).toHaveLength(0);
   });
 
-  it('a silent link that still looks connected is caught by the heartbeat: lost fires before the session could expire', async () => {
-    zk = new ZkFixture(testZkConnect());
-    const lock = zk.lock({ connect: proxy.address, sessionTimeoutMs: 3000 });
-    const handle = await lock.acquire('silent', { timeoutMs: 5000 });
-    const t0 = Date.now();
-    proxy.pause();
-    await eventually(() => handle.lost.aborted, 5000, 'lost fired');
-    expect(handle.lost.reason).toBe('safe_deadline_passed');
-    expect(handle.isSafe()).toBe(false);
-    expect(Date.now() - t0).toBeLessThan(3000);
-    proxy.resume();
-    const next = await zk.lock().acquire('silent', { timeoutMs: 10_000 });
-    expect(next.fencingToken).toBeGreaterThan(handle.fencingToken);
-    await next.release();
-  });
+  it(
+    'a silent link that still looks connected is caught by the heartbeat: ' +
+      'lost fires before the session could expire',
+    async () => {
+      zk = new ZkFixture(testZkConnect());
+      const lock = zk.lock({ connect: proxy.address, sessionTimeoutMs: 3000 });
+      const handle = await lock.acquire('silent', { timeoutMs: 5000 });
+      const t0 = Date.now();
+      proxy.pause();
+      await eventually(() => handle.lost.aborted, 5000, 'lost fired');
+      expect(handle.lost.reason).toBe('safe_deadline_passed');
+      expect(handle.isSafe()).toBe(false);
+      expect(Date.now() - t0).toBeLessThan(3000);
+      proxy.resume();
+      const next = await zk.lock().acquire('silent', { timeoutMs: 10_000 });
+      expect(next.fencingToken).toBeGreaterThan(handle.fencingToken);
+      await next.release();
+    },
+  );
 
   it('the heartbeat keeps an idle holder on a healthy link safe well past the session timeout', async () => {
     zk = new ZkFixture(testZkConnect());

@@ -4,7 +4,8 @@ import { herdDriver, predecessorDriver, protectedNodePrefix, type LockDriver } f
 import { recoverProtected, type LockObserver } from '../../shared/lock/lock-internals.js';
 import { LockTimeoutError } from '../../shared/lock/zk-errors.js';
 import { testZkConnect } from '../support/env.js';
-import { eventually, sleep, ZkFixture } from '../support/zk.js';
+import { ZkFixture } from '../support/zk.js';
+import { eventually, sleep } from '../support/async.js';
 
 const deadline = () => Date.now() + 5000;
 let zk: ZkFixture;

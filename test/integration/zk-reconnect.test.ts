@@ -7,10 +7,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ZkConnection, type DownReason } from '../../shared/lock/zk-connection.js';
 import { startGrab } from '../support/cli.js';
-import { freePortRange } from '../support/chaos.js';
 import { testZkConnect } from '../support/env.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
-import { eventually, sleep } from '../support/zk.js';
+import { eventually, sleep } from '../support/async.js';
+import { freePortRange } from '../support/ports.js';
 
 const SESSION_MS = 2000;
 /** Past the session timeout: the session cannot survive it. */
@@ -37,7 +37,8 @@ function connection(keepSession: boolean): ZkConnection {
 }
 
 describe('a ZooKeeper link cut past the session timeout, with no lock demand', () => {
-  it('a connection that keeps its session goes down, then up in a new session within seconds of the restore', async () => {
+  it('a connection that keeps its session goes down, then up in a new ' +
+    'session within seconds of the restore', async () => {
     const kept = connection(true);
     const events: Array<'up' | DownReason> = [];
     kept.on('up', () => events.push('up'));

@@ -7,7 +7,8 @@ import { createInterface } from 'node:readline';
 import zookeeper, { type Client } from 'node-zookeeper-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testZkConnect } from '../support/env.js';
-import { eventually, ZkFixture } from '../support/zk.js';
+import { ZkFixture } from '../support/zk.js';
+import { eventually } from '../support/async.js';
 
 const { ACL, Id, Permission } = zookeeper;
 const keptLock = new URL('../../dist/test/support/kept-lock.js', import.meta.url).pathname;

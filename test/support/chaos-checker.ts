@@ -187,9 +187,8 @@ export async function ephemeralNodesUnder(zkConnect: string, root: string): Prom
 
 export interface CheckOptions {
   campaign: string;
-  /** Env for the CLI runs (the scenario's REDIS_URL, ZK_CONNECT). */
+  /** Env for the CLI runs: the scenario's REDIS_URL, and ZK_CONNECT, where the lock nodes are looked for. */
   env: Record<string, string>;
-  zkConnect: string;
   expectedGrabs?: number | undefined;
   /**
    * How long to give lock nodes to vanish: a SIGKILLed holder's ephemeral node lives until its
@@ -200,12 +199,14 @@ export interface CheckOptions {
 
 /** Runs `grab report --json` and `grab export`, lists ZooKeeper, and checks it all. Call after the fleet stopped. */
 export async function checkCampaign(opts: CheckOptions): Promise<ChaosCheck> {
+  const zkConnect = opts.env.ZK_CONNECT;
+  if (!zkConnect) throw new Error('checkCampaign: env has no ZK_CONNECT');
   const root = `/grab/locks/${opts.campaign}`;
   const started = Date.now();
-  let lockNodes = await ephemeralNodesUnder(opts.zkConnect, root);
+  let lockNodes = await ephemeralNodesUnder(zkConnect, root);
   while (lockNodes.length > 0 && Date.now() - started < (opts.lockWaitMs ?? 15_000)) {
     await new Promise((r) => setTimeout(r, 200));
-    lockNodes = await ephemeralNodesUnder(opts.zkConnect, root);
+    lockNodes = await ephemeralNodesUnder(zkConnect, root);
   }
   const lockCleanupMs = Date.now() - started;
 

@@ -6,17 +6,19 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, type JobType } from 'bullmq';
 import { Redis } from 'ioredis';
+import { parsePrometheusText, sumOf } from '../../bench/prometheus-text.js';
 import { Ledger, type CampaignRecord } from '../../shared/ledger/ledger.js';
 import { OutcomeLog } from '../../shared/ledger/outcome-log.js';
 import { QUEUE_PREFIX } from '../../shared/queue/queue-names.js';
 import { shardOf, shardQueueName } from '../../shared/queue/queue-shards.js';
 import type { ChaosCheck } from './chaos-checker.js';
-import { grab, startGrab } from './cli.js';
+import { sleep } from './async.js';
+import { campaignCreateArgs, grab, startGrab } from './cli.js';
+import { freePortRange } from './ports.js';
 
 /** `npm run chaos` sets CHAOS_FULL=1: bigger campaigns, more faults. CI runs the short form. */
 export const FULL = process.env.CHAOS_FULL === '1';
@@ -24,8 +26,6 @@ export const scale = <T>(short: T, full: T): T => (FULL ? full : short);
 
 /** Where each scenario appends its result row (NDJSON); test/chaos/print-table.mjs prints them. */
 export const RESULTS_FILE = process.env.CHAOS_RESULTS ?? join(tmpdir(), 'grab-chaos-results.ndjson');
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export const randomInt = (n: number) => Math.floor(Math.random() * n);
 
@@ -51,36 +51,10 @@ export function processState(pid: number): string | undefined {
   }
 }
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = net.createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-  });
-}
-
-/** A first port such that port … port + n − 1 are all free on loopback. */
-export async function freePortRange(n: number): Promise<number> {
-  for (;;) {
-    const base = 20_000 + randomInt(40_000);
-    let ok = true;
-    for (let i = 0; i < n && ok; i++) ok = await portFree(base + i);
-    if (ok) return base;
-  }
-}
-
 /** Sums the samples of each metric in a Prometheus text exposition. */
 export function metricSums(text: string, names: readonly string[]): Record<string, number> {
-  const sums: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#')) continue;
-    for (const name of names) {
-      if (line.startsWith(name) && (line[name.length] === ' ' || line[name.length] === '{')) {
-        sums[name]! += Number(line.slice(line.lastIndexOf(' ') + 1)) || 0;
-      }
-    }
-  }
-  return sums;
+  const samples = parsePrometheusText(text);
+  return Object.fromEntries(names.map((name) => [name, sumOf(samples, name)]));
 }
 
 export const CHAOS_METRICS = [
@@ -364,7 +338,8 @@ export function recordRow(run: ScenarioRun, check: ChaosCheck): void {
   console.log(formatTable([row]));
   if (check.violations.length > 0)
     console.log(
-      `violations (${run.scenario}; overspent ${check.overspentCents} cents):\n  ${check.violations.slice(0, 10).join('\n  ')}`,
+      `violations (${run.scenario}; overspent ${check.overspentCents} cents):\n ` +
+        ` ${check.violations.slice(0, 10).join('\n  ')}`,
     );
 }
 
@@ -382,9 +357,18 @@ export function formatTable(rows: ResultRow[]): string {
   ];
   const lines = [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`];
   for (const r of rows) {
-    lines.push(
-      `| ${[r.scenario, r.grabs.toLocaleString('en-US'), r.faults, r.violations, r.lostGrabs, r.duplicateGrants, r.fencedWrites, r.recovery, `${r.seconds.toFixed(0)} s`].join(' | ')} |`,
-    );
+    const cells = [
+      r.scenario,
+      r.grabs.toLocaleString('en-US'),
+      r.faults,
+      r.violations,
+      r.lostGrabs,
+      r.duplicateGrants,
+      r.fencedWrites,
+      r.recovery,
+      `${r.seconds.toFixed(0)} s`,
+    ];
+    lines.push(`| ${cells.join(' | ')} |`);
   }
   return lines.join('\n');
 }
@@ -408,28 +392,20 @@ export interface HotPoolRunOptions {
   env: Record<string, string>;
 }
 
+/** Creates campaign chaos-TAG-RANDOM: one pool of `packets` packets, 10 cents each; returns its id. */
+export async function createHotPoolCampaign(tag: string, packets: number, env: Record<string, string>) {
+  const id = `chaos-${tag}-${randomUUID().slice(0, 8)}`;
+  const created = await grab(campaignCreateArgs(id, 1, packets, '--amount-cents', String(packets * 10)), env);
+  if (created.code !== 0) throw new Error(`campaign create exited ${created.code}: ${created.stderr}`);
+  return id;
+}
+
 /**
  * The common shape of a fault scenario: one hot pool, a 2-worker fleet racing for it, and the
  * trackers of its /metrics and its outcomes, already running.
  */
 export async function startHotPoolRun({ tag, packets, lock, sessionMs, redisUrl, env }: HotPoolRunOptions) {
-  const id = `chaos-${tag}-${randomUUID().slice(0, 8)}`;
-  const created = await grab(
-    [
-      'campaign',
-      'create',
-      '--id',
-      id,
-      '--pools',
-      '1',
-      '--packets',
-      String(packets),
-      '--amount-cents',
-      String(packets * 10),
-    ],
-    env,
-  );
-  if (created.code !== 0) throw new Error(`campaign create exited ${created.code}: ${created.stderr}`);
+  const id = await createHotPoolCampaign(tag, packets, env);
   const fleet = await startChaosFleet(
     2,
     ['--lock', lock, '--concurrency', '50', '--max-batch', '8', '--zk-session-timeout-ms', String(sessionMs)],

@@ -1,8 +1,10 @@
+import { fileURLToPath } from 'node:url';
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { testRedisUrl, testZkConnect } from './env.js';
 
-export const grabCli = new URL('../../dist/cli/grab.js', import.meta.url).pathname;
+/** The compiled CLI (`npm run build`), which integration tests run as a process. */
+export const grabCli = fileURLToPath(new URL('../../dist/cli/grab.js', import.meta.url));
 
 export interface CliResult {
   code: number | null;
@@ -82,3 +84,19 @@ export function grabFirstLine(args: string[], extraEnv: Record<string, string> =
     );
   });
 }
+
+/**
+ * The arguments of `grab campaign create`: `pools` pools of `packets` packets, then the amount flag
+ * and whatever else.
+ */
+export const campaignCreateArgs = (id: string, pools: number, packets: number, ...rest: string[]): string[] => [
+  'campaign',
+  'create',
+  '--id',
+  id,
+  '--pools',
+  String(pools),
+  '--packets',
+  String(packets),
+  ...rest,
+];

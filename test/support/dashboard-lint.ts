@@ -76,7 +76,10 @@ const templatedUids = (d: LintDashboard) =>
 const titleCase = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);
 const panelsOf = (d: LintDashboard) => d.panels.filter((p) => PANEL_TYPES.has(p.type));
 
-/** Every target's expression, parsed after the linter's substitution of $__rate_interval; other variables stay as text. */
+/**
+ * Every target's expression, parsed after the linter's substitution of $__rate_interval; other
+ * variables stay as text.
+ */
 function* targetsOf(d: LintDashboard) {
   for (const panel of panelsOf(d)) {
     for (const [targetIdx, target] of (panel.targets ?? []).entries()) {
@@ -116,7 +119,10 @@ function templateRule(label: string): Rule {
   };
 }
 
-/** target-job-rule and target-instance-rule: every selector matches the label against its variable (lint/rule_target_job_instance.go). */
+/**
+ * target-job-rule and target-instance-rule: every selector matches the label against its variable
+ * (lint/rule_target_job_instance.go).
+ */
 function targetMatcherRule(label: string): Rule {
   return {
     name: `target-${label}-rule`,
@@ -161,7 +167,9 @@ export const rules: Rule[] = [
             ? []
             : [
                 {
-                  message: `templated data source variable labeled '${v.label}', should be labeled ${labels.join(' or ')}`,
+                  message:
+                    `templated data source variable labeled '${v.label}', should be labeled ` +
+                    `${labels.join(' or ')}`,
                 },
               ]),
         ];

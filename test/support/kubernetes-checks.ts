@@ -116,7 +116,8 @@ export function workerProblems(objects: Manifest[]): string[] {
     ...probe('livenessProbe', '/healthz'),
     ...check(
       graceMs !== undefined && graceS * 1000 > Number(graceMs),
-      `${WORKER}: terminationGracePeriodSeconds ${graceS} is not longer than --grace-ms ${graceMs} (give it explicitly)`,
+      `${WORKER}: terminationGracePeriodSeconds ${graceS} is not longer than ` +
+        `--grace-ms ${graceMs} (give it explicitly)`,
     ),
     ...check(worker.spec.replicas === undefined, `${WORKER}: sets replicas, which every apply would reset under KEDA`),
   ];
@@ -208,7 +209,8 @@ export function dashboardsProblems(objects: Manifest[]): string[] {
     ...check(configMap.metadata.labels?.grafana_dashboard === '1', 'grab-dashboards: no label grafana_dashboard: "1"'),
     ...check(
       Object.keys(data).sort().join() === files.sort().join(),
-      `grab-dashboards: holds ${Object.keys(data).join(', ')}; grafana/dashboards has ${files.join(', ')} (list them in grafana/kustomization.yaml)`,
+      `grab-dashboards: holds ${Object.keys(data).join(', ')}; grafana/dashboards ` +
+        `has ${files.join(', ')} (list them in grafana/kustomization.yaml)`,
     ),
     ...files.flatMap((f) =>
       check(

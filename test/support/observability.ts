@@ -144,7 +144,10 @@ export async function exportedSeries(): Promise<Set<string>> {
   return new Set([...exposedSeriesNames(await registry.metrics()), ...prometheusOwn]);
 }
 
-/** The series names a text exposition defines: a histogram's _bucket, _sum and _count, a summary's quantiles, _sum and _count. */
+/**
+ * The series names a text exposition defines: a histogram's _bucket, _sum and _count, a summary's
+ * quantiles, _sum and _count.
+ */
 export function exposedSeriesNames(exposition: string): Set<string> {
   const names = new Set<string>();
   for (const [, name, type] of exposition.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {

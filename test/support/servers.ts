@@ -13,6 +13,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from './ports.js';
 
 export interface ServerProcess {
   /** The loopback port it listens on; the same across restarts. */
@@ -47,7 +48,10 @@ export interface RedisOptions {
    * nothing is persisted and a restarted server starts empty.
    */
   appendonly?: boolean;
-  /** fsync policy when appendonly: 'always' (default, as in docker-compose.yml; a kill9 loses nothing acknowledged), 'everysec' (as scripts/services.sh runs it) or 'no'. */
+  /**
+   * fsync policy when appendonly: 'always' (default, as in docker-compose.yml; a kill9 loses nothing
+   * acknowledged), 'everysec' (as scripts/services.sh runs it) or 'no'.
+   */
   appendfsync?: 'always' | 'everysec' | 'no';
   /** A password clients must give (letters and digits); the url then carries it. */
   requirepass?: string;
@@ -254,7 +258,8 @@ class ManagedServer {
         await this.exited;
         if (spawnError) {
           throw new Error(
-            `cannot run ${this.command} (${spawnError.message}); install it with: sudo bash scripts/services.sh install`,
+            `cannot run ${this.command} (${spawnError.message}); install it with: sudo ` +
+              `bash scripts/services.sh install`,
           );
         }
         const how = child.signalCode ?? `code ${child.exitCode}`;
@@ -345,7 +350,10 @@ function exchange(
   });
 }
 
-/** True once Redis answers PING with PONG (not -LOADING while it replays its AOF), after AUTH if it wants a password. */
+/**
+ * True once Redis answers PING with PONG (not -LOADING while it replays its AOF), after AUTH if it
+ * wants a password.
+ */
 async function redisPing(port: number, password?: string): Promise<boolean> {
   const commands = password ? [`AUTH ${password}`, 'PING'] : ['PING'];
   const reply = await exchange(
@@ -366,27 +374,7 @@ async function zkReady(port: number): Promise<boolean> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Ports and dirs
-
-/** A port the kernel just handed out for 127.0.0.1, never one this process already handed out. */
-async function freePort(): Promise<number> {
-  const taken = registry().ports;
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const probe = net.createServer();
-      probe.unref();
-      probe.once('error', reject);
-      probe.listen(0, HOST, () => {
-        const { port } = probe.address() as net.AddressInfo;
-        probe.close(() => resolve(port));
-      });
-    });
-    if (!taken.has(port)) {
-      taken.add(port);
-      return port;
-    }
-  }
-}
+// Dirs
 
 function makeDir(name: string): string {
   return mkdtempSync(join(tmpdir(), `grab-test-${name}-`));
@@ -397,7 +385,6 @@ function makeDir(name: string): string {
 
 interface Registry {
   servers: Set<ManagedServer>;
-  ports: Set<number>;
   reaper?: Reaper;
 }
 
@@ -406,7 +393,7 @@ function registry(): Registry {
   const g = globalThis as unknown as Record<symbol, Registry | undefined>;
   let r = g[key];
   if (!r) {
-    const created: Registry = { servers: new Set(), ports: new Set() };
+    const created: Registry = { servers: new Set() };
     r = created;
     g[key] = created;
     process.once('exit', () => {

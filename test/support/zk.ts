@@ -34,18 +34,3 @@ export class ZkFixture {
     for (const c of this.connections.splice(0)) c.close();
   }
 }
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls until the predicate holds, or fails with the message after the timeout. */
-export async function eventually(
-  predicate: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  message: string,
-): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > until) throw new Error(`timed out: ${message}`);
-    await sleep(20);
-  }
-}

@@ -69,23 +69,30 @@ describe('allocate', () => {
     });
   });
 
-  it("replays a user's grant to the job that made it, and calls any other job of that user a duplicate, spending no packet", () => {
-    const pool = read(500, 2, { alice: { cents: 70, jobId: 'c.1.p1.alice' }, bob: { cents: 30, jobId: 'c.1.p1.bob' } });
-    const { results, grants } = allocate(
-      pool,
-      'equal',
-      [grabOf('alice'), grabOf('bob', 'c.1.p1.bob-again'), grabOf('carol'), grabOf('dave'), grabOf('erin')],
-      seededRng(5),
-    );
-    expect(results).toEqual([
-      { outcome: 'granted', cents: 70 },
-      { outcome: 'duplicate', cents: 30 },
-      { outcome: 'granted', cents: 250 },
-      { outcome: 'granted', cents: 250 },
-      { outcome: 'sold_out' },
-    ]);
-    expect(grants.map((g) => g.user)).toEqual(['carol', 'dave']);
-  });
+  it(
+    "replays a user's grant to the job that made it, and calls any other " +
+      'job of that user a duplicate, spending no packet',
+    () => {
+      const pool = read(500, 2, {
+        alice: { cents: 70, jobId: 'c.1.p1.alice' },
+        bob: { cents: 30, jobId: 'c.1.p1.bob' },
+      });
+      const { results, grants } = allocate(
+        pool,
+        'equal',
+        [grabOf('alice'), grabOf('bob', 'c.1.p1.bob-again'), grabOf('carol'), grabOf('dave'), grabOf('erin')],
+        seededRng(5),
+      );
+      expect(results).toEqual([
+        { outcome: 'granted', cents: 70 },
+        { outcome: 'duplicate', cents: 30 },
+        { outcome: 'granted', cents: 250 },
+        { outcome: 'granted', cents: 250 },
+        { outcome: 'sold_out' },
+      ]);
+      expect(grants.map((g) => g.user)).toEqual(['carol', 'dave']);
+    },
+  );
 
   it('replays existing grants even when the pool is sold out', () => {
     const pool = read(0, 0, { alice: { cents: 70, jobId: 'c.1.p1.alice' } });
@@ -102,22 +109,26 @@ describe('allocate', () => {
     ]);
   });
 
-  it('a user twice in one batch gets one packet: a redelivery of the same job replays it, another job is a duplicate', () => {
-    const { results, grants } = allocate(
-      read(900, 3),
-      'equal',
-      [grabOf('alice'), grabOf('alice'), grabOf('alice', 'other-job'), grabOf('bob')],
-      seededRng(7),
-    );
-    expect(grants).toEqual([
-      { user: 'alice', cents: 300, jobId: 'c.1.p1.alice' },
-      { user: 'bob', cents: 300, jobId: 'c.1.p1.bob' },
-    ]);
-    expect(results).toEqual([
-      { outcome: 'granted', cents: 300 },
-      { outcome: 'granted', cents: 300 },
-      { outcome: 'duplicate', cents: 300 },
-      { outcome: 'granted', cents: 300 },
-    ]);
-  });
+  it(
+    'a user twice in one batch gets one packet: a redelivery of the same ' +
+      'job replays it, another job is a duplicate',
+    () => {
+      const { results, grants } = allocate(
+        read(900, 3),
+        'equal',
+        [grabOf('alice'), grabOf('alice'), grabOf('alice', 'other-job'), grabOf('bob')],
+        seededRng(7),
+      );
+      expect(grants).toEqual([
+        { user: 'alice', cents: 300, jobId: 'c.1.p1.alice' },
+        { user: 'bob', cents: 300, jobId: 'c.1.p1.bob' },
+      ]);
+      expect(results).toEqual([
+        { outcome: 'granted', cents: 300 },
+        { outcome: 'granted', cents: 300 },
+        { outcome: 'duplicate', cents: 300 },
+        { outcome: 'granted', cents: 300 },
+      ]);
+    },
+  );
 });

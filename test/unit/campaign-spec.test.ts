@@ -102,7 +102,8 @@ describe('parseCampaignSpec', () => {
     [spec({ pools: [pool({ packets: '10' })] }), 'pools[0].packets: must be a whole number from 1 to 1000000'],
     [
       spec({ pools: [pool({ amount: '0.09' })] }),
-      'pools[0]: pool "p1" has 9 cents for 10 packets; every packet needs at least 1 cent, so give at least 10 cents or at most 9 packets',
+      'pools[0]: pool "p1" has 9 cents for 10 packets; every packet needs at ' +
+        'least 1 cent, so give at least 10 cents or at most 9 packets',
     ],
     [
       spec({ pools: [pool({ amount: '1.234' })] }),
@@ -171,7 +172,8 @@ describe('parseSpecFile', () => {
   it.each(['spec.yaml', 'spec.yml'])('reads %s with decimal amounts and amountCents', async (name) => {
     const path = write(
       name,
-      'id: new-year\nsplit: equal\npools:\n  - { id: vip, amount: 8888.88, packets: 88 }\n  - { id: all, amountCents: 1000, packets: 1000 }\n',
+      'id: new-year\nsplit: equal\npools:\n  - { id: vip, amount: 8888.88, ' +
+        'packets: 88 }\n  - { id: all, amountCents: 1000, packets: 1000 }\n',
     );
     await expect(parseSpecFile(path)).resolves.toEqual(expected);
   });

@@ -84,16 +84,19 @@ describe('docker-compose.yml', () => {
     expect(services.redis.volumes).toContain('redis-data:/data');
   });
 
-  it('runs workers that scale: no fixed name or host port, a /readyz healthcheck, a stop grace longer than theirs', () => {
-    const worker = services.worker;
-    expect(worker.container_name).toBeUndefined();
-    expect(worker.ports).toBeUndefined();
-    expect(worker.command.slice(0, 3)).toEqual(['work', '--lock', 'zk']);
-    expect(worker.environment).toMatchObject({ METRICS_PORT: '9400', METRICS_HOST: '0.0.0.0' });
-    expect(worker.healthcheck.test.join(' ')).toContain("fetch('http://127.0.0.1:9400/readyz')");
-    expect(worker.stop_signal).toBe('SIGTERM');
-    expect(durationMs(worker.stop_grace_period)).toBeGreaterThan(Number(flagValue(worker.command, '--grace-ms')));
-  });
+  it(
+    'runs workers that scale: no fixed name or host port, a /readyz ' + 'healthcheck, a stop grace longer than theirs',
+    () => {
+      const worker = services.worker;
+      expect(worker.container_name).toBeUndefined();
+      expect(worker.ports).toBeUndefined();
+      expect(worker.command.slice(0, 3)).toEqual(['work', '--lock', 'zk']);
+      expect(worker.environment).toMatchObject({ METRICS_PORT: '9400', METRICS_HOST: '0.0.0.0' });
+      expect(worker.healthcheck.test.join(' ')).toContain("fetch('http://127.0.0.1:9400/readyz')");
+      expect(worker.stop_signal).toBe('SIGTERM');
+      expect(durationMs(worker.stop_grace_period)).toBeGreaterThan(Number(flagValue(worker.command, '--grace-ms')));
+    },
+  );
 
   it('runs the producer only on demand, from the same image', () => {
     expect(services.producer.profiles).toEqual(['tools']);
@@ -145,17 +148,22 @@ describe('Dockerfile', () => {
   const pkg = JSON.parse(read('package.json')) as { bin: { grab: string }; files: string[] };
   const stages = dockerfile.split(/^FROM /m).slice(1);
 
-  it('builds in its own stage; the runtime, node:20-slim as user node, has only the compiled CLI (what the package ships) and production dependencies', () => {
-    expect(stages).toHaveLength(2);
-    const runtime = stages[1]!;
-    expect(runtime).toMatch(/^node:20-slim\n/);
-    expect(runtime).toContain('npm ci --omit=dev');
-    const fromBuild = [...runtime.matchAll(/^COPY --from=build \S+ (\S+)$/gm)].map((m) => m[1]);
-    expect(fromBuild).toEqual(pkg.files);
-    expect(runtime).toMatch(/^USER node$/m);
-    expect(runtime).toContain(`ENTRYPOINT ["node", "${pkg.bin.grab}"]`);
-    expect(runtime).toContain('CMD ["work"]');
-  });
+  it(
+    'builds in its own stage; the runtime, node:20-slim as user node, has ' +
+      'only the compiled CLI (what the package ships) and production ' +
+      'dependencies',
+    () => {
+      expect(stages).toHaveLength(2);
+      const runtime = stages[1]!;
+      expect(runtime).toMatch(/^node:20-slim\n/);
+      expect(runtime).toContain('npm ci --omit=dev');
+      const fromBuild = [...runtime.matchAll(/^COPY --from=build \S+ (\S+)$/gm)].map((m) => m[1]);
+      expect(fromBuild).toEqual(pkg.files);
+      expect(runtime).toMatch(/^USER node$/m);
+      expect(runtime).toContain(`ENTRYPOINT ["node", "${pkg.bin.grab}"]`);
+      expect(runtime).toContain('CMD ["work"]');
+    },
+  );
 
   it('copies nothing from the context that .dockerignore keeps out', () => {
     const allowed = read('.dockerignore')

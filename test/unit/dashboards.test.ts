@@ -93,55 +93,48 @@ describe('the lint rules themselves', () => {
     expect(failing(good)).toEqual([]);
   });
 
-  it('catch a fixed data source uid, a missing description or unit, a fixed rate range, a selector without job or instance', () => {
-    const withPanel = (overrides: Partial<LintPanel>) => failing({ ...good, panels: [panel(overrides)] });
-    expect(failing({ ...good, templating: { list: good.templating.list.slice(1) } })).toEqual(
-      expect.arrayContaining(['template-datasource-rule', 'panel-datasource-rule']),
-    );
-    expect(withPanel({ datasource: { uid: 'grab-prometheus' } })).toEqual(['panel-datasource-rule']);
-    expect(
-      withPanel({
-        targets: [{ expr: 'up{job=~"$job", instance=~"$instance"}', datasource: { uid: 'grab-prometheus' } }],
-      }),
-    ).toEqual(['panel-datasource-rule']);
-    expect(withPanel({ description: '' })).toEqual(['panel-title-description-rule']);
-    expect(withPanel({ fieldConfig: { defaults: {} } })).toEqual(['panel-units-rule']);
-    expect(withPanel({ fieldConfig: { defaults: { unit: 'yuan' } } })).toEqual(['panel-units-rule']);
-    expect(
-      withPanel({
-        targets: [{ expr: 'sum(rate(x{job=~"$job", instance=~"$instance"}[5m]))', datasource: { uid: '$datasource' } }],
-      }),
-    ).toEqual(['target-rate-interval-rule']);
-    expect(
-      withPanel({
-        targets: [{ expr: 'increase(x{job=~"$job", instance=~"$instance"}[1h])', datasource: { uid: '$datasource' } }],
-      }),
-    ).toEqual(['target-rate-interval-rule']);
-    expect(
-      withPanel({
-        targets: [{ expr: 'up{job="grab-worker", instance=~"$instance"}', datasource: { uid: '$datasource' } }],
-      }),
-    ).toEqual(['target-job-rule']);
-    expect(
-      withPanel({
-        targets: [
-          {
-            expr: 'up{job=~"$job"} / on() group_left x{job=~"$job", instance=~"$instance"}',
-            datasource: { uid: '$datasource' },
-          },
-        ],
-      }),
-    ).toEqual(['target-instance-rule']);
-    expect(failing({ ...good, templating: { list: good.templating.list.filter((v) => v.name !== 'job') } })).toEqual([
-      'template-job-rule',
-    ]);
-    expect(
-      failing({
-        ...good,
-        templating: { list: good.templating.list.map((v) => (v.name === 'instance' ? { ...v, allValue: '.*' } : v)) },
-      }),
-    ).toEqual(['template-instance-rule']);
-  });
+  it(
+    'catch a fixed data source uid, a missing description or unit, a fixed ' +
+      'rate range, a selector without job or instance',
+    () => {
+      const withPanel = (overrides: Partial<LintPanel>) => failing({ ...good, panels: [panel(overrides)] });
+      const withQuery = (expr: string) => withPanel({ targets: [{ expr, datasource: { uid: '$datasource' } }] });
+      expect(failing({ ...good, templating: { list: good.templating.list.slice(1) } })).toEqual(
+        expect.arrayContaining(['template-datasource-rule', 'panel-datasource-rule']),
+      );
+      expect(withPanel({ datasource: { uid: 'grab-prometheus' } })).toEqual(['panel-datasource-rule']);
+      expect(
+        withPanel({
+          targets: [{ expr: 'up{job=~"$job", instance=~"$instance"}', datasource: { uid: 'grab-prometheus' } }],
+        }),
+      ).toEqual(['panel-datasource-rule']);
+      expect(withPanel({ description: '' })).toEqual(['panel-title-description-rule']);
+      expect(withPanel({ fieldConfig: { defaults: {} } })).toEqual(['panel-units-rule']);
+      expect(withPanel({ fieldConfig: { defaults: { unit: 'yuan' } } })).toEqual(['panel-units-rule']);
+      expect(withQuery('sum(rate(x{job=~"$job", instance=~"$instance"}[5m]))')).toEqual(['target-rate-interval-rule']);
+      expect(withQuery('increase(x{job=~"$job", instance=~"$instance"}[1h])')).toEqual(['target-rate-interval-rule']);
+      expect(withQuery('up{job="grab-worker", instance=~"$instance"}')).toEqual(['target-job-rule']);
+      expect(
+        withPanel({
+          targets: [
+            {
+              expr: 'up{job=~"$job"} / on() group_left x{job=~"$job", instance=~"$instance"}',
+              datasource: { uid: '$datasource' },
+            },
+          ],
+        }),
+      ).toEqual(['target-instance-rule']);
+      expect(failing({ ...good, templating: { list: good.templating.list.filter((v) => v.name !== 'job') } })).toEqual([
+        'template-job-rule',
+      ]);
+      expect(
+        failing({
+          ...good,
+          templating: { list: good.templating.list.map((v) => (v.name === 'instance' ? { ...v, allValue: '.*' } : v)) },
+        }),
+      ).toEqual(['template-instance-rule']);
+    },
+  );
 
   it('honour exceptions as the linter does: a whole rule, or entries by dashboard and panel', () => {
     const v = { rule: 'panel-units-rule', dashboard: 'D', panel: 'P', message: '' };

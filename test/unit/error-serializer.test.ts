@@ -80,16 +80,19 @@ describe('error serializer', () => {
     expect(out.endpoints).toEqual(['http://ops:[redacted]@example.org/path', 'redis://no-credentials:6379']);
   });
 
-  it('replaces the known secrets (REDIS_URL password, ZK_AUTH) wherever they appear, message and stack included', () => {
-    const err = Object.assign(new Error(`digest ${ZK_AUTH} refused; tried ${REDIS_PASSWORD} too`), {
-      detail: { auth: ZK_AUTH.split(':')[1], note: `password=${REDIS_PASSWORD}` },
-    });
-    const { line, err: out } = logged(err);
-    expect(line).not.toContain(REDIS_PASSWORD);
-    expect(line).not.toContain('zkPw-77c3');
-    expect(out.message).toBe('digest [redacted] refused; tried [redacted] too');
-    expect(out.stack).toContain('digest [redacted] refused');
-  });
+  it(
+    'replaces the known secrets (REDIS_URL password, ZK_AUTH) wherever ' + 'they appear, message and stack included',
+    () => {
+      const err = Object.assign(new Error(`digest ${ZK_AUTH} refused; tried ${REDIS_PASSWORD} too`), {
+        detail: { auth: ZK_AUTH.split(':')[1], note: `password=${REDIS_PASSWORD}` },
+      });
+      const { line, err: out } = logged(err);
+      expect(line).not.toContain(REDIS_PASSWORD);
+      expect(line).not.toContain('zkPw-77c3');
+      expect(out.message).toBe('digest [redacted] refused; tried [redacted] too');
+      expect(out.stack).toContain('digest [redacted] refused');
+    },
+  );
 
   it('knows a percent-encoded REDIS_URL password in both forms', () => {
     const known = settingSecrets({ redisUrl: 'redis://:p%40ss%2Fw0rd@127.0.0.1:6379', zkAuth: undefined });

@@ -82,11 +82,16 @@ describe('deploy/kubernetes', () => {
     for (const objects of [dev, external]) expect(workerProblems(objects)).toEqual([]);
   });
 
-  it('gives the fleet valid settings from grab-settings, its secrets from grab-secrets, committed only with example values in dev', () => {
-    for (const objects of [dev, external, campaignOnDev]) expect(settingsProblems(objects)).toEqual([]);
-    for (const k of kustomizations) expect(ofKind(rendered[k], 'Secret').length, k).toBe(k === 'overlays/dev' ? 1 : 0);
-    for (const value of Object.values(dataOf(find(dev, 'Secret', SECRETS)))) expect(value).toMatch(/dev/);
-  });
+  it(
+    'gives the fleet valid settings from grab-settings, its secrets from ' +
+      'grab-secrets, committed only with example values in dev',
+    () => {
+      for (const objects of [dev, external, campaignOnDev]) expect(settingsProblems(objects)).toEqual([]);
+      for (const k of kustomizations)
+        expect(ofKind(rendered[k], 'Secret').length, k).toBe(k === 'overlays/dev' ? 1 : 0);
+      for (const value of Object.values(dataOf(find(dev, 'Secret', SECRETS)))) expect(value).toMatch(/dev/);
+    },
+  );
 
   it('scales workers with KEDA on the backlog in bullmq_job_count, at most one per queue shard', () => {
     for (const objects of [dev, external]) expect(scalerProblems(objects, exported)).toEqual([]);

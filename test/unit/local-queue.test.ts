@@ -61,22 +61,25 @@ describe('LocalQueue', () => {
     expect(order).toEqual(['a', 'b', 'c']);
   });
 
-  it('a waiter past its deadline fails with a lock timeout and leaves the queue; the turn goes to the next', async () => {
-    const local = new LocalQueue();
-    const order: string[] = [];
-    await queueUp(local, order, 'a');
-    const late = queueUp(local, order, 'late', 'pool', Date.now() + 1000);
-    const next = queueUp(local, order, 'next');
-    const timedOut = expect(late).rejects.toThrow(new LockTimeoutError('lock not acquired before the timeout'));
-    vi.advanceTimersByTime(999);
-    await settle();
-    expect(order).toEqual(['a']);
-    vi.advanceTimersByTime(1);
-    await timedOut;
-    local.pass('pool');
-    await next;
-    expect(order).toEqual(['a', 'next']);
-  });
+  it(
+    'a waiter past its deadline fails with a lock timeout and leaves the ' + 'queue; the turn goes to the next',
+    async () => {
+      const local = new LocalQueue();
+      const order: string[] = [];
+      await queueUp(local, order, 'a');
+      const late = queueUp(local, order, 'late', 'pool', Date.now() + 1000);
+      const next = queueUp(local, order, 'next');
+      const timedOut = expect(late).rejects.toThrow(new LockTimeoutError('lock not acquired before the timeout'));
+      vi.advanceTimersByTime(999);
+      await settle();
+      expect(order).toEqual(['a']);
+      vi.advanceTimersByTime(1);
+      await timedOut;
+      local.pass('pool');
+      await next;
+      expect(order).toEqual(['a', 'next']);
+    },
+  );
 
   it('an aborted waiter fails with a lock timeout and leaves the queue; the turn goes to the next', async () => {
     const local = new LocalQueue();

@@ -54,29 +54,32 @@ describe('PoolBatcher', () => {
     );
   });
 
-  it('queues the grabs that arrive while a batch runs and sends them together next, one batch of a pool at a time', async () => {
-    const { calls, deduct } = heldDeduction();
-    const batcher = new PoolBatcher(deduct, 100);
-    const first = submitAll(batcher, p1, ['u1']);
-    await settle();
-    const second = submitAll(batcher, p1, ['u2', 'u3']);
-    await settle();
-    const third = submitAll(batcher, p1, ['u4']);
-    await settle();
-    expect(calls).toHaveLength(1);
-    calls[0]!.finish();
-    await first;
-    await settle();
-    expect(calls.map((c) => c.users)).toEqual([['u1'], ['u2', 'u3', 'u4']]);
-    calls[1]!.finish();
-    await Promise.all([second, third]);
-    // The pool's queue is gone once drained; a later grab starts a new batch at once.
-    const later = submitAll(batcher, p1, ['u5']);
-    await settle();
-    expect(calls.map((c) => c.users)).toEqual([['u1'], ['u2', 'u3', 'u4'], ['u5']]);
-    calls[2]!.finish();
-    await later;
-  });
+  it(
+    'queues the grabs that arrive while a batch runs and sends them ' + 'together next, one batch of a pool at a time',
+    async () => {
+      const { calls, deduct } = heldDeduction();
+      const batcher = new PoolBatcher(deduct, 100);
+      const first = submitAll(batcher, p1, ['u1']);
+      await settle();
+      const second = submitAll(batcher, p1, ['u2', 'u3']);
+      await settle();
+      const third = submitAll(batcher, p1, ['u4']);
+      await settle();
+      expect(calls).toHaveLength(1);
+      calls[0]!.finish();
+      await first;
+      await settle();
+      expect(calls.map((c) => c.users)).toEqual([['u1'], ['u2', 'u3', 'u4']]);
+      calls[1]!.finish();
+      await Promise.all([second, third]);
+      // The pool's queue is gone once drained; a later grab starts a new batch at once.
+      const later = submitAll(batcher, p1, ['u5']);
+      await settle();
+      expect(calls.map((c) => c.users)).toEqual([['u1'], ['u2', 'u3', 'u4'], ['u5']]);
+      calls[2]!.finish();
+      await later;
+    },
+  );
 
   it('splits a queue longer than maxBatch into batches of at most maxBatch, in order', async () => {
     const { calls, deduct } = heldDeduction();

@@ -11,7 +11,8 @@ function splitWholePool(split: SplitName, totalCents: number, packets: number, r
     const cents = nextPacketCents(split, remainingCents, remainingPackets, rng);
     if (!Number.isSafeInteger(cents) || cents < 1 || cents > remainingCents - (remainingPackets - 1)) {
       throw new Error(
-        `${split}: granted ${cents} with ${remainingCents} cents for ${remainingPackets} packets left (pool ${totalCents}/${packets})`,
+        `${split}: granted ${cents} with ${remainingCents} cents for ${remainingPackets} ` +
+          `packets left (pool ${totalCents}/${packets})`,
       );
     }
     grants.push(cents);
