@@ -17,6 +17,7 @@ import { campaignRoutes } from './campaign-routes.js';
 import { errorHandler } from './errors.js';
 import { grabRoutes } from './grab-routes.js';
 import { healthRoutes } from './health-routes.js';
+import { lifecycleRoutes } from './lifecycle-routes.js';
 import { lookupRoutes } from './lookup-routes.js';
 import { measureRequests } from './http-metrics.js';
 import { mountQueueBoard } from './queue-board.js';
@@ -64,6 +65,7 @@ export async function buildApi({ services, queue, registry, metrics, token }: Ap
   });
   await app.register(swaggerUi, { routePrefix: DOCS_PATH });
   await app.register(campaignRoutes, services);
+  await app.register(lifecycleRoutes, services);
   await app.register(grabRoutes, services);
   await app.register(lookupRoutes, services);
   await app.register(healthRoutes, { ...services, registry });

@@ -19,7 +19,7 @@ export const grabRoutes: FastifyPluginAsyncZod<ApiServices> = async (
       schema: {
         tags: ['grabs'],
         summary: 'Grab a red packet',
-        description: `Enqueues the user's grab of a pool (left out: the server's distribution picks one, the same for a user every time) and answers 202 with its id, campaign.instance.pool.user: posting it again gives the same id and counts once. With ?wait=MS (at most ${MAX_WAIT_MS}) it answers 200 with the outcome once the grab settles within that time, or 202 if it has not.`,
+        description: `Enqueues the user's grab of a pool (left out: the server's distribution picks one, the same for a user every time) and answers 202 with its id, campaign.instance.pool.user: posting it again gives the same id and counts once. With ?wait=MS (at most ${MAX_WAIT_MS}) it answers 200 with the outcome once the grab settles within that time, or 202 if it has not. A grab for a sold-out, closed or expired pool is answered at once (200, door: true) without being enqueued, and still counted as enqueued and settled.`,
         security: [{ bearer: [] }],
         params: campaignParams,
         querystring: grabQuery,
@@ -44,7 +44,11 @@ export const grabRoutes: FastifyPluginAsyncZod<ApiServices> = async (
         }
         const data: GrabJob = { campaign: id, instance: campaign.record.instance, pool, user };
         const answer: GrabReply = { id: grabJobId(data), ...data, outcome: 'pending' };
-        await intake.submit(campaign.record, data);
+        const intook = await intake.submit(campaign.record, data);
+        if (intook.status === 'settled') {
+          const { result } = intook;
+          return reply.code(200).send({ ...answer, ...result, door: true });
+        }
         const waitMs = request.query.wait ?? 0;
         if (waitMs === 0) return reply.code(202).send(answer);
         const address = poolAddress(campaign.record, pool);

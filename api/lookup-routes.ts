@@ -8,12 +8,11 @@ import { userIdSchema } from '../shared/queue/grab-job.js';
 import type { ApiServices } from './api-services.js';
 import { noCampaign } from './campaign-routes.js';
 import { notFound } from './errors.js';
-import { errorReply } from './schemas.js';
+import { errorReply, grabStatuses } from './schemas.js';
 
 const tags = ['lookups'];
 const MAX_CLAIMS_PAGE = 10_000;
 
-const grabStatuses = ['granted', 'sold_out', 'duplicate', 'failed', 'pending'] as const;
 const claim = z.object({ user: z.string(), cents: z.number(), at: z.string() });
 
 const userReply = z.object({

@@ -29,7 +29,8 @@ export const grabQuery = z.object({
     .describe('wait up to this many milliseconds for the outcome: 200 with it, or 202 if it is still pending'),
 });
 
-const grabOutcomes = ['granted', 'sold_out', 'duplicate', 'failed', 'pending'] as const;
+/** Where a grab stands: a pool's outcomes (shared/ledger/outcome-log.ts), or pending. */
+export const grabStatuses = ['granted', 'sold_out', 'duplicate', 'expired', 'failed', 'pending'] as const;
 
 export const grabReply = z.object({
   id: z.string().describe('the grab id: campaign.instance.pool.user, the same however often it is posted'),
@@ -37,8 +38,9 @@ export const grabReply = z.object({
   instance: z.number(),
   pool: z.string(),
   user: z.string(),
-  outcome: z.enum(grabOutcomes),
+  outcome: z.enum(grabStatuses),
   cents: z.number().optional().describe('the packet, for granted and duplicate'),
+  door: z.boolean().optional().describe('true when answered at the door: the pool was sold out, closed or expired'),
 });
 
 export type GrabReply = z.infer<typeof grabReply>;
@@ -54,6 +56,7 @@ const outcomeCounts = z.looseObject({
   granted: z.number(),
   sold_out: z.number(),
   duplicate: z.number(),
+  expired: z.number(),
   rejected: z.number(),
   failed: z.number(),
 });
@@ -78,6 +81,7 @@ export const campaignReply = z.looseObject({
 
 export const createdReply = z.object({
   id: z.string(),
+  expiresAt: z.string().nullable().describe('when the campaign expires, if it does'),
   instance: z.number(),
   pools: z.number(),
   packets: z.number(),

@@ -50,7 +50,15 @@ export async function startApi({ settings, host, port, distribution, logger }: S
     outcomes,
     logger,
     campaigns: new CampaignCache(ledger, distribution),
-    intake: new GrabIntake({ queue, ledger, outcomes, logger, onBatch: (n) => metrics.intakeBatch.observe(n) }),
+    intake: new GrabIntake({
+      queue,
+      ledger,
+      outcomes,
+      logger,
+      door: settings.admission === 'on',
+      onBatch: (n) => metrics.intakeBatch.observe(n),
+      onDoor: (outcome) => metrics.doorSettled.inc({ outcome }),
+    }),
     watch,
     handlers: new HandlersInFlight(),
   };

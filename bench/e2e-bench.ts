@@ -20,17 +20,25 @@ export interface Scenario {
   name: string;
   pools: number;
   grabs: number;
+  /** Packets per pool; enough for every grab when absent. */
+  packetsPerPool?: number;
 }
 
 export interface BenchVariant {
   name: string;
   /** `grab work` flags, or undefined for the no-op ceiling. */
   workArgs?: string[];
+  /** Settings of its workers that differ from the bench's. */
+  settings?: Partial<Settings>;
+  /** Runs only in these scenarios; in every one when absent. */
+  scenarios?: string[];
 }
 
 export const scenarios: Scenario[] = [
   { name: 'hot', pools: 1, grabs: 100_000 },
   { name: 'spread', pools: 1_000, grabs: 200_000 },
+  // 100 grabs per packet: once a pool sells out, admission settles its grabs without the lock.
+  { name: 'oversubscribed', pools: 20, grabs: 100_000, packetsPerPool: 50 },
 ];
 
 export const variants: BenchVariant[] = [
@@ -42,6 +50,13 @@ export const variants: BenchVariant[] = [
   { name: 'zk-herd', workArgs: ['--lock', 'zk-herd'] },
   { name: 'redis', workArgs: ['--lock', 'redis'] },
   { name: 'none', workArgs: ['--lock', 'none'] },
+  // The lock path for every grab, sold out or not: what admission saves.
+  {
+    name: 'zk admission off',
+    workArgs: ['--lock', 'zk'],
+    settings: { admission: 'off' },
+    scenarios: ['oversubscribed'],
+  },
 ];
 
 export interface BenchRow {
@@ -75,7 +90,8 @@ const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** di
 /**
  * Every variant on the same fleet shape, one scenario at a time. Grabs are enqueued into a
  * paused queue first, so the clock measures settling alone, not enqueuing or process start-up.
- * Every packet can be granted, so each grab goes through the whole lock-read-compute-commit path.
+ * In `hot` and `spread` every packet can be granted, so each grab goes through the whole
+ * lock-read-compute-commit path; `oversubscribed` has 100 grabs per packet.
  */
 export async function runE2eBench(options: E2eBenchOptions): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
@@ -86,7 +102,12 @@ export async function runE2eBench(options: E2eBenchOptions): Promise<BenchRow[]>
   try {
     for (const scenario of scenarios.filter((s) => !options.scenarioNames || options.scenarioNames.includes(s.name))) {
       let ceiling = 0;
-      for (const variant of variants.filter((v) => !options.variantNames || options.variantNames.includes(v.name))) {
+      const chosen = variants.filter(
+        (v) =>
+          (!options.variantNames || options.variantNames.includes(v.name)) &&
+          (!v.scenarios || v.scenarios.includes(scenario.name)),
+      );
+      for (const variant of chosen) {
         const row = await runOne(
           options,
           queue,
@@ -118,7 +139,7 @@ async function runOne(
     id: `bench-${scenario.name}-${variant.name.replace(/[^a-z0-9]+/g, '-')}-${Date.now()}`,
     split: 'random',
     pools: Array.from({ length: scenario.pools }, (_, i) => {
-      const packets = Math.ceil(scenario.grabs / scenario.pools);
+      const packets = scenario.packetsPerPool ?? Math.ceil(scenario.grabs / scenario.pools);
       return { id: `p${i + 1}`, amountCents: packets * 100, packets };
     }),
   };
@@ -192,7 +213,7 @@ function startWorker(
     ? [grabEntry, 'work', '--concurrency', String(concurrency), ...variant.workArgs]
     : [noopWorker, String(concurrency)];
   return spawn(process.execPath, args, {
-    env: childEnv({ ...settings, queue: queueName, metricsPort, logLevel: 'warn' }),
+    env: childEnv({ ...settings, ...variant.settings, queue: queueName, metricsPort, logLevel: 'warn' }),
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 }

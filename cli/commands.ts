@@ -6,6 +6,7 @@ import {
   campaignListCommand,
   campaignShowCommand,
 } from '../producer/campaign-commands.js';
+import { campaignCloseCommand, campaignPauseCommand, campaignResumeCommand } from '../producer/lifecycle-commands.js';
 import { produceCommand } from '../producer/produce-command.js';
 import { waitCommand } from '../producer/wait-command.js';
 import { reportCommand } from '../producer/report-command.js';
@@ -22,6 +23,9 @@ export const commands: readonly GrabCommand[] = [
   campaignCreateCommand,
   campaignListCommand,
   campaignShowCommand,
+  campaignCloseCommand,
+  campaignPauseCommand,
+  campaignResumeCommand,
   campaignDeleteCommand,
   produceCommand,
   workCommand,

@@ -11,9 +11,10 @@ import { zkSessionOptions } from '../shared/lock/zk-settings.js';
 import { settingsLogger } from '../shared/logging/logger.js';
 import { deleteTree } from '../shared/lock/delete-tree.js';
 import { campaignView } from '../shared/ledger/campaign-view.js';
+import { redisNowMs, stateAt } from '../shared/ledger/lifecycle.js';
 
 /** The flags `grab campaign create` builds a spec from, when it is not given a spec file. */
-const specFlags = ['id', 'pools', 'packets', 'amount', 'amountCents', 'split'];
+const specFlags = ['id', 'pools', 'packets', 'amount', 'amountCents', 'split', 'expiresIn'];
 
 /** `--id <id>`: the campaign a `grab campaign` command names. */
 const idFlag = () => flag('--id <id>', "the campaign's id", idSchema);
@@ -47,7 +48,13 @@ export const campaignCreateCommand = defineCommand({
       .addOption(
         flag('--amount-cents <cents>', 'amount per pool in cents, instead of --amount', campaignFlagRules.amountCents),
       )
-      .addOption(oneOf('--split <how>', "how a pool's amount is split into packets", splitNames).default('random')),
+      .addOption(oneOf('--split <how>', "how a pool's amount is split into packets", splitNames).default('random'))
+      .addOption(
+        text(
+          '--expires-in <duration>',
+          'close by itself this long after creation (e.g. 24h, 90m, 30s, 1h30m) and refund what is left',
+        ),
+      ),
   async run(opts, { settings }) {
     const spec = opts.file !== undefined ? await parseSpecFile(opts.file) : specFromFlags(opts);
     return withServices(settings, async ({ ledger }) => {
@@ -60,9 +67,12 @@ export const campaignCreateCommand = defineCommand({
       }
       const totalCents = spec.pools.reduce((sum, p) => sum + p.amountCents, 0);
       const packets = spec.pools.reduce((sum, p) => sum + p.packets, 0);
+      const record = await ledger.getCampaign(spec.id);
+      const expires =
+        record?.expiresAtMs === undefined ? '' : `, expires at ${new Date(record.expiresAtMs).toISOString()}`;
       process.stdout.write(
         `created campaign ${spec.id}: ${spec.pools.length} pools, ${packets} packets, ` +
-          `${totalCents} cents in total, split ${spec.split}\n`,
+          `${totalCents} cents in total, split ${spec.split}${expires}\n`,
       );
       return 0;
     });
@@ -71,24 +81,32 @@ export const campaignCreateCommand = defineCommand({
 
 export const campaignListCommand = defineCommand({
   name: 'campaign list',
-  summary: 'List campaign ids',
+  summary: 'List campaigns: id, state (open, paused, closed, expired) and expiry, tab-separated',
   example: 'grab campaign list',
   flags: (c) => c,
   run: (_opts, { settings }) =>
-    withServices(settings, async ({ ledger }) => {
-      for (const id of (await ledger.listCampaigns()).sort()) process.stdout.write(`${id}\n`);
+    withServices(settings, async ({ redis, ledger }) => {
+      const nowMs = await redisNowMs(redis);
+      for (const id of (await ledger.listCampaigns()).sort()) {
+        const record = await ledger.getCampaign(id);
+        if (!record) continue;
+        const expires = record.expiresAtMs === undefined ? 'never' : new Date(record.expiresAtMs).toISOString();
+        process.stdout.write(`${id}\t${stateAt(record, nowMs)}\texpires ${expires}\n`);
+      }
       return 0;
     }),
 });
 
 export const campaignShowCommand = defineCommand({
   name: 'campaign show',
-  summary: "Show a campaign: its spec, and each pool's balance and luckiest grant (手气最佳), as JSON",
+  summary:
+    "Show a campaign: its state, expiry, spec, and each pool's balance, refund and luckiest grant (手气最佳), as JSON",
   example: 'grab campaign show --id new-year',
   flags: (c) => c.addOption(idFlag().makeOptionMandatory()),
   async run({ id }, { settings }) {
-    return withCampaign(settings, id, async ({ ledger, outcomes, record }) => {
-      process.stdout.write(`${JSON.stringify(await campaignView(ledger, outcomes, record), null, 2)}\n`);
+    return withCampaign(settings, id, async ({ redis, ledger, outcomes, record }) => {
+      const shown = await campaignView(ledger, outcomes, record, await redisNowMs(redis));
+      process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
       return 0;
     });
   },

@@ -1,5 +1,6 @@
 import type { CommandServices } from '../shared/cli/services.js';
-import { poolAddress, poolAddresses, type CampaignRecord } from '../shared/ledger/ledger.js';
+import { poolAddress, poolAddresses, type CampaignRecord, type CampaignState } from '../shared/ledger/ledger.js';
+import { redisNowMs, stateAt } from '../shared/ledger/lifecycle.js';
 import { emptyCounts, type Outcome, type OutcomeCounts } from '../shared/ledger/outcome-log.js';
 
 export interface PoolReport {
@@ -9,6 +10,10 @@ export interface PoolReport {
   remainingCents: number;
   packets: number;
   packetsGranted: number;
+  remainingPackets: number;
+  /** Cents and packets handed back at the close or expiry (0 while it is open or paused). */
+  refundedCents: number;
+  refundedPackets: number;
   grants: number;
   pending: number;
   failed: number;
@@ -24,6 +29,8 @@ export interface ListedGrab {
 export interface CampaignReport {
   campaign: string;
   instance: number;
+  /** open, paused, closed, or expired (on the Redis server's clock, even before a sweep recorded it). */
+  state: CampaignState;
   /** Every money invariant holds and no grab is pending. */
   ok: boolean;
   violations: string[];
@@ -45,17 +52,20 @@ export const LISTED_GRABS = 100;
  * so a campaign of 10,000 pools costs tens of round trips.
  */
 export async function buildReport(
-  { ledger, outcomes }: CommandServices,
+  { redis, ledger, outcomes }: CommandServices,
   record: CampaignRecord,
 ): Promise<CampaignReport> {
   const violations: string[] = [];
   const pools: PoolReport[] = [];
   const addresses = poolAddresses(record);
-  const [states, totals, progress] = await Promise.all([
+  const [states, totals, progress, nowMs] = await Promise.all([
     ledger.poolStates(addresses),
     ledger.grantTotals(addresses),
     outcomes.progress(record, record.stripes),
+    redisNowMs(redis),
   ]);
+  const campaignState = stateAt(record, nowMs);
+  const finished = campaignState === 'closed' || campaignState === 'expired';
   const poolSums = emptyCounts();
   let poolPending = 0;
   record.spec.pools.forEach((spec, i) => {
@@ -67,14 +77,26 @@ export async function buildReport(
     }
     const { grants, grantedCents, belowOneCent } = totals[i]!;
     for (const user of belowOneCent) violations.push(`${where}: user ${user} was granted less than 1 cent`);
-    const packetsGranted = state.packets - state.remainingPackets;
-    if (grantedCents + state.remainingCents !== state.totalCents) {
+    const packetsGranted = state.packets - state.remainingPackets - state.refundedPackets;
+    const accounted = grantedCents + state.refundedCents + state.remainingCents;
+    if (accounted !== state.totalCents) {
       violations.push(
-        `${where}: granted ${grantedCents} + remaining ${state.remainingCents} ` +
-          `= ${grantedCents + state.remainingCents} cents, not the total ${state.totalCents} ` +
-          `(overspent by ${grantedCents + state.remainingCents - state.totalCents})`,
+        `${where}: granted ${grantedCents} + refunded ${state.refundedCents} + remaining ${state.remainingCents} ` +
+          `= ${accounted} cents, not the total ${state.totalCents} (overspent by ${accounted - state.totalCents})`,
       );
     }
+    if (finished && (state.state === 'open' || state.state === 'paused'))
+      violations.push(
+        `${where}: the campaign is ${campaignState} but this pool is not refunded yet (a worker's expiry ` +
+          `sweep finishes it, or run grab campaign close --id ${record.campaignId} again)`,
+      );
+    if (
+      (state.state === 'closed' || state.state === 'expired') &&
+      (state.remainingCents !== 0 || state.remainingPackets !== 0)
+    )
+      violations.push(
+        `${where}: it is ${state.state} but ${state.remainingCents} cents and ${state.remainingPackets} packets remain`,
+      );
     if (state.remainingCents < 0) violations.push(`${where}: remaining ${state.remainingCents} cents is below zero`);
     if (state.remainingPackets < 0)
       violations.push(`${where}: remaining ${state.remainingPackets} packets is below zero`);
@@ -96,6 +118,9 @@ export async function buildReport(
       remainingCents: state.remainingCents,
       packets: state.packets,
       packetsGranted,
+      remainingPackets: state.remainingPackets,
+      refundedCents: state.refundedCents,
+      refundedPackets: state.refundedPackets,
       grants,
       pending: state.pending,
       failed: state.outcomes.failed,
@@ -117,6 +142,7 @@ export async function buildReport(
   return {
     campaign: record.campaignId,
     instance: record.instance,
+    state: campaignState,
     ok: violations.length === 0,
     violations,
     outcomes: progress.outcomes,

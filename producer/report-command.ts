@@ -14,16 +14,17 @@ const listLines = (label: string, total: number, grabs: readonly ListedGrab[]): 
 function formatReport(report: CampaignReport): string {
   const { outcomes, jobs } = report;
   const lines = [
-    `campaign ${report.campaign}: ${report.ok ? 'OK' : 'VIOLATED'}`,
+    `campaign ${report.campaign} (${report.state}): ${report.ok ? 'OK' : 'VIOLATED'}`,
     `grabs: ${jobs.enqueued} enqueued, ${jobs.finished} finished, ${jobs.pending} pending`,
     `outcomes: ${outcomes.granted} granted, ${outcomes.sold_out} sold out, ` +
-      `${outcomes.duplicate} duplicate, ${outcomes.rejected} rejected, ${outcomes.failed} ` +
-      `failed`,
-    'pool                 total cents   granted cents  remaining cents  packets granted',
+      `${outcomes.duplicate} duplicate, ${outcomes.expired} expired, ${outcomes.rejected} rejected, ` +
+      `${outcomes.failed} failed`,
+    'pool                 total cents   granted cents  refunded cents  remaining cents  packets granted  packets refunded',
     ...report.pools.map(
       (p) =>
         `${p.pool.padEnd(20)} ${String(p.totalCents).padStart(11)} ${String(p.grantedCents).padStart(15)} ` +
-        `${String(p.remainingCents).padStart(16)} ${`${p.packetsGranted}/${p.packets}`.padStart(16)}`,
+        `${String(p.refundedCents).padStart(15)} ${String(p.remainingCents).padStart(16)} ` +
+        `${`${p.packetsGranted}/${p.packets}`.padStart(16)} ${String(p.refundedPackets).padStart(17)}`,
     ),
     ...report.violations.map((v) => `VIOLATION: ${v}`),
     ...listLines(

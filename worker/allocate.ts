@@ -20,7 +20,8 @@ export const existingGrantResult = (grant: Pick<Grant, 'cents' | 'jobId'>, jobId
 
 /**
  * The article's "compute" step, done while holding the lock: hands out packets in order from
- * the balance as read. Users who already hold a grant get it back and take no packet.
+ * the balance as read. Users who already hold a grant get it back and take no packet; in a
+ * closed or expired pool the others get nothing.
  */
 export function allocate(read: PoolRead, split: SplitName, grabs: readonly GrabRequest[], rng: Rng): Allocation {
   let cents = read.remainingCents;
@@ -32,6 +33,8 @@ export function allocate(read: PoolRead, split: SplitName, grabs: readonly GrabR
     const existing = read.grants.get(grab.user) ?? grantedInBatch.get(grab.user);
     if (existing) {
       results.push(existingGrantResult(existing, grab.jobId));
+    } else if (read.closed) {
+      results.push({ outcome: 'expired' });
     } else if (packets === 0) {
       results.push({ outcome: 'sold_out' });
     } else {

@@ -18,12 +18,20 @@ export class DeductionRefusedError extends Error {
   }
 }
 
+/** The pool is paused: the grabs wait, without spending an attempt, until it is resumed. */
+export class PoolPausedError extends Error {
+  override readonly name = 'PoolPausedError';
+  constructor(key: string) {
+    super(`pool ${key} is paused; its grabs wait for grab campaign resume`);
+  }
+}
+
 const MAX_STALE_READS = 5;
 /** Pools whose balance a process remembers at most; past it, it starts over. */
 const MAX_REMEMBERED_POOLS = 10_000;
 
 /** The balance a holder left after its last commit, and the lock token it held then. */
-type Remembered = Omit<PoolRead, 'grants'>;
+type Remembered = Omit<PoolRead, 'grants' | 'closed'>;
 
 /**
  * The article's sequence under a distributed lock: lock, read, compute, fenced commit, release.
@@ -45,7 +53,9 @@ export function lockedDeduction(
   const recall = (key: string, token: bigint): PoolRead | undefined => {
     const known = remembered.get(key);
     // A sold-out pool is always read: a redelivered grab of a user who holds a grant gets it back.
-    return known && known.token === token && known.remainingPackets > 0 ? { ...known, grants: new Map() } : undefined;
+    return known && known.token === token && known.remainingPackets > 0
+      ? { ...known, closed: false, grants: new Map() }
+      : undefined;
   };
   return async (ref, grabs) => {
     const key = poolName(ref.campaignId, ref.poolId);
@@ -80,6 +90,12 @@ export function lockedDeduction(
           return results;
         }
         remembered.delete(memoryKey);
+        if (commit.status === 'paused') throw new PoolPausedError(key);
+        if (commit.status === 'expired') {
+          // Closed since the read: the same batch again, granting nothing new.
+          pool = { ...pool, closed: true };
+          continue;
+        }
         if (commit.status === 'fenced')
           throw new DeductionRefusedError(
             'fenced',
@@ -101,7 +117,8 @@ export function atomicDeduction(ledger: Ledger): Deduction {
     Promise.all(
       grabs.map(async ({ user, jobId }): Promise<GrabResult> => {
         const result = await ledger.grabAtomic(pool, user, jobId, Date.now());
-        if (result.outcome === 'sold_out') return result;
+        if (result.outcome === 'paused') throw new PoolPausedError(`${pool.campaignId}/${pool.poolId}`);
+        if (!('grant' in result)) return result;
         return result.outcome === 'granted'
           ? { outcome: 'granted', cents: result.grant.cents }
           : existingGrantResult(result.grant, jobId);

@@ -5,6 +5,7 @@ import type { OutcomeLog } from '../shared/ledger/outcome-log.js';
 import type { Logger } from '../shared/logging/logger.js';
 import { grabJobSchema, type GrabJob, type GrabResult } from '../shared/queue/grab-job.js';
 import type { CampaignDirectory, PoolLookup } from './campaign-directory.js';
+import { PoolPausedError } from './deductions.js';
 import type { PoolBatcher } from './pool-batcher.js';
 import { isTransient } from './transient-errors.js';
 
@@ -32,7 +33,8 @@ const isFinalAttempt = (job: Job): boolean => job.attemptsMade + 1 >= (job.opts.
  * instance, and hands the grab to its pool's batch. Every grab of a live campaign ends in one
  * recorded outcome:
  * - a grab that can never succeed is rejected: recorded, and failed without retry;
- * - a grab that meets an outage or a lost lock is put back without spending an attempt;
+ * - a grab that meets an outage, a lost lock or a paused pool is put back without spending an
+ *   attempt;
  * - a grab that fails its last attempt is recorded as failed, with the reason, for `grab redrive`.
  * A grab of a deleted campaign instance is dropped: nothing of it may touch a successor.
  */
@@ -120,7 +122,8 @@ export function createGrabProcessor({
     } catch (err) {
       if (err instanceof UnknownPoolError)
         return discard(grab.campaign, `campaign "${grab.campaign}" instance ${grab.instance} was deleted`);
-      if (isTransient(err)) return postpone(job, token, err);
+      // A paused pool's grab waits for the resume, however long, without spending an attempt.
+      if (isTransient(err) || err instanceof PoolPausedError) return postpone(job, token, err);
       if (isFinalAttempt(job)) await recordFailure(outcomes, lookup.pool, job.id!, err);
       throw err;
     }

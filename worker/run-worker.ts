@@ -4,7 +4,16 @@ import { Ledger, poolAddress } from '../shared/ledger/ledger.js';
 import { OutcomeLog } from '../shared/ledger/outcome-log.js';
 import { cryptoSeededRng, seededRng } from '../shared/ledger/prng.js';
 import type { Logger } from '../shared/logging/logger.js';
-import { createRegistry, grabMetrics, lockMetrics, poolMetrics, shardMetrics } from '../shared/metrics/metrics.js';
+import {
+  createRegistry,
+  grabMetrics,
+  lifecycleMetrics,
+  lockMetrics,
+  poolMetrics,
+  shardMetrics,
+} from '../shared/metrics/metrics.js';
+import { campaignStates } from '../shared/ledger/ledger.js';
+import { CampaignLifecycle } from '../shared/ledger/lifecycle.js';
 import { PoolGauges } from '../shared/metrics/pool-gauges.js';
 import { QueueCounts } from '../shared/metrics/queue-counts.js';
 import { serveMetrics } from '../shared/metrics/serve-metrics.js';
@@ -14,6 +23,7 @@ import { ShardedQueue } from '../shared/queue/sharded-queue.js';
 import { createRedis } from '../shared/redis/connection.js';
 import { CampaignDirectory } from './campaign-directory.js';
 import { DependencyGate } from './dependency-gate.js';
+import { admittedDeduction } from './admitted-deduction.js';
 import { createGrabProcessor, recordFailure } from './grab-processor.js';
 import { checkLockFamily } from './lock-family-check.js';
 import { measuredDeduction } from './measured-deduction.js';
@@ -22,10 +32,13 @@ import { recordingDeduction } from './recording-deduction.js';
 import { jobLockOptions } from './shard-consumer.js';
 import { startShardedConsumption } from './sharded-consumption.js';
 import { createStrategy, lockFamily, type StrategyName } from './strategies.js';
+import { ExpirySweeper } from './expiry-sweeper.js';
 import { grabJobSchema } from '../shared/queue/grab-job.js';
 
-/** How long a grab put back during an outage waits before it is tried again. */
+/** How long a grab put back during an outage, or for a paused pool, waits before it is tried again. */
 const POSTPONE_MS = 1000;
+/** How often each worker looks for campaigns that expired (or a lifecycle change cut short). */
+const SWEEP_MS = 1000;
 const STALLED_OUT = /stalled more than allowable limit/;
 
 export interface WorkerOptions {
@@ -94,10 +107,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     }),
   });
   if (zookeeper) await zookeeper.session();
-  const batcher = new PoolBatcher(
-    measuredDeduction(recordingDeduction(strategy.deduction, outcomes), grabs, pools),
-    options.maxBatch,
-  );
+  const locked = recordingDeduction(strategy.deduction, outcomes);
+  const admitted =
+    settings.admission === 'on'
+      ? admittedDeduction(ledger, locked, (reason, count) => grabs.admissionSettled.inc({ reason }, count))
+      : locked;
+  const batcher = new PoolBatcher(measuredDeduction(admitted, grabs, pools), options.maxBatch);
   const processor = createGrabProcessor({
     campaigns,
     batcher,
@@ -157,8 +172,18 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     onChange: (up) => (up ? consumption.consumer.resume() : consumption.consumer.pause()),
     logger,
   });
+  const sweeper = new ExpirySweeper({
+    redis,
+    ledger,
+    lifecycle: new CampaignLifecycle(redis),
+    logger,
+    intervalMs: SWEEP_MS,
+    onRefund: (state) => lifecycle.refunds.inc({ state }),
+  });
+  const lifecycle = lifecycleMetrics(registry, () => sweeper.campaigns(), campaignStates);
   gate.start();
   pools.start();
+  sweeper.start();
   logger.info(
     { strategy: options.strategy, concurrency: options.concurrency, maxBatch: options.maxBatch },
     'worker started',
@@ -169,6 +194,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       // A job still running when the grace ends is redelivered by stall detection: its grab is
       // settled under its pool's lock again, and its outcome is replayed from the ledger.
       gate.stop();
+      await sweeper.stop();
       if (!(await consumption.stop(graceMs)))
         logger.warn({ graceMs }, 'in-flight grabs did not finish in time; they will be redelivered');
       await strategy.close();

@@ -17,6 +17,8 @@ import {
  */
 const pools = 'campaign="$campaign", pool=~"$pool"';
 const remainingPackets = `min by (pool) (grab_pool_remaining_packets{${pools}})`;
+/** Every worker's expiry sweep exports every campaign alike, hence max. */
+const campaign = 'campaign="$campaign"';
 
 const balanceSteps: Step[] = [
   ['red', null],
@@ -37,6 +39,40 @@ export const campaignPools = (): Dashboard =>
       selectAllVariable('pool', 'Pool', 'grab_pool_remaining_packets{campaign="$campaign"}', '.*'),
     ],
     panels: [
+      statPanel({
+        title: 'State',
+        description:
+          "open, paused, closed or expired, as the workers' expiry sweep (every second) last saw it. Only an open campaign grants; closed and expired are final.",
+        unit: units.NoUnit,
+        size: [6, 6],
+        queries: [[`max by (state) (grab_campaign_state{${campaign}}) == 1`, '{{state}}']],
+        steps: [['blue', null]],
+      }),
+      statPanel({
+        title: 'Refunded',
+        description:
+          'What a closed or expired campaign handed back, over all its pools (each pool refunded once, at the close or expiry); 0 while it runs.',
+        unit: yuan,
+        size: [6, 6],
+        queries: [[`max(grab_campaign_refunded_cents{${campaign}}) / 100`, 'refunded']],
+        steps: [['blue', null]],
+      }),
+      statPanel({
+        title: 'Packets refunded',
+        description: 'Packets nobody grabbed before the close or expiry, over all its pools.',
+        unit: units.Short,
+        size: [6, 6],
+        queries: [[`max(grab_campaign_refunded_packets{${campaign}})`, 'packets']],
+        steps: [['blue', null]],
+      }),
+      timeseriesPanel({
+        title: 'Expired grabs per second (fleet)',
+        description:
+          'Grabs settled as expired: their pool was closed or past its expiry. Counted over the fleet, every campaign together.',
+        unit: units.OpsPerSecond,
+        size: [6, 6],
+        queries: [['sum(rate(grab_grabs_total{outcome="expired"}[$__rate_interval]))', 'expired']],
+      }),
       timeseriesPanel({
         title: 'Remaining',
         description: 'Never below zero: the GrabPoolBelowZero alert watches it.',

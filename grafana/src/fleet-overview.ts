@@ -46,6 +46,14 @@ export const fleetOverview = (): Dashboard =>
         queries: [[`sum by (outcome) (${rate('grab_grabs_total')})`, '{{outcome}}']],
       }),
       timeseriesPanel({
+        title: 'Grabs settled at admission per second',
+        description:
+          "Grabs settled by admission without their pool's lock: the pool was sold out, or closed or expired. Off when GRAB_ADMISSION=off.",
+        unit: units.OpsPerSecond,
+        size: [12, 8],
+        queries: [[`sum by (reason) (${rate('grab_admission_settled_total')})`, '{{reason}}']],
+      }),
+      timeseriesPanel({
         title: 'Granted per second',
         description:
           'Money paid out per second over the fleet. A redelivered grab that replays its own grant counts again.',

@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { wholeNumber } from '../config/whole-number.js';
 import { UsageError } from '../config/errors.js';
+import { durationSchema, expiryOf, instantSchema, type Expiry } from './expiry.js';
 import { parseAmountToCents } from './money.js';
 
 /** How a pool's amount is split into packets: the ledger's split algorithms (`ledger/split.ts`) by name. */
@@ -24,6 +25,8 @@ export interface CampaignSpec {
   id: string;
   split: SplitName;
   pools: PoolSpec[];
+  /** When the campaign stops granting by itself and refunds what is left; never when absent. */
+  expiry?: Expiry;
 }
 
 /** Ids go into Redis keys, ZooKeeper paths and BullMQ job ids: no ':' or '/', and never all digits. */
@@ -103,30 +106,37 @@ const poolSchema = z
     return { id: pool.id, amountCents, packets: pool.packets };
   });
 
-export const campaignSchema = z.strictObject(
-  {
-    id: idSchema,
-    split: splitSchema,
-    pools: z
-      .array(poolSchema, { error: 'must be a list of pools' })
-      .min(1, 'must list at least one pool')
-      .max(MAX_POOLS, `must list at most ${MAX_POOLS} pools; split the campaign`)
-      .superRefine((pools, ctx) => {
-        const firstIndex = new Map<string, number>();
-        pools.forEach((pool, index) => {
-          const first = firstIndex.get(pool.id);
-          if (first === undefined) firstIndex.set(pool.id, index);
-          else
-            ctx.addIssue({
-              code: 'custom',
-              path: [index, 'id'],
-              message: `duplicate pool id "${pool.id}" (also pools[${first}]); give every pool its own id`,
-            });
-        });
-      }),
-  },
-  { error: strictObjectError('a campaign spec has id, pools and optionally split') },
-);
+export const campaignSchema = z
+  .strictObject(
+    {
+      id: idSchema,
+      split: splitSchema,
+      expiresAt: instantSchema.optional(),
+      expiresIn: durationSchema.optional(),
+      pools: z
+        .array(poolSchema, { error: 'must be a list of pools' })
+        .min(1, 'must list at least one pool')
+        .max(MAX_POOLS, `must list at most ${MAX_POOLS} pools; split the campaign`)
+        .superRefine((pools, ctx) => {
+          const firstIndex = new Map<string, number>();
+          pools.forEach((pool, index) => {
+            const first = firstIndex.get(pool.id);
+            if (first === undefined) firstIndex.set(pool.id, index);
+            else
+              ctx.addIssue({
+                code: 'custom',
+                path: [index, 'id'],
+                message: `duplicate pool id "${pool.id}" (also pools[${first}]); give every pool its own id`,
+              });
+          });
+        }),
+    },
+    { error: strictObjectError('a campaign spec has id, pools and optionally split, and expiresAt or expiresIn') },
+  )
+  .transform(({ expiresAt, expiresIn, ...campaign }, ctx): CampaignSpec => {
+    const expiry = expiryOf({ expiresAt, expiresIn }, ctx, { at: 'expiresAt', in: 'expiresIn' });
+    return expiry === undefined ? campaign : { ...campaign, expiry };
+  });
 
 /** Validates a spec read from a file (or any untrusted object). Throws UsageError naming each bad field's path. */
 export function parseCampaignSpec(input: unknown, source = 'spec'): CampaignSpec {
@@ -176,6 +186,7 @@ const flagsSchema = z
     amount: amountInput.optional(),
     amountCents: campaignFlagRules.amountCents.optional(),
     split: splitSchema,
+    expiresIn: durationSchema.optional(),
   })
   .transform((flags, ctx): CampaignSpec => {
     const amountCents = resolveCents(flags, { amount: '--amount', amountCents: '--amount-cents' }, ctx);
@@ -186,7 +197,8 @@ const flagsSchema = z
       amountCents,
       packets: flags.packets,
     }));
-    return { id: flags.id, split: flags.split, pools };
+    const spec = { id: flags.id, split: flags.split, pools };
+    return flags.expiresIn === undefined ? spec : { ...spec, expiry: { inMs: flags.expiresIn } };
   });
 
 /**
@@ -202,6 +214,8 @@ export interface CampaignFlags {
   /** Per pool, in cents. */
   amountCents?: unknown;
   split?: unknown;
+  /** A duration such as 24h, from creation. */
+  expiresIn?: unknown;
 }
 
 /** Builds a spec of pools named p1..pN from command-line flags. Throws UsageError naming the flag. */

@@ -5,6 +5,7 @@ import { CommandFailure } from './command-failure.js';
 import { flag } from './flags.js';
 import { Ledger, poolAddresses, type CampaignRecord } from '../ledger/ledger.js';
 import type { PoolAddress } from '../ledger/keys.js';
+import { CampaignLifecycle } from '../ledger/lifecycle.js';
 import { OutcomeLog } from '../ledger/outcome-log.js';
 import { createRedis } from '../redis/connection.js';
 
@@ -12,6 +13,7 @@ export interface CommandServices {
   redis: Redis;
   ledger: Ledger;
   outcomes: OutcomeLog;
+  lifecycle: CampaignLifecycle;
 }
 
 /** What an operator command works on: the services, the campaign, and the addresses of its pools. */
@@ -27,7 +29,12 @@ export const campaignFlag = () => flag('--campaign <id>', 'the campaign', idSche
 export async function withServices<T>(settings: Settings, run: (services: CommandServices) => Promise<T>): Promise<T> {
   const redis = createRedis(settings.redisUrl, 'command');
   try {
-    return await run({ redis, ledger: new Ledger(redis), outcomes: new OutcomeLog(redis) });
+    return await run({
+      redis,
+      ledger: new Ledger(redis),
+      outcomes: new OutcomeLog(redis),
+      lifecycle: new CampaignLifecycle(redis),
+    });
   } finally {
     redis.disconnect();
   }

@@ -90,6 +90,16 @@ export const settingDefinitions = {
       'shard per interval, fleet-wide)',
     schema: coercedWholeNumber(500, 600000),
   },
+  admission: {
+    env: 'GRAB_ADMISSION',
+    flag: 'admission',
+    default: 'on',
+    describe:
+      'on: grab work settles a batch of a sold-out, closed or expired pool in one small script, ' +
+      "without the pool's lock; off: every batch takes the lock path (for comparison)",
+    // Kept as the word, so a child process's environment (child-env.ts) carries it as given.
+    schema: z.enum(['on', 'off'], { error: 'must be on or off' }),
+  },
   logLevel: {
     env: 'LOG_LEVEL',
     flag: 'log-level',

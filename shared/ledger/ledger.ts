@@ -8,8 +8,10 @@ import {
   campaignKey,
   campaignsKey,
   claimsKey,
+  failuresKey,
   grantsKey,
   instanceSeqKey,
+  outcomesKey,
   poolKey,
   poolKeys,
   progressKey,
@@ -21,7 +23,7 @@ import {
   type PoolAddress,
 } from './keys.js';
 import { UnknownPoolError } from './ledger-errors.js';
-import { countsFromHash, type OutcomeCounts } from './outcome-log.js';
+import { countsFromHash, outcomeFromCode, type OutcomeCounts } from './outcome-log.js';
 import { cryptoSeededRng, type Rng } from './prng.js';
 
 export { UnknownPoolError };
@@ -33,7 +35,12 @@ const scriptNames = [
   'commitGrants',
   'grabAtomic',
   'claimLockFamily',
+  'admit',
 ] as const;
+
+/** Where a campaign (or one pool) is in its life: only open pools grant; closed and expired are final. */
+export const campaignStates = ['open', 'paused', 'closed', 'expired'] as const;
+export type CampaignState = (typeof campaignStates)[number];
 
 /** One creation of a campaign, as the ledger holds it. */
 export interface CampaignRecord extends CampaignAddress {
@@ -42,6 +49,12 @@ export interface CampaignRecord extends CampaignAddress {
   stripes: number;
   /** The lock family whose workers settle its grabs, once one has started to. */
   lock: string | undefined;
+  /** The state last recorded (an expiry that has passed is recorded by the first sweep after it). */
+  state: CampaignState;
+  /** When the state was recorded: for a closed campaign, the close; for an expired one, its expiry. */
+  stateAtMs: number | undefined;
+  /** When it expires by itself, on the Redis server's clock; undefined for never. */
+  expiresAtMs: number | undefined;
 }
 
 /** Where each pool of a campaign instance lives. */
@@ -71,6 +84,14 @@ export interface PoolState {
   /** Grabs of the pool with each outcome, and pending. */
   outcomes: OutcomeCounts;
   pending: number;
+  state: CampaignState;
+  expiresAtMs: number | undefined;
+  /** The instant after which it granted nothing: its close, or its expiry; undefined while it is not closed. */
+  closedAtMs: number | undefined;
+  /** What went back to the campaign's owner at the close or expiry (0 before). */
+  refundedCents: number;
+  refundedPackets: number;
+  refundedAtMs: number | undefined;
   /** The largest grant so far, the earliest of equal ones (手气最佳); undefined before the first grant. */
   luckiest: Luckiest | undefined;
 }
@@ -86,6 +107,8 @@ export interface PoolRead {
   remainingPackets: number;
   version: number;
   token: bigint;
+  /** Closed, or past its expiry on the Redis server's clock: it grants nothing more. */
+  closed: boolean;
   /** The existing grant of each user asked about who has one. */
   grants: Map<string, Grant>;
 }
@@ -103,9 +126,34 @@ export type CommitResult =
   /** The pool changed since it was read: read again and recompute. */
   | { status: 'stale'; storedVersion: number }
   /** `user` already holds `grant`, which the grants were computed without: read again and recompute. */
-  | { status: 'held'; user: string; grant: Grant };
+  | { status: 'held'; user: string; grant: Grant }
+  /** The pool is closed, or past its expiry: nothing may be granted any more. */
+  | { status: 'expired' }
+  /** The pool is paused: the grabs wait for the resume. */
+  | { status: 'paused' };
 
-export type AtomicGrabResult = { outcome: 'granted' | 'duplicate'; grant: Grant } | { outcome: 'sold_out' };
+export type AtomicGrabResult =
+  | { outcome: 'granted' | 'duplicate'; grant: Grant }
+  | { outcome: 'sold_out' | 'expired' }
+  /** Nothing written: the grab waits for the resume. */
+  | { outcome: 'paused' };
+
+/** A grab for admission: the user, and the job id its outcome is recorded under. */
+export interface AdmissionGrab {
+  user: string;
+  jobId: string;
+}
+
+/** How admission settled one grab; cents of the grant a user holds. */
+export type AdmittedGrab = { outcome: 'granted' | 'duplicate'; cents: number } | { outcome: 'sold_out' | 'expired' };
+
+export type Admission =
+  /** Open with packets left: nothing was written; the grabs take the lock path. */
+  | { decision: 'proceed' }
+  /** Paused: nothing was written; the grabs wait for the resume. */
+  | { decision: 'wait' }
+  /** Closed or expired (`why: 'expired'`) or sold out: each grab settled and recorded, in order. */
+  | { decision: 'settled'; why: 'expired' | 'sold_out'; results: AdmittedGrab[] };
 
 export type ScannedGrant = Grant & { user: string };
 
@@ -145,6 +193,8 @@ export class Ledger {
       nowMs,
       instance,
       stripes,
+      spec.expiry && 'atMs' in spec.expiry ? spec.expiry.atMs : '',
+      spec.expiry && 'inMs' in spec.expiry ? spec.expiry.inMs : '',
       ...spec.pools.flatMap((p) => [p.amountCents, p.packets]),
     ];
     const [status, key] = (await this.scripts.createCampaign(keys, args)) as [string, string?];
@@ -152,13 +202,16 @@ export class Ledger {
   }
 
   async getCampaign(campaignId: string): Promise<CampaignRecord | undefined> {
-    const [spec, createdAtMs, instance, stripes, lock] = await this.redis.hmget(
+    const [spec, createdAtMs, instance, stripes, lock, state, stateAtMs, expiresAtMs] = await this.redis.hmget(
       campaignKey(campaignId),
       'spec',
       'created_at_ms',
       'instance',
       'stripes',
       'lock',
+      'state',
+      'state_at_ms',
+      'expires_at_ms',
     );
     if (!spec) return undefined;
     return {
@@ -168,6 +221,9 @@ export class Ledger {
       createdAtMs: Number(createdAtMs),
       stripes: Number(stripes),
       lock: lock ?? undefined,
+      state: (state as CampaignState | null) ?? 'open',
+      stateAtMs: optionalNumber(stateAtMs),
+      expiresAtMs: optionalNumber(expiresAtMs),
     };
   }
 
@@ -226,7 +282,7 @@ export class Ledger {
   async readPool(pool: PoolAddress, users: readonly string[]): Promise<PoolRead> {
     const reply = (await this.scripts.readPool([poolKey(pool), grantsKey(pool)], users)) as (string | null)[] | null;
     if (!reply) throw new UnknownPoolError(pool.campaignId, pool.poolId);
-    const [remainingCents, remainingPackets, version, token, ...records] = reply;
+    const [remainingCents, remainingPackets, version, token, closed, ...records] = reply;
     const grants = new Map<string, Grant>();
     records.forEach((record, i) => {
       if (record !== null) grants.set(users[i]!, parseGrant(record));
@@ -236,6 +292,7 @@ export class Ledger {
       remainingPackets: Number(remainingPackets),
       version: Number(version),
       token: parseToken(token!),
+      closed: Number(closed) === 1,
       grants,
     };
   }
@@ -274,6 +331,9 @@ export class Ledger {
         return { status, storedVersion: Number(detail) };
       case 'held':
         return { status, user: String(detail), grant: parseGrant(record!) };
+      case 'expired':
+      case 'paused':
+        return { status };
       default:
         throw new UnknownPoolError(pool.campaignId, pool.poolId);
     }
@@ -291,7 +351,42 @@ export class Ledger {
       case 'duplicate':
         return { outcome, grant: parseGrant(record!) };
       case 'sold_out':
+      case 'expired':
+      case 'paused':
         return { outcome };
+      default:
+        throw new UnknownPoolError(pool.campaignId, pool.poolId);
+    }
+  }
+
+  /**
+   * Admission, the cheap step before any lock: one script for a batch of one pool's grabs. A
+   * closed or expired pool (first) or a sold-out one settles them at once and records their
+   * outcomes in the same step; a user who holds a grant gets it back. A paused pool says wait;
+   * an open one with packets left says proceed, and nothing is written.
+   *
+   * `enqueue: true` is for grabs that were never enqueued (answered at the door): a grab settled
+   * here is then marked pending first, as markEnqueued does, so it counts as enqueued and
+   * settled. On 'proceed' or 'wait' nothing is marked: the caller enqueues them the usual way.
+   */
+  async admit(
+    pool: PoolAddress,
+    grabs: readonly AdmissionGrab[],
+    { enqueue }: { enqueue: boolean },
+  ): Promise<Admission> {
+    const keys = [poolKey(pool), grantsKey(pool), outcomesKey(pool), failuresKey(pool), progressKey(pool, pool.stripe)];
+    const args = [enqueue ? '1' : '0', ...grabs.flatMap((g) => [g.user, g.jobId])];
+    const [decision, why, ...settled] = (await this.scripts.admit(keys, args)) as string[];
+    switch (decision) {
+      case 'proceed':
+      case 'wait':
+        return { decision };
+      case 'settled':
+        return {
+          decision,
+          why: why as 'expired' | 'sold_out',
+          results: grabs.map((_, i) => admittedGrab(settled[2 * i]!, settled[2 * i + 1]!)),
+        };
       default:
         throw new UnknownPoolError(pool.campaignId, pool.poolId);
     }
@@ -399,6 +494,20 @@ export class Ledger {
   }
 }
 
+function admittedGrab(code: string, cents: string): AdmittedGrab {
+  const outcome = outcomeFromCode(code);
+  switch (outcome) {
+    case 'granted':
+    case 'duplicate':
+      return { outcome, cents: Number(cents) };
+    case 'sold_out':
+    case 'expired':
+      return { outcome };
+    default:
+      throw new Error(`admission settled a grab with unexpected outcome code "${code}"`);
+  }
+}
+
 function parsePoolState(pool: Record<string, string>): PoolState | undefined {
   if (pool.total_cents === undefined) return undefined;
   const { counts, pending } = countsFromHash(pool, 'o:');
@@ -412,6 +521,15 @@ function parsePoolState(pool: Record<string, string>): PoolState | undefined {
     split: pool.split as SplitName,
     outcomes: counts,
     pending,
+    state: (pool.state as CampaignState | undefined) ?? 'open',
+    expiresAtMs: optionalNumber(pool.expires_at_ms),
+    closedAtMs: optionalNumber(pool.closed_at_ms),
+    refundedCents: Number(pool.refunded_cents ?? 0),
+    refundedPackets: Number(pool.refunded_packets ?? 0),
+    refundedAtMs: optionalNumber(pool.refunded_at_ms),
     luckiest: pool.lucky_user === undefined ? undefined : { user: pool.lucky_user, cents: Number(pool.lucky_cents) },
   };
 }
+
+const optionalNumber = (text: string | null | undefined): number | undefined =>
+  text === null || text === undefined ? undefined : Number(text);

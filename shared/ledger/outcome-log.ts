@@ -13,12 +13,12 @@ import {
 import { UnknownPoolError } from './ledger-errors.js';
 
 /** Where each grab ends: exactly one of these is recorded for it, and until then it is pending. */
-export type Outcome = 'granted' | 'sold_out' | 'duplicate' | 'rejected' | 'failed';
+export type Outcome = 'granted' | 'sold_out' | 'duplicate' | 'expired' | 'rejected' | 'failed';
 
 /** The outcomes a pool's log records; 'rejected' grabs named no pool and are kept per campaign. */
 export type PoolOutcome = Exclude<Outcome, 'rejected'>;
 
-const codes = { granted: 'g', sold_out: 's', duplicate: 'd', failed: 'f' } as const satisfies Record<
+const codes = { granted: 'g', sold_out: 's', duplicate: 'd', expired: 'e', failed: 'f' } as const satisfies Record<
   PoolOutcome,
   string
 >;
@@ -48,7 +48,14 @@ export interface FailedGrab {
   reason: string;
 }
 
-export const emptyCounts = (): OutcomeCounts => ({ granted: 0, sold_out: 0, duplicate: 0, rejected: 0, failed: 0 });
+export const emptyCounts = (): OutcomeCounts => ({
+  granted: 0,
+  sold_out: 0,
+  duplicate: 0,
+  expired: 0,
+  rejected: 0,
+  failed: 0,
+});
 
 /** Per-outcome counts as a pool hash (fields "o:g", ...) or a stripe's progress hash (fields "g", ...) keeps them. */
 export function countsFromHash(hash: Record<string, string>, prefix = ''): { counts: OutcomeCounts; pending: number } {

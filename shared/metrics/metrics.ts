@@ -65,12 +65,16 @@ export const grabOutcomes = [
   'granted',
   'sold_out',
   'duplicate',
+  'expired',
   'rejected',
   'failed',
   'error',
   'postponed',
   'discarded',
 ] as const;
+
+/** Why admission settled a batch without the lock: the pool was closed or expired, or sold out. */
+export const admissionReasons = ['expired', 'sold_out'] as const;
 
 export function grabMetrics(registry: Registry) {
   const registers = [registry];
@@ -92,6 +96,16 @@ export function grabMetrics(registry: Registry) {
       help: 'Cents in the packets granted (a redelivered grab replaying its own grant counts again)',
       registers,
     }),
+    admissionSettled: (() => {
+      const settled = new Counter({
+        name: 'grab_admission_settled_total',
+        help: "Grabs settled at admission, without the pool's lock: its pool was closed or expired, or sold out",
+        labelNames: ['reason'] as const,
+        registers,
+      });
+      for (const reason of admissionReasons) settled.inc({ reason }, 0);
+      return settled;
+    })(),
     fencingRejections: new Counter({
       name: 'grab_fencing_rejections_total',
       help: 'Commits the ledger refused because a newer lock holder had committed (fenced out)',
@@ -214,6 +228,70 @@ export function producerMetrics(registry: Registry, backlog: () => Promise<numbe
   };
 }
 
+/** A campaign as the last expiry sweep saw it: its state and, once closed or expired, its refund. */
+export interface CampaignSnapshot {
+  campaign: string;
+  state: string;
+  refundedCents: number;
+  refundedPackets: number;
+}
+
+/**
+ * The lifecycle as each worker's expiry sweep sees it: one series per campaign (bounded by the
+ * campaigns that exist, sampled at each scrape from the last sweep) and the refunds this process
+ * made, by the state that made them.
+ */
+export function lifecycleMetrics(
+  registry: Registry,
+  campaigns: () => readonly CampaignSnapshot[],
+  states: readonly string[],
+) {
+  const registers = [registry];
+  return {
+    state: new Gauge({
+      name: 'grab_campaign_state',
+      help:
+        "A campaign's state as the last expiry sweep saw it: " +
+        '1 for its state (open, paused, closed, expired), 0 for the others',
+      labelNames: ['campaign', 'state'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const c of campaigns())
+          for (const state of states) this.set({ campaign: c.campaign, state }, c.state === state ? 1 : 0);
+      },
+    }),
+    refundedCents: new Gauge({
+      name: 'grab_campaign_refunded_cents',
+      help: 'Cents refunded by a closed or expired campaign, over all its pools',
+      labelNames: ['campaign'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const c of campaigns()) this.set({ campaign: c.campaign }, c.refundedCents);
+      },
+    }),
+    refundedPackets: new Gauge({
+      name: 'grab_campaign_refunded_packets',
+      help: 'Packets refunded by a closed or expired campaign, over all its pools',
+      labelNames: ['campaign'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const c of campaigns()) this.set({ campaign: c.campaign }, c.refundedPackets);
+      },
+    }),
+    refunds: new Counter({
+      name: 'grab_refunds_total',
+      help:
+        'Pools this process refunded in its expiry sweep (each pool is refunded once, fleet-wide), ' +
+        'by the state that refunded it',
+      labelNames: ['state'] as const,
+      registers,
+    }),
+  };
+}
+
 /** From a grab answered from memory to a `?wait` that runs out (30 s). */
 const REQUEST_SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 /** Grabs per bulk add of the API's intake, up to its largest batch. */
@@ -221,7 +299,8 @@ const INTAKE_BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 
 /**
  * The HTTP API's requests, by route template (never the path itself: ids would make the labels
- * unbounded), method and status class (2xx, 4xx, 5xx); and its intake's bulk adds.
+ * unbounded), method and status class (2xx, 4xx, 5xx); its intake's bulk adds; the grabs it settled at
+ * the door, by outcome.
  */
 export function apiMetrics(registry: Registry) {
   const registers = [registry];
@@ -246,10 +325,17 @@ export function apiMetrics(registry: Registry) {
       buckets: INTAKE_BATCH_BUCKETS,
       registers,
     }),
+    doorSettled: new Counter({
+      name: 'grab_api_door_settled_total',
+      help: 'Grabs the API answered at the door, without enqueuing them: the pool was sold out, closed or expired',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
   };
 }
 
 export type ApiMetrics = ReturnType<typeof apiMetrics>;
 export type LockMetrics = ReturnType<typeof lockMetrics>;
+export type LifecycleMetrics = ReturnType<typeof lifecycleMetrics>;
 export type GrabMetrics = ReturnType<typeof grabMetrics>;
 export type PoolMetrics = ReturnType<typeof poolMetrics>;

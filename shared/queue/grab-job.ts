@@ -28,4 +28,4 @@ export const grabJobId = (job: GrabJob): string => `${job.campaign}.${job.instan
 export const campaignJobIdPrefix = (campaign: string, instance: number): string => `${campaign}.${instance}.`;
 
 /** What a processed grab returns; kept small, since BullMQ stores it with the job. */
-export type GrabResult = { outcome: 'granted' | 'duplicate'; cents: number } | { outcome: 'sold_out' };
+export type GrabResult = { outcome: 'granted' | 'duplicate'; cents: number } | { outcome: 'sold_out' | 'expired' };

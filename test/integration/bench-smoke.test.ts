@@ -45,6 +45,9 @@ describe('grab bench, smoke size', () => {
       'spread/ceiling',
       'spread/zk',
       'spread/none',
+      'oversubscribed/ceiling',
+      'oversubscribed/zk',
+      'oversubscribed/none',
     ]);
     for (const row of rows) {
       expect(Object.keys(row).sort()).toEqual([

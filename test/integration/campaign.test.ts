@@ -57,7 +57,7 @@ describe('a hot pool under each strategy', () => {
       const { code, report: r } = await runHotPool(lock);
       expect(r.violations).toEqual([]);
       expect(code).toBe(0);
-      expect(r.outcomes).toEqual({ granted: 500, sold_out: 2500, duplicate: 0, rejected: 0, failed: 0 });
+      expect(r.outcomes).toEqual({ granted: 500, sold_out: 2500, duplicate: 0, expired: 0, rejected: 0, failed: 0 });
       expect(r.pools[0]).toMatchObject({
         totalCents: 5000,
         grantedCents: 5000,

@@ -61,6 +61,9 @@ describe('create-campaign.lua', () => {
       createdAtMs: NOW,
       stripes: 2,
       lock: undefined,
+      state: 'open',
+      stateAtMs: undefined,
+      expiresAtMs: undefined,
     });
     await expect(ledger.listCampaigns()).resolves.toContain(c.id);
     await expect(redis.hgetall(campaignKey(c.id))).resolves.toMatchObject({
@@ -155,6 +158,7 @@ describe('read-pool.lua', () => {
       remainingPackets: 8,
       version: 1,
       token: 7n,
+      closed: false,
       grants: new Map([
         ['u2', { cents: 50, token: 7n, atMs: NOW, jobId: 'job-u2' }],
         ['u1', { cents: 250, token: 7n, atMs: NOW, jobId: 'job-u1' }],

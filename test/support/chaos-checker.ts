@@ -3,7 +3,10 @@
  * from outside the code under test (the CLI's `report --json` and `export`, and ZooKeeper
  * itself) and checks it against the invariants money must keep:
  *
- * - `grab report --json` says ok (its own invariants: granted + remaining = total, ...);
+ * - `grab report --json` says ok (its own invariants: granted + refunded + remaining = total, ...);
+ * - per pool, from the export: granted + refunded + remaining = total in cents and in packets;
+ *   a closed or expired campaign keeps nothing remaining; `export --refunds` agrees with the
+ *   report, at most one refund per pool, and no grant is dated after its pool's close instant;
  * - an independent cross-check of the exported grants: per-pool sums equal the report's
  *   grantedCents, at most one grant per (pool, user), every grant at least 1 whole cent, no
  *   pool paying out more than its total or more grants than packets;
@@ -26,9 +29,20 @@ export interface ExportedGrant {
   at?: string;
 }
 
+export interface ExportedRefund {
+  campaign: string;
+  pool: string;
+  cents: number;
+  packets: number;
+  /** The pool's close instant (ISO). */
+  at: string;
+}
+
 export interface ChaosEvidence {
   report: CampaignReport;
   grants: ExportedGrant[];
+  /** `grab export --refunds`; [] while no pool is closed. */
+  refunds: ExportedRefund[];
   /** Paths of lock nodes (ephemeral contenders) still under /grab/locks/<campaign>. */
   lockNodes: string[];
   /** How many grabs the scenario enqueued, if it knows; checked against the report's count. */
@@ -63,7 +77,12 @@ export function checkEvidence(e: ChaosEvidence): string[] {
   if (r.jobs.finished !== r.jobs.enqueued)
     v.push(`jobs: ${r.jobs.finished} outcomes for ${r.jobs.enqueued} enqueued grabs`);
   const outcomeSum =
-    r.outcomes.granted + r.outcomes.sold_out + r.outcomes.duplicate + r.outcomes.rejected + r.outcomes.failed;
+    r.outcomes.granted +
+    r.outcomes.sold_out +
+    r.outcomes.duplicate +
+    r.outcomes.expired +
+    r.outcomes.rejected +
+    r.outcomes.failed;
   if (outcomeSum !== r.jobs.finished)
     v.push(`jobs: outcomes add up to ${outcomeSum}, not the ${r.jobs.finished} finished`);
   if (r.outcomes.failed > 0)
@@ -89,9 +108,43 @@ export function checkEvidence(e: ChaosEvidence): string[] {
     sums.set(g.pool, (sums.get(g.pool) ?? 0) + g.cents);
     counts.set(g.pool, (counts.get(g.pool) ?? 0) + 1);
   }
+  // Refunds: at most one per pool, as the report counts them, and no grant after the close.
+  const refunds = new Map<string, ExportedRefund>();
+  for (const refund of e.refunds) {
+    if (refunds.has(refund.pool)) v.push(`refunds: pool ${refund.pool} refunded more than once`);
+    refunds.set(refund.pool, refund);
+    if (!pools.has(refund.pool)) v.push(`refunds: a refund of pool "${refund.pool}", which the report does not know`);
+  }
+  for (const g of e.grants) {
+    const closedAt = refunds.get(g.pool)?.at;
+    if (closedAt !== undefined && g.at !== undefined && Date.parse(g.at) > Date.parse(closedAt))
+      v.push(`export: user ${g.user} of pool ${g.pool} granted at ${g.at}, after the pool closed at ${closedAt}`);
+  }
+  const finished = r.state === 'closed' || r.state === 'expired';
+
   let grantedTotal = 0;
   let poolTotal = 0;
   for (const p of r.pools) {
+    const refund = refunds.get(p.pool);
+    if ((refund?.cents ?? 0) !== p.refundedCents || (refund?.packets ?? 0) !== p.refundedPackets)
+      v.push(
+        `refunds: pool ${p.pool} exported ${refund?.cents ?? 0} cents and ${refund?.packets ?? 0} packets ` +
+          `refunded, the report says ${p.refundedCents} and ${p.refundedPackets}`,
+      );
+    const exportedCents = sums.get(p.pool) ?? 0;
+    if (exportedCents + p.refundedCents + p.remainingCents !== p.totalCents)
+      v.push(
+        `export: pool ${p.pool} granted ${exportedCents} + refunded ${p.refundedCents} + ` +
+          `remaining ${p.remainingCents} cents, not its total ${p.totalCents}`,
+      );
+    const exportedPackets = counts.get(p.pool) ?? 0;
+    if (exportedPackets + p.refundedPackets + p.remainingPackets !== p.packets)
+      v.push(
+        `export: pool ${p.pool} granted ${exportedPackets} + refunded ${p.refundedPackets} + ` +
+          `remaining ${p.remainingPackets} packets, not its ${p.packets}`,
+      );
+    if (finished && (p.remainingCents !== 0 || p.remainingPackets !== 0))
+      v.push(`report: the campaign is ${r.state} but pool ${p.pool} keeps ${p.remainingCents} cents`);
     const sum = sums.get(p.pool) ?? 0;
     grantedTotal += sum;
     poolTotal += p.totalCents;
@@ -125,19 +178,19 @@ function tally(e: ChaosEvidence): { duplicateGrants: number; overspentCents: num
   }
   let overspentCents = 0;
   for (const p of e.report.pools) {
-    // The ledger's own view (granted + remaining vs total) and the export's; whichever is worse.
-    const ledger = p.grantedCents + p.remainingCents - p.totalCents;
+    // The ledger's own view (granted + refunded + remaining vs total) and the export's; whichever is worse.
+    const ledger = p.grantedCents + p.refundedCents + p.remainingCents - p.totalCents;
     const exported = (sums.get(p.pool) ?? 0) - p.totalCents;
     overspentCents += Math.max(0, ledger, exported);
   }
   return { duplicateGrants, overspentCents };
 }
 
-export function parseExport(ndjson: string): ExportedGrant[] {
+export function parseExport<T = ExportedGrant>(ndjson: string): T[] {
   return ndjson
     .split('\n')
     .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as ExportedGrant);
+    .map((l) => JSON.parse(l) as T);
 }
 
 /** Lists every ephemeral node under root (recursively); [] if root does not exist. */
@@ -219,8 +272,12 @@ export async function checkCampaign(opts: CheckOptions): Promise<ChaosCheck> {
   }
   const exported = await grab(['export', '--campaign', opts.campaign], opts.env);
   if (exported.code !== 0) throw new Error(`grab export exited ${exported.code}: ${exported.stderr.slice(0, 2000)}`);
-  const grants = parseExport(exported.stdout);
-  const evidence: ChaosEvidence = { report, grants, lockNodes, expectedGrabs: opts.expectedGrabs };
+  const grants = parseExport<ExportedGrant>(exported.stdout);
+  const refunded = await grab(['export', '--campaign', opts.campaign, '--refunds'], opts.env);
+  if (refunded.code !== 0)
+    throw new Error(`grab export --refunds exited ${refunded.code}: ${refunded.stderr.slice(0, 2000)}`);
+  const refunds = parseExport<ExportedRefund>(refunded.stdout);
+  const evidence: ChaosEvidence = { report, grants, refunds, lockNodes, expectedGrabs: opts.expectedGrabs };
   const violations = checkEvidence(evidence);
   if ((reported.code === 0) !== report.ok)
     violations.push(`report: exit code ${reported.code} disagrees with ok=${report.ok}`);

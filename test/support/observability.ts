@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import {
   createRegistry,
   grabMetrics,
+  lifecycleMetrics,
   lockMetrics,
   poolMetrics,
   producerMetrics,
@@ -141,6 +142,7 @@ export async function exportedSeries(): Promise<Set<string>> {
   producerMetrics(registry, async () => 0);
   shardMetrics(registry, () => 0);
   queueMetrics(registry, 'grab', async () => ({ waiting: 0 }));
+  lifecycleMetrics(registry, () => [{ campaign: 'c1', state: 'open', refundedCents: 0, refundedPackets: 0 }], ['open']);
   return new Set([...exposedSeriesNames(await registry.metrics()), ...prometheusOwn]);
 }
 

@@ -16,7 +16,7 @@ function read(
   grants: Record<string, Pick<Grant, 'cents' | 'jobId'>> = {},
 ): PoolRead {
   const held = new Map(Object.entries(grants).map(([user, g]) => [user, { ...g, token: 1n, atMs: 0 }]));
-  return { remainingCents, remainingPackets, version: 0, token: 1n, grants: held };
+  return { remainingCents, remainingPackets, version: 0, token: 1n, closed: false, grants: held };
 }
 
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);

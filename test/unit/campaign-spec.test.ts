@@ -253,3 +253,35 @@ describe('specFromFlags', () => {
     expect(usageMessage(() => specFromFlags(flags))).toContain(message);
   });
 });
+
+describe('a campaign expiry', () => {
+  const base = { id: 'x', pools: [{ id: 'p1', amountCents: 10, packets: 1 }] };
+
+  it('reads --expires-in and expiresIn as durations, and expiresAt as an instant', () => {
+    expect(specFromFlags({ id: 'f', pools: '1', packets: '1', amount: '1', expiresIn: '1h30m' }).expiry).toEqual({
+      inMs: 90 * 60_000,
+    });
+    expect(parseCampaignSpec({ ...base, expiresIn: '30s' }).expiry).toEqual({ inMs: 30_000 });
+    expect(parseCampaignSpec({ ...base, expiresAt: '2999-01-01T00:00:00Z' }).expiry).toEqual({
+      atMs: Date.parse('2999-01-01T00:00:00Z'),
+    });
+    expect(parseCampaignSpec(base).expiry).toBeUndefined();
+  });
+
+  it.each([
+    [{ expiresIn: '24' }, 'expiresIn: must be a duration such as 30s, 90m, 24h or 1h30m'],
+    [{ expiresIn: '500ms' }, 'from 1s to 366d'],
+    [{ expiresIn: '400d' }, 'from 1s to 366d'],
+    [{ expiresAt: 'tomorrow' }, 'expiresAt: must be an ISO 8601 time with a time zone'],
+    [{ expiresAt: '2000-01-01T00:00:00Z' }, 'this time has passed'],
+    [{ expiresAt: '2999-01-01T00:00:00Z', expiresIn: '1h' }, 'give either expiresAt or expiresIn, not both'],
+  ])('rejects %j: %s', (extra, message) => {
+    expect(usageMessage(() => parseCampaignSpec({ ...base, ...extra }))).toContain(message);
+  });
+
+  it('names the flag', () => {
+    expect(
+      usageMessage(() => specFromFlags({ id: 'f', pools: '1', packets: '1', amount: '1', expiresIn: 'soon' })),
+    ).toContain('--expires-in: must be a duration');
+  });
+});

@@ -74,6 +74,7 @@ describe('measured deduction', () => {
       granted: 2,
       duplicate: 1,
       sold_out: 1,
+      expired: 0,
       rejected: 0,
       failed: 0,
       error: 0,
@@ -92,7 +93,14 @@ describe('measured deduction', () => {
   });
 
   it('counts a fenced-out commit from lockedDeduction as a fencing rejection, and its grabs as errors', async () => {
-    const read: PoolRead = { remainingCents: 1000, remainingPackets: 10, version: 1, token: 1n, grants: new Map() };
+    const read: PoolRead = {
+      remainingCents: 1000,
+      remainingPackets: 10,
+      version: 1,
+      token: 1n,
+      closed: false,
+      grants: new Map(),
+    };
     const ledger = {
       readPool: async () => read,
       commitGrants: async () => ({ status: 'fenced', storedToken: 9n }),

@@ -6,6 +6,9 @@
 --   grants were computed from, ARGV[3] now (ms), then one triple per grant: user, cents, job id.
 -- Returns one of
 --   {'no_pool'}
+--   {'expired'}                  the pool is closed, or expired on the Redis server's clock: no
+--                                grant may land after its close instant
+--   {'paused'}                   the pool is paused: the grabs wait until it is resumed
 --   {'fenced', stored token}     a holder with a higher token has written: this one lost the lock
 --   {'stale', stored version}    the pool changed since the holder read it: read again, recompute
 --   {'held', user, grant record} the user already holds a grant the holder did not know of (it
@@ -26,9 +29,23 @@ if (#ARGV - 3) % 3 ~= 0 then
   return redis.error_reply('ERR grants must come as user, cents, job id triples')
 end
 
-local pool = redis.call('HMGET', KEYS[1], 'remaining_cents', 'remaining_packets', 'version', 'token')
+local pool = redis.call('HMGET', KEYS[1], 'remaining_cents', 'remaining_packets', 'version', 'token', 'state',
+  'expires_at_ms')
 if not pool[1] then
   return {'no_pool'}
+end
+-- The lifecycle check of admit.lua and grab-atomic.lua: closed and expired come first.
+if pool[5] == 'closed' or pool[5] == 'expired' then
+  return {'expired'}
+end
+if pool[6] then
+  local time = redis.call('TIME')
+  if tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) >= tonumber(pool[6]) then
+    return {'expired'}
+  end
+end
+if pool[5] == 'paused' then
+  return {'paused'}
 end
 -- Tokens are uint64: compared as equal-width digit strings, never as Lua numbers (doubles).
 if token < pool[4] then
@@ -85,7 +102,10 @@ if #newUsers > 0 then
     end
   end
   redis.call('HINCRBY', KEYS[1], 'remaining_cents', string.format('%.0f', -spentCents))
-  redis.call('HINCRBY', KEYS[1], 'remaining_packets', -#newUsers)
+  -- The flag admit.lua reads: this step took the last packet.
+  if redis.call('HINCRBY', KEYS[1], 'remaining_packets', -#newUsers) == 0 then
+    redis.call('HSET', KEYS[1], 'sold_out', 1)
+  end
   redis.call('HSET', KEYS[1], 'token', token)
   return {'ok', redis.call('HINCRBY', KEYS[1], 'version', 1)}
 end

@@ -5,7 +5,7 @@
 -- KEYS[1] pool hash, KEYS[2] outcomes hash, KEYS[3] failures hash, KEYS[4] the stripe's
 --   progress hash
 -- ARGV triples: job id, outcome code, reason (for 'f', else empty). Codes:
---   q pending, g granted, s sold out, d duplicate, f failed
+--   q pending, g granted, s sold out, d duplicate, e expired (closed or past its expiry), f failed
 -- Returns 1, or 0 if there is no such pool (the campaign instance was deleted): then nothing
 -- is written, so no key of a deleted instance comes back.
 --

@@ -1,0 +1,155 @@
+/**
+ * Expiry with no operator, and sold-out admission, against real Redis, ZooKeeper and worker
+ * processes: with several workers sweeping, each pool of an expired campaign is refunded exactly
+ * once; a sold-out pool's redelivered grabs settle at admission, and a user who holds a grant
+ * gets it back.
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { CampaignReport } from '../../producer/campaign-report.js';
+import { grabJobId } from '../../shared/queue/grab-job.js';
+import { campaignJobIdPrefix } from '../../shared/queue/grab-job.js';
+import { ShardedQueue } from '../../shared/queue/sharded-queue.js';
+import { checkEvidence, parseExport, type ExportedRefund } from '../support/chaos-checker.js';
+import { metricSums } from '../support/chaos.js';
+import { campaignCreateArgs, grab, startGrab } from '../support/cli.js';
+import { testRedisUrl } from '../support/env.js';
+import { eventually } from '../support/async.js';
+
+vi.setConfig({ testTimeout: 60_000 });
+
+const newId = (tag: string) => `${tag}-${randomUUID().slice(0, 8)}`;
+const queueName = `exp-${randomUUID().slice(0, 8)}`;
+const env = { GRAB_QUEUE: queueName };
+
+let redis: Redis;
+beforeAll(() => {
+  redis = new Redis(testRedisUrl());
+});
+afterAll(() => redis.disconnect());
+
+const run = (args: string[]) => grab(args, env);
+
+async function reportOf(id: string) {
+  const reported = await run(['report', '--campaign', id, '--json']);
+  return { code: reported.code, report: JSON.parse(reported.stdout) as CampaignReport };
+}
+
+/** A worker serving metrics on a port of its own choosing, which it logs. */
+function startWorker() {
+  const worker = startGrab(['work', '--concurrency', '20', '--metrics-port', '0'], { ...env, LOG_LEVEL: 'info' });
+  let url: string | undefined;
+  const metricsUrl = async () => {
+    await eventually(
+      () => {
+        url = /"url":"([^"]+)"[^\n]*serving metrics/.exec(worker.output())?.[1];
+        return url !== undefined;
+      },
+      30_000,
+      'the worker to serve metrics',
+    );
+    return url!;
+  };
+  return { ...worker, metricsUrl };
+}
+
+async function scrape(worker: ReturnType<typeof startWorker>, name: string): Promise<number> {
+  const text = await (await fetch(new URL('/metrics', await worker.metricsUrl()))).text();
+  return metricSums(text, [name])[name]!;
+}
+
+describe('expiry', () => {
+  it('runs by itself: with three workers sweeping, each pool is refunded exactly once', async () => {
+    const id = newId('expire');
+    const POOLS = 6;
+    const created = await run(campaignCreateArgs(id, POOLS, 100, '--amount-cents', '10000', '--expires-in', '8s'));
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toMatch(/expires at \d{4}-/);
+    const workers = [startWorker(), startWorker(), startWorker()];
+    try {
+      expect((await run(['produce', '--campaign', id, '--users', '300'])).code).toBe(0);
+      expect((await run(['wait', '--campaign', id, '--timeout', '40'])).code).toBe(0);
+      // Nobody runs a command: the workers' sweeps record the expiry and refund the pools.
+      await eventually(
+        async () => {
+          const { report } = await reportOf(id);
+          return report.state === 'expired' && report.ok;
+        },
+        30_000,
+        'the expired campaign to be refunded',
+      );
+      for (const w of workers) expect(w.child.exitCode, w.output()).toBeNull();
+      // Each worker counts the refunds its own sweeps made: over the fleet, one per pool.
+      const refunds = async () =>
+        (await Promise.all(workers.map((w) => scrape(w, 'grab_refunds_total')))).reduce((sum, n) => sum + n, 0);
+      await eventually(async () => (await refunds()) >= POOLS, 10_000, 'every refund to be counted');
+      expect(await refunds()).toBe(POOLS);
+      // Grabs after the expiry settle as expired, at admission.
+      expect((await run(['produce', '--campaign', id, '--users', '400'])).code).toBe(0);
+      expect((await run(['wait', '--campaign', id, '--timeout', '40'])).code).toBe(0);
+    } finally {
+      await Promise.all(workers.map((w) => w.stop()));
+    }
+    const { code, report } = await reportOf(id);
+    expect(report.violations).toEqual([]);
+    expect(code).toBe(0);
+    expect(report.state).toBe('expired');
+    // The first 300 settled before or after the expiry, as the machine's load decided; the last 100 after it.
+    expect(report.outcomes.granted + report.outcomes.expired).toBe(400);
+    expect(report.outcomes.expired).toBeGreaterThanOrEqual(100);
+    const grants = parseExport((await run(['export', '--campaign', id])).stdout);
+    const refunded = parseExport<ExportedRefund>((await run(['export', '--campaign', id, '--refunds'])).stdout);
+    expect(refunded).toHaveLength(POOLS);
+    expect(checkEvidence({ report, grants, refunds: refunded, lockNodes: [], expectedGrabs: 400 })).toEqual([]);
+    const show = JSON.parse((await run(['campaign', 'show', '--id', id])).stdout) as {
+      state: string;
+      expiresAt: string;
+    };
+    expect(show.state).toBe('expired');
+    for (const r of refunded) expect(r.at).toBe(show.expiresAt);
+  });
+});
+
+describe('sold-out admission', () => {
+  it('settles a sold-out pool without the lock; a redelivered job of a user holding a grant gets it back', async () => {
+    const id = newId('soldout');
+    expect((await run(campaignCreateArgs(id, 1, 10, '--amount-cents', '1000'))).code).toBe(0);
+    const worker = startWorker();
+    const queue = await ShardedQueue.open(queueName, 16, redis);
+    try {
+      expect((await run(['produce', '--campaign', id, '--users', '100'])).code).toBe(0);
+      expect((await run(['wait', '--campaign', id, '--timeout', '40'])).code).toBe(0);
+      const first = await reportOf(id);
+      expect(first.report.outcomes).toMatchObject({ granted: 10, sold_out: 90 });
+      const grants = parseExport((await run(['export', '--campaign', id])).stdout);
+      const settledBefore = await scrape(worker, 'grab_admission_settled_total');
+
+      // Every job delivered again: removed from the queue, then enqueued anew under the same ids.
+      const instance = first.report.instance;
+      await queue.removeJobs(campaignJobIdPrefix(id, instance), redis);
+      const again = await run(['produce', '--campaign', id, '--users', '100']);
+      expect(again.stdout).toMatch(/enqueued 0 new grabs/);
+      await eventually(
+        async () => (await scrape(worker, 'grab_admission_settled_total')) - settledBefore >= 100,
+        30_000,
+        'all 100 redelivered grabs to settle at admission',
+      );
+      for (const g of grants) {
+        const data = { campaign: id, instance, pool: 'p1', user: g.user };
+        const job = await queue.shardFor(data).getJob(grabJobId(data));
+        await eventually(async () => (await job?.isCompleted()) === true, 10_000, `job of ${g.user} to complete`);
+        const done = await queue.shardFor(data).getJob(grabJobId(data));
+        expect(done?.returnvalue).toEqual({ outcome: 'granted', cents: g.cents });
+      }
+    } finally {
+      await worker.stop();
+      await queue.close();
+    }
+    const { code, report } = await reportOf(id);
+    expect(report.violations).toEqual([]);
+    expect(code).toBe(0);
+    expect(report.outcomes).toMatchObject({ granted: 10, sold_out: 90 });
+    expect(report.jobs).toEqual({ enqueued: 100, finished: 100, pending: 0 });
+  });
+});
