@@ -5,6 +5,7 @@ import { withServices } from '../shared/cli/services.js';
 import { coercedWholeNumber } from '../shared/config/whole-number.js';
 import { settingsLogger } from '../shared/logging/logger.js';
 import { runE2eBench, scenarios, variants, type BenchRow } from './e2e-bench.js';
+import { runApiBench } from './api-bench.js';
 import { runEnqueueBench } from './enqueue-bench.js';
 import { runMillionBench } from './million-bench.js';
 import { benchConcurrency, benchWorkers, metricsPortBase } from './fleet-flags.js';
@@ -125,5 +126,44 @@ export const benchMillionCommand = defineCommand({
     );
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return result.reportOk ? 0 : 1;
+  },
+});
+
+export const benchApiCommand = defineCommand({
+  name: 'bench api',
+  summary:
+    "Ingest through grab serve (autocannon POSTs) against grab produce, same grabs, no workers; then ?wait latency at half a fleet's rate",
+  example: 'grab bench api --jobs 50000 --json',
+  flags: (c) =>
+    c
+      .addOption(toggle('--json', 'print the result as one JSON object'))
+      .addOption(flag('--jobs <n>', 'grabs each way enqueues', coercedWholeNumber(1000, 10_000_000)).default(50_000))
+      .addOption(
+        flag('--connections <n>', 'HTTP connections autocannon keeps open', coercedWholeNumber(1, 10_000)).default(100),
+      )
+      .addOption(
+        flag('--wait-seconds <s>', 'how long the ?wait latency is measured', coercedWholeNumber(1, 600)).default(10),
+      )
+      .addOption(benchWorkers()),
+  async run(opts, { settings }) {
+    const result = await withServices(settings, (services) =>
+      runApiBench({
+        settings,
+        services,
+        logger: settingsLogger('bench', settings),
+        jobs: opts.jobs,
+        connections: opts.connections,
+        waitSeconds: opts.waitSeconds,
+        workers: opts.workers,
+        onProgress: (line) => process.stderr.write(`${line}\n`),
+      }),
+    );
+    process.stdout.write(
+      opts.json === true
+        ? `${JSON.stringify(result)}\n`
+        : `${result.jobs} grabs: grab produce ${result.produceJobsPerSec}/s, API ${result.apiJobsPerSec}/s (ratio ${result.ratio}); ` +
+            `fleet of ${opts.workers} settles ${result.fleetGrabsPerSec}/s; ?wait at ${result.waitRatePerSec}/s: p50 ${result.waitP50Ms} ms, p99 ${result.waitP99Ms} ms (${result.waitSettledShare} settled)\n`,
+    );
+    return 0;
   },
 });

@@ -5,9 +5,8 @@ import type { CommandServices } from '../shared/cli/services.js';
 import { grabEntry } from '../shared/cli/grab-entry.js';
 import { childEnv } from '../shared/config/child-env.js';
 import type { Logger } from '../shared/logging/logger.js';
-import { grabJobId } from '../shared/queue/grab-job.js';
 import { ShardedQueue, type GrabBulkJob } from '../shared/queue/sharded-queue.js';
-import { defaultRetryBudget, grabJobOptions } from '../producer/enqueue.js';
+import { defaultRetryBudget, grabBulkJob, grabJobOptions } from '../shared/enqueue/grab-enqueue.js';
 import { generatedUsers } from '../producer/user-source.js';
 import { usedMemory } from './redis-memory.js';
 
@@ -69,7 +68,7 @@ async function naiveEnqueue(queue: ShardedQueue, campaignId: string, instance: n
   let chunk: GrabBulkJob[] = [];
   for await (const user of generatedUsers(jobs)) {
     const data = { campaign: campaignId, instance, pool: 'p1', user };
-    chunk.push({ name: 'grab', data, opts: { ...grabJobOptions(defaultRetryBudget), jobId: grabJobId(data) } });
+    chunk.push(grabBulkJob(data, grabJobOptions(defaultRetryBudget)));
     if (chunk.length === NAIVE_CHUNK) {
       await queue.addBulk(chunk);
       chunk = [];
@@ -79,7 +78,7 @@ async function naiveEnqueue(queue: ShardedQueue, campaignId: string, instance: n
   return (performance.now() - startedAt) / 1000;
 }
 
-async function producerProcess(
+export async function producerProcess(
   settings: Settings,
   queueName: string,
   campaignId: string,

@@ -16,7 +16,8 @@ import { exportCommand } from '../producer/export-command.js';
 import { claimsCommand, grantCommand } from '../producer/lookup-commands.js';
 import { workCommand } from '../worker/work-command.js';
 import { fleetCommand } from '../worker/fleet-command.js';
-import { benchE2eCommand, benchEnqueueCommand, benchMillionCommand } from '../bench/bench-command.js';
+import { serveCommand } from '../api/serve-command.js';
+import { benchApiCommand, benchE2eCommand, benchEnqueueCommand, benchMillionCommand } from '../bench/bench-command.js';
 
 /** Every `grab` command, in the order `grab --help` (and the README's command table) lists them. */
 export const commands: readonly GrabCommand[] = [
@@ -36,9 +37,11 @@ export const commands: readonly GrabCommand[] = [
   exportCommand,
   grantCommand,
   claimsCommand,
+  serveCommand,
   benchE2eCommand,
   benchLatencyCommand,
   benchEnqueueCommand,
   benchMillionCommand,
+  benchApiCommand,
   lockBenchCommand,
 ];

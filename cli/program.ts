@@ -2,7 +2,7 @@ import { Command, Help, type CommandUnknownOpts, type OptionValues } from '@comm
 import type { GrabCommand } from '../shared/cli/command.js';
 import { addSettingFlags } from '../shared/cli/setting-flags.js';
 import { settingDefinitions } from '../shared/config/settings.js';
-import { packageVersion } from './package-info.js';
+import { packageVersion } from '../shared/cli/package-info.js';
 
 /** Runs a command once its flags are parsed; `cli` is its commander command, which holds the settings' flags. */
 export type Runner = (command: GrabCommand, opts: OptionValues, cli: CommandUnknownOpts) => Promise<void>;

@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { commands } from './commands.js';
-import { packageRoot } from './package-info.js';
+import { packageRoot } from '../shared/cli/package-info.js';
 import { withTables } from './readme-tables.js';
 
 const path = join(packageRoot, 'README.md');

@@ -10,12 +10,11 @@ import { LOCK_ROOT } from '../shared/lock/zk-lock.js';
 import { zkSessionOptions } from '../shared/lock/zk-settings.js';
 import { settingsLogger } from '../shared/logging/logger.js';
 import { deleteTree } from '../shared/lock/delete-tree.js';
+import { campaignView } from '../shared/ledger/campaign-view.js';
 import { redisNowMs, stateAt } from '../shared/ledger/lifecycle.js';
 
 /** The flags `grab campaign create` builds a spec from, when it is not given a spec file. */
 const specFlags = ['id', 'pools', 'packets', 'amount', 'amountCents', 'split', 'expiresIn'];
-
-const isoOrNull = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 
 /** `--id <id>`: the campaign a `grab campaign` command names. */
 const idFlag = () => flag('--id <id>', "the campaign's id", idSchema);
@@ -105,40 +104,8 @@ export const campaignShowCommand = defineCommand({
   example: 'grab campaign show --id new-year',
   flags: (c) => c.addOption(idFlag().makeOptionMandatory()),
   async run({ id }, { settings }) {
-    return withCampaign(settings, id, async ({ redis, ledger, outcomes, record, pools: addresses }) => {
-      const states = await ledger.poolStates(addresses);
-      const nowMs = await redisNowMs(redis);
-      const pools = record.spec.pools.map((p, i) => {
-        const state = states[i];
-        return {
-          pool: p.id,
-          ...state,
-          token: state?.token.toString(),
-          luckiest: state?.luckiest ?? null,
-          state: state && stateAt(state, nowMs),
-          expiresAt: isoOrNull(state?.expiresAtMs),
-          closedAt: isoOrNull(state?.closedAtMs),
-          refundedAt: isoOrNull(state?.refundedAtMs),
-        };
-      });
-      const progress = await outcomes.progress(record, record.stripes);
-      const shown = {
-        id,
-        instance: record.instance,
-        split: record.spec.split,
-        lock: record.lock ?? null,
-        createdAt: new Date(record.createdAtMs).toISOString(),
-        state: stateAt(record, nowMs),
-        stateAt: isoOrNull(record.stateAtMs),
-        expiresAt: isoOrNull(record.expiresAtMs),
-        grabs: {
-          enqueued: progress.enqueued,
-          pending: progress.pending,
-          finished: progress.finished,
-          outcomes: progress.outcomes,
-        },
-        pools,
-      };
+    return withCampaign(settings, id, async ({ redis, ledger, outcomes, record }) => {
+      const shown = await campaignView(ledger, outcomes, record, await redisNowMs(redis));
       process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
       return 0;
     });

@@ -1,28 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { JobsOptions } from 'bullmq';
-import { poolAddress, type CampaignRecord, type Ledger } from '../shared/ledger/ledger.js';
+import type { CampaignRecord, Ledger } from '../shared/ledger/ledger.js';
 import { UnknownPoolError } from '../shared/ledger/ledger-errors.js';
 import type { OutcomeLog } from '../shared/ledger/outcome-log.js';
-import { grabJobId, type GrabJob } from '../shared/queue/grab-job.js';
+import type { GrabJob } from '../shared/queue/grab-job.js';
+import {
+  defaultRetryBudget,
+  enqueueChunk,
+  grabBulkJob,
+  grabJobOptions,
+  type RetryBudget,
+} from '../shared/enqueue/grab-enqueue.js';
 import type { GrabBulkJob, ShardedQueue } from '../shared/queue/sharded-queue.js';
-import { poolChooser, type DistributionName } from './distribution.js';
-
-/** A grab's retry budget: attempts, with exponential backoff from `backoffMs`. */
-export interface RetryBudget {
-  attempts: number;
-  backoffMs: number;
-}
-
-/**
- * Retries cover errors in the grab's own processing; outages and lost locks put a grab back
- * without spending an attempt, and bad grabs fail at once (UnrecoverableError).
- */
-export const defaultRetryBudget: RetryBudget = { attempts: 10, backoffMs: 200 };
-
-export const grabJobOptions = ({ attempts, backoffMs }: RetryBudget): JobsOptions => ({
-  attempts,
-  backoff: { type: 'exponential', delay: backoffMs },
-});
+import { poolChooser, type DistributionName } from '../shared/enqueue/distribution.js';
 
 export interface EnqueueOptions {
   queue: ShardedQueue;
@@ -69,23 +58,6 @@ async function withRetries<T>(send: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Records a chunk's grabs as pending in their pools' outcome logs, after the queue has taken
- * them: a grab is counted once, however often it is sent. Returns how many were new.
- */
-async function markChunk(options: EnqueueOptions, chunk: GrabBulkJob[]): Promise<number> {
-  const byPool = new Map<string, string[]>();
-  for (const job of chunk) {
-    const ids = byPool.get(job.data.pool) ?? [];
-    ids.push(job.opts.jobId!);
-    byPool.set(job.data.pool, ids);
-  }
-  const added = await Promise.all(
-    [...byPool].map(([pool, ids]) => options.outcomes.markEnqueued(poolAddress(options.campaign, pool), ids)),
-  );
-  return added.reduce((a, b) => a + b, 0);
-}
-
-/**
  * Streams one grab job per user into the queue: memory holds only the chunks in flight, never
  * the whole campaign. Job ids are deterministic, so re-sending a chunk, or re-running the whole
  * producer after a crash, adds no grab twice, and each grab is counted once.
@@ -113,9 +85,8 @@ export async function enqueueGrabs(options: EnqueueOptions): Promise<EnqueueResu
       if (dueAt > Date.now()) await sleep(dueAt - Date.now());
     }
     const request = (async () => {
-      await withRetries(() => queue.addBulk(chunk));
       // Not `added += await ...`: that reads `added` before the await, losing the other chunks' counts.
-      const newGrabs = await withRetries(() => markChunk(options, chunk));
+      const newGrabs = await withRetries(() => enqueueChunk(queue, options.outcomes, campaign, chunk));
       added += newGrabs;
     })().then(
       () => {
@@ -133,7 +104,7 @@ export async function enqueueGrabs(options: EnqueueOptions): Promise<EnqueueResu
   let chunk: GrabBulkJob[] = [];
   for await (const user of options.users) {
     const data: GrabJob = { campaign: spec.id, instance, pool: spec.pools[choosePool(user)]!.id, user };
-    chunk.push({ name: 'grab', data, opts: { ...jobOptions, jobId: grabJobId(data) } });
+    chunk.push(grabBulkJob(data, jobOptions));
     if (chunk.length === chunkSize) {
       await send(chunk);
       chunk = [];

@@ -9,7 +9,7 @@ import {
   UnknownCampaignError,
   type LifecycleAction,
   type LifecycleResult,
-} from './campaign-lifecycle.js';
+} from '../shared/ledger/campaign-lifecycle.js';
 
 const since = (atMs: number | undefined) => (atMs === undefined ? '' : ` at ${new Date(atMs).toISOString()}`);
 

@@ -11,8 +11,9 @@ import { createRegistry, producerMetrics } from '../shared/metrics/metrics.js';
 import { QueueCounts } from '../shared/metrics/queue-counts.js';
 import { serveMetrics } from '../shared/metrics/serve-metrics.js';
 import { ShardedQueue } from '../shared/queue/sharded-queue.js';
-import { distributionNames } from './distribution.js';
-import { defaultRetryBudget, enqueueGrabs } from './enqueue.js';
+import { distributionNames } from '../shared/enqueue/distribution.js';
+import { enqueueGrabs } from './enqueue.js';
+import { defaultRetryBudget } from '../shared/enqueue/grab-enqueue.js';
 import { countUsers, generatedUsers, usersFromFile } from './user-source.js';
 
 export const produceCommand = defineCommand({

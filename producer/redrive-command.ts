@@ -6,7 +6,7 @@ import { scanHashes } from '../shared/redis/scan-hashes.js';
 import { campaignJobIdPrefix, type GrabJob } from '../shared/queue/grab-job.js';
 import { settingsLogger } from '../shared/logging/logger.js';
 import { ShardedQueue } from '../shared/queue/sharded-queue.js';
-import { defaultRetryBudget, grabJobOptions } from './enqueue.js';
+import { defaultRetryBudget, grabJobOptions } from '../shared/enqueue/grab-enqueue.js';
 
 const FAILED_PAGE = 1000;
 const REJECTED = /^rejected: /;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Redis and ZooKeeper the fleet needs, on loopback, for development, the demo and CI.
 #
-#   services.sh install [--with-prometheus] [--with-compose] [--with-kubectl]
+#   services.sh install [--with-prometheus] [--with-compose] [--with-kubectl] [--with-chromium]
 #                                             apt-get install what is missing (as root)
 #   services.sh start                         install what is missing, start both, wait until they answer
 #   services.sh stop                          stop what this script started
@@ -38,8 +38,8 @@ have() { command -v "$1" >/dev/null 2>&1; }
 
 usage() {
   cat <<'EOF'
-Usage: services.sh install [--with-prometheus] [--with-compose] [--with-kubectl] | start | stop | status
-  install   apt-get install redis-server and zookeeper (and prometheus, docker-compose, kubectl) if missing; needs root
+Usage: services.sh install [--with-prometheus] [--with-compose] [--with-kubectl] [--with-chromium] | start | stop | status
+  install   apt-get install redis-server and zookeeper (and prometheus, docker-compose, kubectl, chromium) if missing; needs root
   start     install what is missing, then start Redis and ZooKeeper on loopback unless they answer already
   stop      stop the servers this script started
   status    one line per service: up/down, address, pid
@@ -103,7 +103,7 @@ package_of() {
   esac
 }
 
-# missing_packages [prometheus] [docker-compose] [kubectl]: the Debian packages to install, one a line.
+# missing_packages [prometheus] [docker-compose] [kubectl] [chromium]: the Debian packages to install, one a line.
 missing_packages() {
   { have redis-server && have redis-cli; } || echo redis-server
   zk_installed || echo zookeeper
@@ -122,7 +122,9 @@ cmd_install() {
       --with-compose) optional+=(docker-compose) ;;
       # kubectl (any; Debian's is 1.20): test/unit/kubernetes.test.ts renders deploy/kubernetes with it.
       --with-kubectl) optional+=(kubectl) ;;
-      *) die "install: unknown option $arg (only --with-prometheus, --with-compose, --with-kubectl)" ;;
+      # Headless Chromium: test/browser drives it (playwright-core) through the API's pages.
+      --with-chromium) optional+=(chromium) ;;
+      *) die "install: unknown option $arg (only --with-prometheus, --with-compose, --with-kubectl, --with-chromium)" ;;
     esac
   done
   local missing

@@ -1,5 +1,6 @@
 import type { Command as Cli, OptionValues } from '@commander-js/extra-typings';
 import { defineCommand } from '../shared/cli/command.js';
+import { stopSignal } from '../shared/cli/stop-signal.js';
 import { flag, oneOf } from '../shared/cli/flags.js';
 import { coercedWholeNumber } from '../shared/config/whole-number.js';
 import { settingsLogger } from '../shared/logging/logger.js';
@@ -86,14 +87,7 @@ export const workCommand = defineCommand({
       affinity,
       seed,
     });
-    await new Promise<void>((resolve) => {
-      const onSignal = (signal: NodeJS.Signals) => {
-        logger.info({ signal }, 'stopping');
-        resolve();
-      };
-      process.once('SIGTERM', onSignal);
-      process.once('SIGINT', onSignal);
-    });
+    await stopSignal(logger);
     await running.stop(graceMs);
     // Everything is closed; a handle a dead connection left behind must not keep the process up.
     setTimeout(() => process.exit(0), 1000).unref();

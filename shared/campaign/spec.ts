@@ -106,7 +106,7 @@ const poolSchema = z
     return { id: pool.id, amountCents, packets: pool.packets };
   });
 
-const campaignSchema = z
+export const campaignSchema = z
   .strictObject(
     {
       id: idSchema,
@@ -237,7 +237,7 @@ function describeIssues(error: z.ZodError, formatPath: (path: PropertyKey[]) => 
 }
 
 /** ['pools', 3, 'packets'] -> "pools[3].packets" */
-const formatSpecPath = (path: PropertyKey[]): string =>
+export const formatSpecPath = (path: PropertyKey[]): string =>
   path.map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`)).join('');
 
 /** ['amountCents'] -> "--amount-cents" */

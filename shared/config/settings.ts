@@ -129,6 +129,18 @@ export const settingDefinitions = {
     describe: 'address the metrics port binds to (0.0.0.0 in a container)',
     schema: z.string().regex(/^[A-Za-z0-9.:-]+$/, 'must be a host name or IP address, e.g. 127.0.0.1 or 0.0.0.0'),
   },
+  apiToken: {
+    env: 'GRAB_API_TOKEN',
+    flag: 'api-token',
+    default: '',
+    describe:
+      'bearer token the HTTP API (grab serve) asks of every POST; unset, grab serve binds to loopback only (never logged; prefer the variable to the flag)',
+    secret: true,
+    schema: z
+      .string()
+      .regex(/^$|^[\x21-\x7e]{16,256}$/, 'must be 16 to 256 printable characters without spaces, or empty for none')
+      .transform((v) => (v === '' ? undefined : v)),
+  },
 } as const;
 
 export type SettingName = keyof typeof settingDefinitions;

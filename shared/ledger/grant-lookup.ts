@@ -89,9 +89,10 @@ export class GrantLookup {
    * A pool's claims in grant order, a page at a time (one LRANGE of the claim list, then one HMGET
    * of those users' grants), so a pool of any size streams in bounded memory. The list only grows
    * while the pool exists, so pages never overlap; a pool deleted meanwhile ends the stream.
+   * `from` skips the first claims (a page of the HTTP API's).
    */
-  async *claims(pool: PoolAddress, pageSize = 1000): AsyncGenerator<Claim[]> {
-    for (let start = 0; ; start += pageSize) {
+  async *claims(pool: PoolAddress, pageSize = 1000, from = 0): AsyncGenerator<Claim[]> {
+    for (let start = from; ; start += pageSize) {
       const users = await this.redis.lrange(claimsKey(pool), start, start + pageSize - 1);
       if (users.length === 0) return;
       const records = await this.redis.hmget(grantsKey(pool), ...users);

@@ -469,6 +469,12 @@ export class Ledger {
     return pools.map((pool) => (pool === undefined ? undefined : replies[next++]));
   }
 
+  /** The grant `user` holds in the pool, if any. */
+  async grantOf(pool: PoolAddress, user: string): Promise<Grant | undefined> {
+    const record = await this.redis.hget(grantsKey(pool), user);
+    return record === null ? undefined : parseGrant(record);
+  }
+
   /**
    * Every grant of a pool, a page of HSCAN at a time. As with any SCAN, a grant present for the
    * whole scan is yielded at least once; one may repeat only if the hash shrinks meanwhile.

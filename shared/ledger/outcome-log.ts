@@ -161,6 +161,14 @@ export class OutcomeLog {
     return code === null ? undefined : outcomeFromCode(code);
   }
 
+  /** The outcomes of many grabs of one pool, in one read (see outcomeOf). */
+  async outcomesOf(pool: PoolAddress, jobIds: readonly string[]): Promise<Array<PoolOutcome | 'pending' | undefined>> {
+    if (jobIds.length === 0) return [];
+    return (await this.redis.hmget(outcomesKey(pool), ...jobIds)).map((code) =>
+      code === null ? undefined : outcomeFromCode(code),
+    );
+  }
+
   private async *scanReasons(key: string, pageSize: number): AsyncGenerator<FailedGrab> {
     let cursor = '0';
     do {

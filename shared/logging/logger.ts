@@ -14,8 +14,14 @@ export const redactedPaths = [
   '*.zkAuth',
   'auth',
   '*.auth',
+  'apiToken',
+  '*.apiToken',
   'settings.redisUrl',
   'settings.zkAuth',
+  'settings.apiToken',
+  'authorization',
+  '*.authorization',
+  'req.headers.authorization',
 ];
 
 export interface LoggerOptions {
@@ -36,8 +42,15 @@ export function createLogger(name: string, level: string, { destination, secrets
   );
 }
 
-/** The password of REDIS_URL, as written and decoded, and ZK_AUTH's digest credentials whole and their password. */
-export function settingSecrets({ redisUrl, zkAuth }: Pick<Settings, 'redisUrl' | 'zkAuth'>): string[] {
+/**
+ * The password of REDIS_URL, as written and decoded, ZK_AUTH's digest credentials whole and their
+ * password, and the API's bearer token.
+ */
+export function settingSecrets({
+  redisUrl,
+  zkAuth,
+  apiToken,
+}: Pick<Settings, 'redisUrl' | 'zkAuth'> & Partial<Pick<Settings, 'apiToken'>>): string[] {
   const secrets: string[] = [];
   const password = urlPassword(redisUrl);
   if (password) {
@@ -49,10 +62,14 @@ export function settingSecrets({ redisUrl, zkAuth }: Pick<Settings, 'redisUrl' |
     }
   }
   if (zkAuth) secrets.push(zkAuth, zkAuth.slice(zkAuth.indexOf(':') + 1));
+  if (apiToken) secrets.push(apiToken);
   return secrets;
 }
 
 /** A command's logger: its level and the secrets its errors must not show both come from the settings. */
-export function settingsLogger(name: string, settings: Pick<Settings, 'logLevel' | 'redisUrl' | 'zkAuth'>): Logger {
+export function settingsLogger(
+  name: string,
+  settings: Pick<Settings, 'logLevel' | 'redisUrl' | 'zkAuth'> & Partial<Pick<Settings, 'apiToken'>>,
+): Logger {
   return createLogger(name, settings.logLevel, { secrets: settingSecrets(settings) });
 }

@@ -21,11 +21,14 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** The /metrics URL of a server bound to host:port; a wildcard bind is reached over loopback. */
-export function metricsUrl(host: string, port: number): string {
+/** The origin of a server bound to host:port, reachable from this machine: a wildcard bind is reached over loopback. */
+export function serverOrigin(host: string, port: number): string {
   const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
-  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}/metrics`;
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
 }
+
+/** The /metrics URL of a server bound to host:port. */
+export const metricsUrl = (host: string, port: number): string => `${serverOrigin(host, port)}/metrics`;
 
 type Route = (options: MetricsServerOptions) => Promise<{ status: number; body: string; contentType: string }>;
 

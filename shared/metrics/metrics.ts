@@ -285,6 +285,49 @@ export function lifecycleMetrics(
   };
 }
 
+/** From a grab answered from memory to a `?wait` that runs out (30 s). */
+const REQUEST_SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** Grabs per bulk add of the API's intake, up to its largest batch. */
+const INTAKE_BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+
+/**
+ * The HTTP API's requests, by route template (never the path itself: ids would make the labels
+ * unbounded), method and status class (2xx, 4xx, 5xx); its intake's bulk adds; the grabs it settled at
+ * the door, by outcome.
+ */
+export function apiMetrics(registry: Registry) {
+  const registers = [registry];
+  const labelNames = ['route', 'method', 'status_class'] as const;
+  return {
+    requests: new Counter({
+      name: 'grab_api_requests_total',
+      help: 'HTTP requests answered by the API, by route template, method and status class',
+      labelNames,
+      registers,
+    }),
+    requestSeconds: new Histogram({
+      name: 'grab_api_request_duration_seconds',
+      help: 'Time from an HTTP request arriving to its answer, by route template, method and status class',
+      labelNames,
+      buckets: REQUEST_SECONDS_BUCKETS,
+      registers,
+    }),
+    intakeBatch: new Histogram({
+      name: 'grab_api_intake_batch_size',
+      help: 'Grabs the API enqueued together in one bulk add',
+      buckets: INTAKE_BATCH_BUCKETS,
+      registers,
+    }),
+    doorSettled: new Counter({
+      name: 'grab_api_door_settled_total',
+      help: 'Grabs the API answered at the door, without enqueuing them: the pool was sold out, closed or expired',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+  };
+}
+
+export type ApiMetrics = ReturnType<typeof apiMetrics>;
 export type LockMetrics = ReturnType<typeof lockMetrics>;
 export type LifecycleMetrics = ReturnType<typeof lifecycleMetrics>;
 export type GrabMetrics = ReturnType<typeof grabMetrics>;

@@ -16,7 +16,7 @@ import {
   pauseCampaign,
   resumeCampaign,
   type LifecycleServices,
-} from '../../producer/campaign-lifecycle.js';
+} from '../../shared/ledger/campaign-lifecycle.js';
 import { checkEvidence, parseExport, type ExportedRefund } from '../support/chaos-checker.js';
 import { campaignCreateArgs, grab, startGrab } from '../support/cli.js';
 import { testRedisUrl } from '../support/env.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { distributionNames, poolChooser, type DistributionName } from '../../producer/distribution.js';
+import { distributionNames, poolChooser, type DistributionName } from '../../shared/enqueue/distribution.js';
 
 const USERS = 100_000;
 

@@ -1,5 +1,5 @@
-import type { CampaignState, Ledger } from '../shared/ledger/ledger.js';
-import type { CampaignLifecycle, Refund } from '../shared/ledger/lifecycle.js';
+import type { CampaignState, Ledger } from './ledger.js';
+import type { CampaignLifecycle, Refund } from './lifecycle.js';
 
 /** What an operator may do to a running campaign, and the state each asks for. */
 export const lifecycleActions = { close: 'closed', pause: 'paused', resume: 'open' } as const satisfies Record<

@@ -7,7 +7,7 @@ export const packageRoot: string = (() => {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json'))) {
     const parent = dirname(dir);
-    if (parent === dir) throw new Error('package.json not found above the CLI module');
+    if (parent === dir) throw new Error('package.json not found above the package-info module');
     dir = parent;
   }
   return dir;

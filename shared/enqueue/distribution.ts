@@ -1,5 +1,5 @@
-import { fnv1a } from '../shared/hash/fnv1a.js';
-import { seededRng } from '../shared/ledger/prng.js';
+import { fnv1a } from '../hash/fnv1a.js';
+import { seededRng } from '../ledger/prng.js';
 
 export const distributionNames = ['uniform', 'hot', 'zipf'] as const;
 export type DistributionName = (typeof distributionNames)[number];
