@@ -9,6 +9,7 @@ COPY tsconfig.json ./
 COPY scripts/copy-assets.mjs scripts/
 COPY cli cli
 COPY bench bench
+COPY api api
 COPY producer producer
 COPY worker worker
 COPY shared shared
@@ -22,6 +23,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist/cli dist/cli
 COPY --from=build /app/dist/bench dist/bench
+COPY --from=build /app/dist/api dist/api
 COPY --from=build /app/dist/producer dist/producer
 COPY --from=build /app/dist/worker dist/worker
 COPY --from=build /app/dist/shared dist/shared
