@@ -1,4 +1,5 @@
-import type { CampaignRecord, Ledger } from '../shared/ledger/ledger.js';
+import type { Ledger } from '../shared/ledger/ledger.js';
+import type { CampaignRecord } from '../shared/ledger/ledger-types.js';
 import { poolChooser, type DistributionName } from '../shared/enqueue/distribution.js';
 
 /** A campaign as a grab needs it: its record, whether a pool is its own, and whose pool a user picks. */

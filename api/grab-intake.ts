@@ -1,4 +1,5 @@
-import { poolAddress, type AdmittedGrab, type CampaignRecord, type Ledger } from '../shared/ledger/ledger.js';
+import type { Ledger } from '../shared/ledger/ledger.js';
+import { poolAddress, type AdmittedGrab, type CampaignRecord } from '../shared/ledger/ledger-types.js';
 import type { OutcomeLog } from '../shared/ledger/outcome-log.js';
 import type { Logger } from '../shared/logging/logger.js';
 import { defaultRetryBudget, enqueueChunk, grabBulkJob, grabJobOptions } from '../shared/enqueue/grab-enqueue.js';

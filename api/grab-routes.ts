@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { poolAddress } from '../shared/ledger/ledger.js';
+import { poolAddress } from '../shared/ledger/ledger-types.js';
 import { grabJobId, type GrabJob } from '../shared/queue/grab-job.js';
 import type { ApiServices } from './api-services.js';
 import { noCampaign } from './campaign-routes.js';

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { idSchema } from '../shared/campaign/spec.js';
 import { coercedWholeNumber } from '../shared/config/whole-number.js';
 import { GrantLookup } from '../shared/ledger/grant-lookup.js';
-import { poolAddress } from '../shared/ledger/ledger.js';
+import { poolAddress } from '../shared/ledger/ledger-types.js';
 import { userIdSchema } from '../shared/queue/grab-job.js';
 import type { ApiServices } from './api-services.js';
 import { noCampaign } from './campaign-routes.js';

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChildProcess } from 'node:child_process';
 import type { CampaignSpec } from '../shared/campaign/spec.js';
-import type { CampaignRecord } from '../shared/ledger/ledger.js';
+import type { CampaignRecord } from '../shared/ledger/ledger-types.js';
 import type { Logger } from '../shared/logging/logger.js';
 import { ShardedQueue } from '../shared/queue/sharded-queue.js';
 import { buildReport } from '../producer/campaign-report.js';

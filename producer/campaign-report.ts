@@ -1,5 +1,5 @@
 import type { CommandServices } from '../shared/cli/services.js';
-import { poolAddress, poolAddresses, type CampaignRecord, type CampaignState } from '../shared/ledger/ledger.js';
+import { poolAddress, poolAddresses, type CampaignRecord, type CampaignState } from '../shared/ledger/ledger-types.js';
 import { redisNowMs, stateAt } from '../shared/ledger/lifecycle.js';
 import { emptyCounts, type Outcome, type OutcomeCounts } from '../shared/ledger/outcome-log.js';
 

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CampaignRecord, Ledger } from '../shared/ledger/ledger.js';
+import type { Ledger } from '../shared/ledger/ledger.js';
+import type { CampaignRecord } from '../shared/ledger/ledger-types.js';
 import { UnknownPoolError } from '../shared/ledger/ledger-errors.js';
 import type { OutcomeLog } from '../shared/ledger/outcome-log.js';
 import type { GrabJob } from '../shared/queue/grab-job.js';

@@ -5,7 +5,7 @@ import { flag, toggle } from '../shared/cli/flags.js';
 import { campaignFlag, withCampaign } from '../shared/cli/services.js';
 import { idSchema } from '../shared/campaign/spec.js';
 import { GrantLookup, type UserLookup } from '../shared/ledger/grant-lookup.js';
-import { poolAddress } from '../shared/ledger/ledger.js';
+import { poolAddress } from '../shared/ledger/ledger-types.js';
 import { userIdSchema } from '../shared/queue/grab-job.js';
 
 function formatLookup(found: UserLookup): string {

@@ -1,7 +1,7 @@
 import { defineCommand } from '../shared/cli/command.js';
 import { campaignFlag, withCampaign, type CommandServices } from '../shared/cli/services.js';
 import { failuresKey, type PoolAddress } from '../shared/ledger/keys.js';
-import { poolAddresses, type CampaignRecord } from '../shared/ledger/ledger.js';
+import { poolAddresses, type CampaignRecord } from '../shared/ledger/ledger-types.js';
 import { scanHashes } from '../shared/redis/scan-hashes.js';
 import { campaignJobIdPrefix, type GrabJob } from '../shared/queue/grab-job.js';
 import { settingsLogger } from '../shared/logging/logger.js';

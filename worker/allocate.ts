@@ -1,5 +1,5 @@
 import type { Grant } from '../shared/ledger/grant.js';
-import type { GrantRequest, PoolRead } from '../shared/ledger/ledger.js';
+import type { GrantRequest, PoolRead } from '../shared/ledger/ledger-types.js';
 import type { Rng } from '../shared/ledger/prng.js';
 import type { SplitName } from '../shared/campaign/spec.js';
 import { nextPacketCents } from '../shared/ledger/split.js';

@@ -1,4 +1,5 @@
-import { poolAddress, type CampaignRecord, type Ledger } from '../shared/ledger/ledger.js';
+import type { Ledger } from '../shared/ledger/ledger.js';
+import { poolAddress, type CampaignRecord } from '../shared/ledger/ledger-types.js';
 import type { PoolRef } from './grab-request.js';
 
 const MISS_TTL_MS = 1000;

@@ -1,5 +1,6 @@
 import type { Logger } from '../shared/logging/logger.js';
-import type { Ledger, PoolRead } from '../shared/ledger/ledger.js';
+import type { Ledger } from '../shared/ledger/ledger.js';
+import type { PoolRead } from '../shared/ledger/ledger-types.js';
 import type { Rng } from '../shared/ledger/prng.js';
 import type { DistributedLock } from '../shared/lock/lock-handle.js';
 import type { GrabResult } from '../shared/queue/grab-job.js';

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { poolAddresses, type CampaignState, type Ledger } from '../shared/ledger/ledger.js';
+import type { Ledger } from '../shared/ledger/ledger.js';
+import { poolAddresses, type CampaignState } from '../shared/ledger/ledger-types.js';
 import { redisNowMs, stateAt, type CampaignLifecycle, type Refund } from '../shared/ledger/lifecycle.js';
 import { campaignKey } from '../shared/ledger/keys.js';
 import type { Logger } from '../shared/logging/logger.js';

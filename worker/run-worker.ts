@@ -1,6 +1,7 @@
 import { UnrecoverableError, type Job, type Worker } from 'bullmq';
 import type { Settings } from '../shared/config/settings.js';
-import { Ledger, poolAddress } from '../shared/ledger/ledger.js';
+import { Ledger } from '../shared/ledger/ledger.js';
+import { poolAddress } from '../shared/ledger/ledger-types.js';
 import { OutcomeLog } from '../shared/ledger/outcome-log.js';
 import { cryptoSeededRng, seededRng } from '../shared/ledger/prng.js';
 import type { Logger } from '../shared/logging/logger.js';
@@ -12,7 +13,7 @@ import {
   poolMetrics,
   shardMetrics,
 } from '../shared/metrics/metrics.js';
-import { campaignStates } from '../shared/ledger/ledger.js';
+import { campaignStates } from '../shared/ledger/ledger-types.js';
 import { CampaignLifecycle } from '../shared/ledger/lifecycle.js';
 import { PoolGauges } from '../shared/metrics/pool-gauges.js';
 import { QueueCounts } from '../shared/metrics/queue-counts.js';

@@ -1,5 +1,5 @@
 import type { JobsOptions } from 'bullmq';
-import { poolAddress, type CampaignRecord } from '../ledger/ledger.js';
+import { poolAddress, type CampaignRecord } from '../ledger/ledger-types.js';
 import type { OutcomeLog } from '../ledger/outcome-log.js';
 import { grabJobId, type GrabJob } from '../queue/grab-job.js';
 import type { GrabBulkJob, ShardedQueue } from '../queue/sharded-queue.js';

@@ -1,4 +1,5 @@
-import type { CampaignState, Ledger } from './ledger.js';
+import type { Ledger } from './ledger.js';
+import type { CampaignState } from './ledger-types.js';
 import type { CampaignLifecycle, Refund } from './lifecycle.js';
 
 /** What an operator may do to a running campaign, and the state each asks for. */

@@ -1,4 +1,5 @@
-import { poolAddresses, type CampaignRecord, type Ledger } from './ledger.js';
+import type { Ledger } from './ledger.js';
+import { poolAddresses, type CampaignRecord } from './ledger-types.js';
 import { stateAt } from './lifecycle.js';
 import type { OutcomeLog } from './outcome-log.js';
 

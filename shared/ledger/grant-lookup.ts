@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { grabJobId } from '../queue/grab-job.js';
 import { parseGrant } from './grant.js';
 import { claimsKey, grantsKey, outcomesKey, type PoolAddress } from './keys.js';
-import { poolAddresses, type CampaignRecord } from './ledger.js';
+import { poolAddresses, type CampaignRecord } from './ledger-types.js';
 import { outcomeFromCode, type PoolOutcome } from './outcome-log.js';
 
 /** One packet a user got; `at` is the grant's time as an ISO string, as users are shown it. */

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { loadLuaCommands } from '../redis/lua-scripts.js';
 import { campaignKey, poolKey, type CampaignAddress, type PoolAddress } from './keys.js';
-import { poolAddresses, type CampaignRecord, type CampaignState } from './ledger.js';
+import { poolAddresses, type CampaignRecord, type CampaignState } from './ledger-types.js';
 
 const scriptNames = ['setCampaignState', 'finishCampaignState', 'setPoolState'] as const;
 /** Pools changed concurrently (one script each, pipelined on the connection). */

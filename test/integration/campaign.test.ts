@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Ledger, poolAddress } from '../../shared/ledger/ledger.js';
+import { Ledger } from '../../shared/ledger/ledger.js';
+import { poolAddress } from '../../shared/ledger/ledger-types.js';
 import type { GrabJob } from '../../shared/queue/grab-job.js';
 import { ShardedQueue } from '../../shared/queue/sharded-queue.js';
 import { loadSettings } from '../../shared/config/settings.js';

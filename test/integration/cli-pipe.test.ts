@@ -2,7 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Ledger, poolAddress } from '../../shared/ledger/ledger.js';
+import { Ledger } from '../../shared/ledger/ledger.js';
+import { poolAddress } from '../../shared/ledger/ledger-types.js';
 import { grabFirstLine } from '../support/cli.js';
 import { testRedisUrl } from '../support/env.js';
 

@@ -4,14 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_POOLS, type CampaignSpec } from '../../shared/campaign/spec.js';
 import { MAX_TOKEN } from '../../shared/ledger/fencing-token.js';
 import { campaignKey, grantsKey, poolKey } from '../../shared/ledger/keys.js';
+import { Ledger, UnknownPoolError } from '../../shared/ledger/ledger.js';
 import {
-  Ledger,
-  UnknownPoolError,
   poolAddress,
   type CampaignRecord,
   type GrantRequest,
   type PoolState,
-} from '../../shared/ledger/ledger.js';
+} from '../../shared/ledger/ledger-types.js';
 import { seededRng } from '../../shared/ledger/prng.js';
 import { randomSplitSpan } from '../../shared/ledger/split.js';
 import { testRedisUrl } from '../support/env.js';

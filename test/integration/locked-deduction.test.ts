@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Ledger, poolAddress } from '../../shared/ledger/ledger.js';
+import { Ledger } from '../../shared/ledger/ledger.js';
+import { poolAddress } from '../../shared/ledger/ledger-types.js';
 import { seededRng } from '../../shared/ledger/prng.js';
 import { createLogger } from '../../shared/logging/logger.js';
 import { lockedDeduction } from '../../worker/deductions.js';

@@ -10,7 +10,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CampaignReport } from '../../producer/campaign-report.js';
 import { poolKey } from '../../shared/ledger/keys.js';
-import { Ledger, poolAddress } from '../../shared/ledger/ledger.js';
+import { Ledger } from '../../shared/ledger/ledger.js';
+import { poolAddress } from '../../shared/ledger/ledger-types.js';
 import { grab, startGrab, campaignCreateArgs } from '../support/cli.js';
 import { testRedisUrl } from '../support/env.js';
 

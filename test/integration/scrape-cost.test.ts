@@ -7,7 +7,8 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignSpec } from '../../shared/campaign/spec.js';
-import { Ledger, poolAddress } from '../../shared/ledger/ledger.js';
+import { Ledger } from '../../shared/ledger/ledger.js';
+import { poolAddress } from '../../shared/ledger/ledger-types.js';
 import { createLogger } from '../../shared/logging/logger.js';
 import type { MetricsServer } from '../../shared/metrics/metrics-server.js';
 import { createRegistry, poolMetrics } from '../../shared/metrics/metrics.js';

@@ -9,7 +9,6 @@ export type ApiServer = ReturnType<typeof startGrab> & {
 
 export interface ApiAnswer {
   status: number;
-  // biome-ignore lint/suspicious/noExplicitAny: each test reads the fields it expects
   body: any;
 }
 

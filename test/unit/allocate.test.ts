@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Grant } from '../../shared/ledger/grant.js';
-import type { PoolRead } from '../../shared/ledger/ledger.js';
+import type { PoolRead } from '../../shared/ledger/ledger-types.js';
 import { seededRng } from '../../shared/ledger/prng.js';
 import { splitNames } from '../../shared/campaign/spec.js';
 import { nextPacketCents } from '../../shared/ledger/split.js';

@@ -1,6 +1,7 @@
 import { Registry } from 'prom-client';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Ledger, PoolRead } from '../../shared/ledger/ledger.js';
+import type { Ledger } from '../../shared/ledger/ledger.js';
+import type { PoolRead } from '../../shared/ledger/ledger-types.js';
 import { seededRng } from '../../shared/ledger/prng.js';
 import type { DistributedLock, LockHandle } from '../../shared/lock/lock-handle.js';
 import { createLogger } from '../../shared/logging/logger.js';
