@@ -7,7 +7,6 @@ import { UsageError } from '../shared/config/errors.js';
 import { coercedWholeNumber } from '../shared/config/whole-number.js';
 import { settingsLogger } from '../shared/logging/logger.js';
 import { distributionNames } from '../shared/enqueue/distribution.js';
-import { startApi } from './start-api.js';
 
 const hostSchema = z
   .string()
@@ -45,6 +44,8 @@ export const serveCommand = defineCommand({
         `--host ${host} is reachable from other machines, and GRAB_API_TOKEN is unset: anyone could create campaigns and grab. Set GRAB_API_TOKEN (16 or more characters), or bind to 127.0.0.1`,
       );
     const logger = settingsLogger('api', settings);
+    // Loaded here, not at the top: the HTTP stack is the heaviest import, and every other grab command would pay for it at startup.
+    const { startApi } = await import('./start-api.js');
     const api = await startApi({ settings, host, port, distribution, logger });
     process.stdout.write(`serving the API at ${api.url} (docs at ${api.url}/docs, queue board at ${api.url}/queues)\n`);
     await stopSignal(logger);
