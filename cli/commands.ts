@@ -12,6 +12,7 @@ import { produceCommand } from '../producer/produce-command.js';
 import { waitCommand } from '../producer/wait-command.js';
 import { reportCommand } from '../producer/report-command.js';
 import { redriveCommand } from '../producer/redrive-command.js';
+import { reshardCommand } from '../producer/reshard-command.js';
 import { exportCommand } from '../producer/export-command.js';
 import { claimsCommand, grantCommand } from '../producer/lookup-commands.js';
 import { workCommand } from '../worker/work-command.js';
@@ -34,6 +35,7 @@ export const commands: readonly GrabCommand[] = [
   waitCommand,
   reportCommand,
   redriveCommand,
+  reshardCommand,
   exportCommand,
   grantCommand,
   claimsCommand,
