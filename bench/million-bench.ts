@@ -3,7 +3,7 @@ import type { Settings } from '../shared/config/settings.js';
 import type { CommandServices } from '../shared/cli/services.js';
 import { grabEntry } from '../shared/cli/grab-entry.js';
 import { childEnv } from '../shared/config/child-env.js';
-import { usedMemory } from './redis-memory.js';
+import { usedMemory } from './redis-info.js';
 
 export interface MillionBenchResult {
   grabs: number;

@@ -18,7 +18,14 @@ import { claimsCommand, grantCommand } from '../producer/lookup-commands.js';
 import { workCommand } from '../worker/work-command.js';
 import { fleetCommand } from '../worker/fleet-command.js';
 import { serveCommand } from '../api/serve-command.js';
-import { benchApiCommand, benchE2eCommand, benchEnqueueCommand, benchMillionCommand } from '../bench/bench-command.js';
+import {
+  benchApiCommand,
+  benchCostCommand,
+  benchE2eCommand,
+  benchEnqueueCommand,
+  benchMillionCommand,
+  benchShardsCommand,
+} from '../bench/bench-command.js';
 
 /** Every `grab` command, in the order `grab --help` (and the README's command table) lists them. */
 export const commands: readonly GrabCommand[] = [
@@ -45,5 +52,7 @@ export const commands: readonly GrabCommand[] = [
   benchEnqueueCommand,
   benchMillionCommand,
   benchApiCommand,
+  benchShardsCommand,
+  benchCostCommand,
   lockBenchCommand,
 ];

@@ -108,26 +108,39 @@ async function moveMisplaced(shard: Queue, index: number, shards: Queue[], to: n
     for (let stayed = 0; ; ) {
       const jobs = await shard.getJobs([state], stayed, stayed + PAGE - 1, true);
       if (jobs.length === 0) break;
+      const byTarget = new Map<number, Job[]>();
       for (const job of jobs) {
         const target = shardOfPayload(job.data, to);
-        if (target === index) stayed++;
-        else {
-          await moveJob(job, shards[target]!);
-          moved++;
+        if (target === index) {
+          stayed++;
+          continue;
         }
+        byTarget.set(target, [...(byTarget.get(target) ?? []), job]);
+        moved++;
       }
+      await Promise.all([...byTarget].map(([target, group]) => moveJobs(group, shards[target]!)));
     }
   }
   return moved;
 }
 
 /**
- * Adds the job to its new shard under the same id before it leaves the old one: cut short in
- * between, the grab is in both, and its id gives it one outcome however often it is delivered.
- * A delayed grab is due at once in its new shard; it keeps what is left of its attempts.
+ * Adds the jobs to their new shard under the same ids before they leave the old one: cut short
+ * in between, a grab is in both, and its id gives it one outcome however often it is delivered.
+ * A delayed grab is due at once in its new shard; each keeps what is left of its attempts.
  */
-async function moveJob(job: Job, target: Queue): Promise<void> {
-  const attempts = Math.max(1, (job.opts.attempts ?? 1) - job.attemptsMade);
-  await target.add(job.name, job.data, { ...job.opts, jobId: job.id!, attempts, delay: 0 });
-  await job.remove();
+async function moveJobs(jobs: Job[], target: Queue): Promise<void> {
+  await target.addBulk(
+    jobs.map((job) => ({
+      name: job.name,
+      data: job.data,
+      opts: {
+        ...job.opts,
+        jobId: job.id!,
+        attempts: Math.max(1, (job.opts.attempts ?? 1) - job.attemptsMade),
+        delay: 0,
+      },
+    })),
+  );
+  await Promise.all(jobs.map((job) => job.remove()));
 }
