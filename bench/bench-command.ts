@@ -243,7 +243,8 @@ export const benchCostCommand = defineCommand({
       opts.json === true
         ? `${JSON.stringify(result)}\n`
         : `${result.grabs} grabs over ${result.pools} pools, ${result.workers} workers, ${result.settledPerSec} grabs/s: ` +
-            `Redis ${result.redisCpuUsPerGrab} µs CPU and ${result.redisBytesPerGrab} bytes per grab; ` +
+            `Redis ${result.redisEnqueueCpuUsPerGrab} + ${result.redisSettleCpuUsPerGrab} µs CPU (enqueue + settle) and ` +
+            `${result.redisBytesPerSettledGrab} bytes per grab; ` +
             `ZooKeeper ${result.zkWritesPerBatch} writes per batch of ${result.meanBatch}; worker ${result.workerCpuUsPerGrab} µs CPU per grab; report ok: ${result.reportOk}\n`,
     );
     return result.reportOk ? 0 : 1;

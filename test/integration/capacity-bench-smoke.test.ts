@@ -41,7 +41,15 @@ describe('capacity benchmarks, smoke size', () => {
     expect(r.code, r.stderr).toBe(0);
     const [result] = parseLines(r.stdout);
     expect(result).toMatchObject({ grabs: 300, pools: 3, workers: 1, reportOk: true });
-    for (const key of ['redisCpuUsPerGrab', 'batches', 'zkWritesPerBatch', 'workerCpuUsPerGrab', 'redisBytesPerGrab'])
+    for (const key of [
+      'redisEnqueueCpuUsPerGrab',
+      'redisSettleCpuUsPerGrab',
+      'batches',
+      'zkWritesPerBatch',
+      'workerCpuUsPerGrab',
+      'redisBytesPerQueuedGrab',
+      'redisBytesPerSettledGrab',
+    ])
       expect(result![key], key).toBeGreaterThan(0);
   }, 120_000);
 });
