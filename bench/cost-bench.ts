@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import type { Settings } from '../shared/config/settings.js';
 import type { CommandServices } from '../shared/cli/services.js';
-import { grabEntry } from '../shared/cli/grab-entry.js';
 import { childEnv } from '../shared/config/child-env.js';
+import { campaignCreateArgs, grabRunner } from './grab-process.js';
 import { shardCountKey } from '../shared/queue/queue-names.js';
 import { ShardedQueue } from '../shared/queue/sharded-queue.js';
 import { scrape, startWorker, stopWorker, untilConsuming, type BenchVariant } from './e2e-bench.js';
@@ -59,24 +58,9 @@ export async function runCostBench(options: CostBenchOptions): Promise<CostBench
   const queueName = `${settings.queue}-bench-cost-${Date.now()}`;
   const campaignId = `bench-cost-${Date.now()}`;
   const env = childEnv({ ...settings, queue: queueName, metricsPort: undefined, logLevel: 'warn' });
-  const run = (args: string[]) =>
-    new Promise<number | null>((resolve) => {
-      const child = spawn(process.execPath, [grabEntry, ...args], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-      child.once('exit', resolve);
-    });
+  const run = grabRunner(env);
   const packets = Math.ceil(grabs / pools);
-  const created = await run([
-    'campaign',
-    'create',
-    '--id',
-    campaignId,
-    '--pools',
-    String(pools),
-    '--packets',
-    String(packets),
-    '--amount-cents',
-    String(packets * 100),
-  ]);
+  const created = await run(campaignCreateArgs(campaignId, pools, packets));
   if (created !== 0) throw new Error('campaign create failed');
   const queue = await ShardedQueue.open(queueName, settings.queueShards, redis);
   const ports = Array.from({ length: options.workers }, (_, i) => options.metricsPortBase + i);
