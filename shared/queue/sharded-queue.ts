@@ -24,7 +24,7 @@ export async function recordedShardCount(redis: Redis, queue: string): Promise<n
  * it first, so a running producer sends grabs where the consumers of the new count look.
  */
 export class ShardedQueue {
-  private current: Queue[];
+  private readonly current: Queue[] = [];
 
   private constructor(
     readonly name: string,
@@ -33,7 +33,6 @@ export class ShardedQueue {
     private readonly onError: ((err: Error) => void) | undefined,
     shards: number,
   ) {
-    this.current = [];
     this.resize(shards);
   }
 
@@ -79,11 +78,10 @@ export class ShardedQueue {
     return new ShardedQueue(name, client, own, onError, shards);
   }
 
-  /** Reads the recorded shard count and follows it; returns it. */
-  async followRecordedCount(): Promise<number> {
+  /** Reads the recorded shard count and follows it. */
+  private async followRecordedCount(): Promise<void> {
     const recorded = await recordedShardCount(this.client, this.name);
     if (recorded !== undefined && recorded !== this.current.length) this.resize(recorded);
-    return this.current.length;
   }
 
   /** Opens the shards a larger count adds, or lets go of those a smaller one drops. */
