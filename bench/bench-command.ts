@@ -8,6 +8,8 @@ import { runE2eBench, scenarios, variants, type BenchRow } from './e2e-bench.js'
 import { runApiBench } from './api-bench.js';
 import { runEnqueueBench } from './enqueue-bench.js';
 import { runMillionBench } from './million-bench.js';
+import { runShardsBench } from './shards-bench.js';
+import { runCostBench } from './cost-bench.js';
 import { benchConcurrency, benchWorkers, metricsPortBase } from './fleet-flags.js';
 
 const scaleSchema = z.coerce
@@ -165,5 +167,86 @@ export const benchApiCommand = defineCommand({
             `fleet of ${opts.workers} settles ${result.fleetGrabsPerSec}/s; ?wait at ${result.waitRatePerSec}/s: p50 ${result.waitP50Ms} ms, p99 ${result.waitP99Ms} ms (${result.waitSettledShare} settled)\n`,
     );
     return 0;
+  },
+});
+
+const shardCountsSchema = z
+  .string()
+  .transform((text) => text.split(',').map(Number))
+  .refine(
+    (counts) => counts.every((n) => Number.isInteger(n) && n >= 1 && n <= 1024),
+    'must be shard counts from 1 to 1024, separated by commas, e.g. 16,64,256',
+  );
+
+export const benchShardsCommand = defineCommand({
+  name: 'bench shards',
+  summary:
+    'What consuming many shards costs an idle fleet, side by side per shard count: Redis connections, CPU and memory, the worker RSS and CPU',
+  example: 'grab bench shards --shards 16,64,256 --json',
+  flags: (c) =>
+    c
+      .addOption(toggle('--json', 'print each row as a JSON object'))
+      .addOption(flag('--shards <list>', 'shard counts to measure', shardCountsSchema).default([16, 64, 256]))
+      .addOption(flag('--seconds <s>', 'length of each idle window', coercedWholeNumber(1, 600)).default(10))
+      .addOption(metricsPortBase()),
+  async run(opts, { settings }) {
+    const json = opts.json === true;
+    if (!json)
+      process.stdout.write('shards  connections  redis ms/s  baseline ms/s  redis KiB  worker MiB  worker ms/s\n');
+    const rows = await withServices(settings, (services) =>
+      runShardsBench({
+        settings,
+        services,
+        shardCounts: opts.shards,
+        seconds: opts.seconds,
+        metricsPort: opts.metricsPortBase,
+        onProgress: (line) => process.stderr.write(`${line}\n`),
+      }),
+    );
+    for (const r of rows)
+      process.stdout.write(
+        json
+          ? `${JSON.stringify(r)}\n`
+          : `${[r.shards, r.redisConnections, r.redisIdleCpuMsPerSec, r.redisBaselineCpuMsPerSec, r.redisMemoryKb, r.workerRssMb, r.workerIdleCpuMsPerSec].map((v, i) => String(v).padStart(i === 0 ? 6 : 11)).join(' ')}\n`,
+      );
+    return 0;
+  },
+});
+
+export const benchCostCommand = defineCommand({
+  name: 'bench cost',
+  summary:
+    'Per-grab costs in one run through the real CLI: Redis CPU, ZooKeeper writes per batch, worker CPU, Redis bytes (the inputs of docs/capacity.md)',
+  example: 'grab bench cost --json',
+  flags: (c) =>
+    c
+      .addOption(toggle('--json', 'print the result as one JSON object'))
+      .addOption(flag('--jobs <n>', 'grabs, every one granted', coercedWholeNumber(100, 10_000_000)).default(100_000))
+      .addOption(flag('--pools <n>', 'pools the grabs spread over', coercedWholeNumber(1, 10_000)).default(100))
+      .addOption(benchWorkers())
+      .addOption(benchConcurrency())
+      .addOption(metricsPortBase()),
+  async run(opts, { settings }) {
+    const result = await withServices(settings, (services) =>
+      runCostBench({
+        settings,
+        services,
+        grabs: opts.jobs,
+        pools: opts.pools,
+        workers: opts.workers,
+        concurrency: opts.concurrency,
+        metricsPortBase: opts.metricsPortBase,
+        onProgress: (line) => process.stderr.write(`${line}\n`),
+      }),
+    );
+    process.stdout.write(
+      opts.json === true
+        ? `${JSON.stringify(result)}\n`
+        : `${result.grabs} grabs over ${result.pools} pools, ${result.workers} workers, ${result.settledPerSec} grabs/s: ` +
+            `Redis ${result.redisEnqueueCpuUsPerGrab} + ${result.redisSettleCpuUsPerGrab} µs CPU (enqueue + settle) and ` +
+            `${result.redisBytesPerSettledGrab} bytes per grab; ` +
+            `ZooKeeper ${result.zkWritesPerBatch} writes per batch of ${result.meanBatch}; worker ${result.workerCpuUsPerGrab} µs CPU per grab; report ok: ${result.reportOk}\n`,
+    );
+    return result.reportOk ? 0 : 1;
   },
 });

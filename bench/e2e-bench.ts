@@ -270,7 +270,7 @@ export function stopWorker(child: ChildProcess): Promise<void> {
   return exited;
 }
 
-async function scrape(ports: number[]): Promise<Sample[]> {
+export async function scrape(ports: number[]): Promise<Sample[]> {
   const texts = await Promise.all(
     ports.map((port) =>
       fetch(`http://127.0.0.1:${port}/metrics`).then(

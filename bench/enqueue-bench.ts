@@ -8,7 +8,7 @@ import type { Logger } from '../shared/logging/logger.js';
 import { ShardedQueue, type GrabBulkJob } from '../shared/queue/sharded-queue.js';
 import { defaultRetryBudget, grabBulkJob, grabJobOptions } from '../shared/enqueue/grab-enqueue.js';
 import { generatedUsers } from '../producer/user-source.js';
-import { usedMemory } from './redis-memory.js';
+import { usedMemory } from './redis-info.js';
 
 export interface EnqueueBenchResult {
   jobs: number;

@@ -3,7 +3,8 @@ import type { Settings } from '../shared/config/settings.js';
 import type { CommandServices } from '../shared/cli/services.js';
 import { grabEntry } from '../shared/cli/grab-entry.js';
 import { childEnv } from '../shared/config/child-env.js';
-import { usedMemory } from './redis-memory.js';
+import { campaignCreateArgs, grabRunner } from './grab-process.js';
+import { usedMemory } from './redis-info.js';
 
 export interface MillionBenchResult {
   grabs: number;
@@ -30,11 +31,7 @@ export async function runMillionBench(
   const pools = 100;
   // No metrics port: the produce run and the fleet's first worker would both ask for it.
   const env = childEnv({ ...settings, queue: `${settings.queue}-bench`, metricsPort: undefined, logLevel: 'warn' });
-  const run = (args: string[]) =>
-    new Promise<number | null>((resolve) => {
-      const child = spawn(process.execPath, [grabEntry, ...args], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-      child.once('exit', resolve);
-    });
+  const run = grabRunner(env);
   let peakBytes = 0;
   const sampler = setInterval(() => {
     usedMemory(services.redis).then(
@@ -46,20 +43,7 @@ export async function runMillionBench(
   }, 500);
   const startedAt = performance.now();
   const packets = Math.ceil(grabs / pools / 2);
-  if (
-    (await run([
-      'campaign',
-      'create',
-      '--id',
-      campaignId,
-      '--pools',
-      String(pools),
-      '--packets',
-      String(packets),
-      '--amount-cents',
-      String(packets * 100),
-    ])) !== 0
-  ) {
+  if ((await run(campaignCreateArgs(campaignId, pools, packets))) !== 0) {
     throw new Error('campaign create failed');
   }
   onProgress(`created ${campaignId}: ${pools} pools of ${packets} packets; enqueuing ${grabs} grabs (zipf)`);

@@ -12,12 +12,20 @@ import { produceCommand } from '../producer/produce-command.js';
 import { waitCommand } from '../producer/wait-command.js';
 import { reportCommand } from '../producer/report-command.js';
 import { redriveCommand } from '../producer/redrive-command.js';
+import { reshardCommand } from '../producer/reshard-command.js';
 import { exportCommand } from '../producer/export-command.js';
 import { claimsCommand, grantCommand } from '../producer/lookup-commands.js';
 import { workCommand } from '../worker/work-command.js';
 import { fleetCommand } from '../worker/fleet-command.js';
 import { serveCommand } from '../api/serve-command.js';
-import { benchApiCommand, benchE2eCommand, benchEnqueueCommand, benchMillionCommand } from '../bench/bench-command.js';
+import {
+  benchApiCommand,
+  benchCostCommand,
+  benchE2eCommand,
+  benchEnqueueCommand,
+  benchMillionCommand,
+  benchShardsCommand,
+} from '../bench/bench-command.js';
 
 /** Every `grab` command, in the order `grab --help` (and the README's command table) lists them. */
 export const commands: readonly GrabCommand[] = [
@@ -34,6 +42,7 @@ export const commands: readonly GrabCommand[] = [
   waitCommand,
   reportCommand,
   redriveCommand,
+  reshardCommand,
   exportCommand,
   grantCommand,
   claimsCommand,
@@ -43,5 +52,7 @@ export const commands: readonly GrabCommand[] = [
   benchEnqueueCommand,
   benchMillionCommand,
   benchApiCommand,
+  benchShardsCommand,
+  benchCostCommand,
   lockBenchCommand,
 ];

@@ -11,6 +11,7 @@ export interface ShardedConsumption {
 
 export interface ShardedConsumptionOptions extends ShardConsumerOptions {
   redis: Redis;
+  /** The configured count; a recorded one (`grab queue reshard`) is followed instead as soon as a heartbeat reads it. */
   shardCount: number;
   /** false: consume every shard, coordinating with nobody (the unlocked demonstration). */
   affinity: boolean;
@@ -27,7 +28,9 @@ export async function startShardedConsumption(options: ShardedConsumptionOptions
     ? new FleetMembership(options.redis, options.queue, options.logger, options.membership ?? defaultMembership)
     : undefined;
   if (membership)
-    await membership.start((members) => consumer.assign(assignShards(members, membership.id, options.shardCount)));
+    await membership.start((members, recorded) =>
+      consumer.assign(assignShards(members, membership.id, recorded ?? options.shardCount)),
+    );
   else consumer.assign(Array.from({ length: options.shardCount }, (_, i) => i));
   await consumer.waitUntilReady();
   return {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logging/logger.js';
 import { loadLuaCommands } from '../redis/lua-scripts.js';
-import { QUEUE_PREFIX } from './queue-names.js';
+import { QUEUE_PREFIX, shardCountKey } from './queue-names.js';
 
 export const membersKey = (queue: string): string => `${QUEUE_PREFIX}:${queue}:members`;
 
@@ -18,7 +18,7 @@ export const defaultMembership: MembershipOptions = { heartbeatMs: 1000, ttlMs: 
 
 /**
  * The worker processes consuming one queue, as a heartbeat list in Redis. Each member hears the
- * sorted list of live members after every heartbeat. A member that stops (kill -9, SIGSTOP, a
+ * sorted list of live members, and the queue's recorded shard count, after every heartbeat. A member that stops (kill -9, SIGSTOP, a
  * cut link) drops out after `ttlMs`; if it comes back it simply joins again.
  */
 export class FleetMembership {
@@ -41,21 +41,22 @@ export class FleetMembership {
   }
 
   /**
-   * Joins, then calls `onMembers` with the live members after every heartbeat whose list
-   * changed. `onMembers` must not block: the next heartbeat waits for it.
+   * Joins, then calls `onMembers` with the live members and the recorded shard count (undefined
+   * if none is) after every heartbeat where either changed. `onMembers` must not block: the next
+   * heartbeat waits for it.
    */
-  async start(onMembers: (members: string[]) => void): Promise<void> {
+  async start(onMembers: (members: string[], shardCount: number | undefined) => void): Promise<void> {
     const beat = async () => {
       try {
-        const members = (await this.scripts.heartbeatMember(
-          [membersKey(this.queue)],
+        const [shardCount, members] = (await this.scripts.heartbeatMember(
+          [membersKey(this.queue), shardCountKey(this.queue)],
           [this.id, this.options.ttlMs],
-        )) as string[];
-        const listed = members.join(',');
+        )) as [number, string[]];
+        const listed = `${shardCount}:${members.join(',')}`;
         if (listed !== this.last && !this.stopped) {
           this.last = listed;
-          this.logger.info({ members: members.length, self: this.id }, 'fleet membership changed');
-          onMembers(members);
+          this.logger.info({ members: members.length, shardCount, self: this.id }, 'fleet membership changed');
+          onMembers(members, shardCount > 0 ? shardCount : undefined);
         }
       } catch (err) {
         this.logger.warn({ err }, 'fleet heartbeat failed; keeping the current shards');

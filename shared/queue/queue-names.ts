@@ -3,3 +3,6 @@
  * The queue name itself comes from the GRAB_QUEUE setting (default "grab").
  */
 export const QUEUE_PREFIX = '{grab}';
+
+/** Where the shard count of a queue is recorded, so producers and workers that disagree are refused. */
+export const shardCountKey = (queue: string): string => `${QUEUE_PREFIX}:${queue}:shards`;

@@ -13,6 +13,12 @@ export function shardOf(campaignId: string, poolId: string, shards: number): num
   return fnv1a(poolName(campaignId, poolId)) % shards;
 }
 
+/** The shard of a job's payload: its pool's, or the first for one that names no pool (it is rejected there). */
+export function shardOfPayload(data: unknown, shards: number): number {
+  const { campaign, pool } = (data ?? {}) as { campaign?: unknown; pool?: unknown };
+  return typeof campaign === 'string' && typeof pool === 'string' ? shardOf(campaign, pool, shards) : 0;
+}
+
 /** Queue names never contain ".", so a shard's queue cannot be another queue's name. */
 export const shardQueueName = (queue: string, shard: number): string => `${queue}.${shard}`;
 

@@ -3,8 +3,8 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../logging/logger.js';
 import type { GrabJob } from './grab-job.js';
 import { ShardCountMismatch } from './queue-errors.js';
-import { QUEUE_PREFIX } from './queue-names.js';
-import { shardOf, shardQueueName } from './queue-shards.js';
+import { QUEUE_PREFIX, shardCountKey } from './queue-names.js';
+import { shardOfPayload, shardQueueName } from './queue-shards.js';
 
 export interface GrabBulkJob {
   name: string;
@@ -12,16 +12,34 @@ export interface GrabBulkJob {
   opts: JobsOptions;
 }
 
-/** Where the shard count of a queue is recorded, so producers and workers that disagree are refused. */
-export const shardCountKey = (queue: string): string => `${QUEUE_PREFIX}:${queue}:shards`;
+/** The shard count recorded for `queue`, or undefined for a queue nothing has opened yet. */
+export async function recordedShardCount(redis: Redis, queue: string): Promise<number | undefined> {
+  const recorded = await redis.get(shardCountKey(queue));
+  return recorded === null ? undefined : Number(recorded);
+}
 
-/** The grab queue as its shards: each grab goes to the shard of its pool. */
+/**
+ * The grab queue as its shards: each grab goes to the shard of its pool. Once open, it follows
+ * the recorded shard count (`grab queue reshard` changes it): each bulk add and each count reads
+ * it first, so a running producer sends grabs where the consumers of the new count look.
+ */
 export class ShardedQueue {
+  private current: Queue[];
+
   private constructor(
     readonly name: string,
-    readonly shards: readonly Queue[],
+    private readonly client: Redis,
     private readonly ownConnection: Redis | undefined,
-  ) {}
+    private readonly onError: ((err: Error) => void) | undefined,
+    shards: number,
+  ) {
+    this.current = [];
+    this.resize(shards);
+  }
+
+  get shards(): readonly Queue[] {
+    return this.current;
+  }
 
   /**
    * Opens the shards of `name`, recording the shard count the first time. A queue already split
@@ -47,34 +65,45 @@ export class ShardedQueue {
       own?.disconnect();
       throw err;
     }
-    const queues = Array.from(
-      { length: shards },
-      (_, i) => new Queue(shardQueueName(name, i), { connection: client, prefix: QUEUE_PREFIX }),
-    );
     const { logger } = options;
+    let onError: ((err: Error) => void) | undefined;
     if (logger) {
       // The shards share the connection, so each of its errors reaches every shard: log it once.
       let last: unknown;
-      const onError = (err: Error) => {
+      onError = (err: Error) => {
         if (err === last) return;
         last = err;
         logger.error({ err, queue: name }, 'queue error');
       };
-      for (const queue of queues) queue.on('error', onError);
     }
-    return new ShardedQueue(name, queues, own);
+    return new ShardedQueue(name, client, own, onError, shards);
+  }
+
+  /** Reads the recorded shard count and follows it; returns it. */
+  async followRecordedCount(): Promise<number> {
+    const recorded = await recordedShardCount(this.client, this.name);
+    if (recorded !== undefined && recorded !== this.current.length) this.resize(recorded);
+    return this.current.length;
+  }
+
+  /** Opens the shards a larger count adds, or lets go of those a smaller one drops. */
+  private resize(shards: number): void {
+    for (const dropped of this.current.splice(shards)) void dropped.close().catch(() => undefined);
+    for (let i = this.current.length; i < shards; i++) {
+      const queue = new Queue(shardQueueName(this.name, i), { connection: this.client, prefix: QUEUE_PREFIX });
+      if (this.onError) queue.on('error', this.onError);
+      this.current.push(queue);
+    }
   }
 
   /** The shard a job goes to: its pool's, or the first for a payload that names no pool (it is rejected there). */
   shardFor(data: unknown): Queue {
-    const { campaign, pool } = (data ?? {}) as { campaign?: unknown; pool?: unknown };
-    const index =
-      typeof campaign === 'string' && typeof pool === 'string' ? shardOf(campaign, pool, this.shards.length) : 0;
-    return this.shards[index]!;
+    return this.shards[shardOfPayload(data, this.shards.length)]!;
   }
 
   /** Adds each job to its shard; the jobs come back grouped by shard. */
   async addBulk(jobs: readonly GrabBulkJob[]): Promise<Job[]> {
+    await this.followRecordedCount();
     const byShard = new Map<Queue, GrabBulkJob[]>();
     for (const job of jobs) {
       const shard = this.shardFor(job.data);
@@ -87,6 +116,7 @@ export class ShardedQueue {
 
   /** Job counts summed over the shards, by state: one command per shard, sent together. */
   async jobCounts(...types: JobType[]): Promise<Record<string, number>> {
+    await this.followRecordedCount();
     const perShard = await Promise.all(this.shards.map((q) => q.getJobCounts(...types)));
     const total: Record<string, number> = {};
     for (const counts of perShard)
@@ -95,6 +125,7 @@ export class ShardedQueue {
   }
 
   async waitingCount(): Promise<number> {
+    await this.followRecordedCount();
     return (await Promise.all(this.shards.map((q) => q.getWaitingCount()))).reduce((a, b) => a + b, 0);
   }
 

@@ -9,6 +9,7 @@ import { loadLuaCommands } from '../../shared/redis/lua-scripts.js';
 import { FleetMembership, membersKey } from '../../shared/queue/fleet-membership.js';
 import { shardOf } from '../../shared/queue/queue-shards.js';
 import { ShardedQueue } from '../../shared/queue/sharded-queue.js';
+import { shardCountKey } from '../../shared/queue/queue-names.js';
 import { testRedisUrl } from '../support/env.js';
 
 let redis: Redis;
@@ -80,24 +81,26 @@ describe('heartbeat-member.lua', () => {
   const scripts = () =>
     loadLuaCommands(redis, new URL('../../shared/queue/lua/', import.meta.url), ['heartbeatMember']);
 
-  it('adds the member and returns every live member, sorted', async () => {
-    const key = membersKey(newQueue());
+  it('adds the member and returns the recorded shard count and every live member, sorted', async () => {
+    const queue = newQueue();
+    const key = membersKey(queue);
     const { heartbeatMember } = scripts();
-    await expect(heartbeatMember([key], ['b', 5000])).resolves.toEqual(['b']);
-    await expect(heartbeatMember([key], ['a', 5000])).resolves.toEqual(['a', 'b']);
+    await expect(heartbeatMember([key, shardCountKey(queue)], ['b', 5000])).resolves.toEqual([0, ['b']]);
+    await redis.set(shardCountKey(queue), 8);
+    await expect(heartbeatMember([key, shardCountKey(queue)], ['a', 5000])).resolves.toEqual([8, ['a', 'b']]);
     expect(await redis.pttl(key)).toBeGreaterThan(40_000);
   });
 
   it('drops members silent for longer than the ttl', async () => {
     const key = membersKey(newQueue());
     const { heartbeatMember } = scripts();
-    await heartbeatMember([key], ['old', 5000]);
+    await heartbeatMember([key, `${key}:shards`], ['old', 5000]);
     await new Promise((r) => setTimeout(r, 300));
-    await expect(heartbeatMember([key], ['new', 200])).resolves.toEqual(['new']);
+    await expect(heartbeatMember([key, `${key}:shards`], ['new', 200])).resolves.toEqual([0, ['new']]);
   });
 
   it('rejects a ttl that is not a positive number', async () => {
-    await expect(scripts().heartbeatMember([membersKey(newQueue())], ['a', 'soon'])).rejects.toThrow(
+    await expect(scripts().heartbeatMember([membersKey(newQueue()), 'unused'], ['a', 'soon'])).rejects.toThrow(
       'member ttl must be a whole number of ms >= 1, got "soon"',
     );
   });

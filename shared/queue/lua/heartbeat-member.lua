@@ -1,10 +1,12 @@
--- KEYS: 1
--- A fleet member says it is alive and learns who else is: one round trip, on Redis's clock, so
--- members on hosts whose clocks disagree still agree on who has gone quiet.
+-- KEYS: 2
+-- A fleet member says it is alive and learns who else is, and how many shards the queue has now:
+-- one round trip, on Redis's clock, so members on hosts whose clocks disagree still agree on who
+-- has gone quiet.
 --
 -- KEYS[1] the members sorted set (member id scored by its last heartbeat, ms)
+-- KEYS[2] the queue's recorded shard count (same hash tag)
 -- ARGV[1] this member's id, ARGV[2] how long (ms) a member may stay silent before it is dropped
--- Returns every live member id, sorted by id.
+-- Returns {shard count (0 if none is recorded), {every live member id, sorted by id}}.
 
 local member, ttlMs = ARGV[1], tonumber(ARGV[2])
 if not ttlMs or ttlMs < 1 then
@@ -17,4 +19,4 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', nowMs - ttlMs)
 redis.call('PEXPIRE', KEYS[1], ttlMs * 10)
 local members = redis.call('ZRANGE', KEYS[1], 0, -1)
 table.sort(members)
-return members
+return {tonumber(redis.call('GET', KEYS[2]) or '0') or 0, members}

@@ -1,6 +1,0 @@
-import type { Redis } from 'ioredis';
-
-/** Bytes Redis says it uses (INFO memory, used_memory); 0 if it does not say. */
-export async function usedMemory(redis: Redis): Promise<number> {
-  return Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0);
-}
