@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { UsageError } from '../shared/config/errors.js';
 import type { Ledger } from '../shared/ledger/ledger.js';
 import type { CampaignRecord } from '../shared/ledger/ledger-types.js';
 import { UnknownPoolError } from '../shared/ledger/ledger-errors.js';
@@ -60,15 +61,28 @@ async function withRetries<T>(send: () => Promise<T>): Promise<T> {
 
 /**
  * Streams one grab job per user into the queue: memory holds only the chunks in flight, never
- * the whole campaign. Job ids are deterministic, so re-sending a chunk, or re-running the whole
- * producer after a crash, adds no grab twice, and each grab is counted once.
+ * the whole campaign. Each grab gets a slot, its place among its pool's grabs in the source, so
+ * its job id is a function of its position: re-sending a chunk, re-running the whole producer
+ * after a crash, or re-running it over a longer list (users appended), adds no grab twice, and
+ * each grab is counted once. A user listed twice is two grabs (the second is a `duplicate` if
+ * the first got a packet).
  */
 export async function enqueueGrabs(options: EnqueueOptions): Promise<EnqueueResult> {
   const { queue, campaign, chunkSize } = options;
   const { spec, instance } = campaign;
   const jobOptions = grabJobOptions(options.retry ?? defaultRetryBudget);
   const choosePool = poolChooser(options.distribution, spec.pools.length);
+  const recorded = await options.ledger.claimDistribution(campaign, options.distribution);
+  if (recorded === undefined) throw new UnknownPoolError(spec.id, spec.pools[0]!.id);
+  if (recorded !== options.distribution) {
+    throw new UsageError(
+      `campaign "${spec.id}" was produced with --distribution ${recorded}; ${options.distribution} would ` +
+        `number its grabs differently: run again with --distribution ${recorded}`,
+    );
+  }
   await options.ledger.recordQueue(campaign, queue.name);
+  // Each pool's grabs numbered in source order: the same source gives every grab the same slot.
+  const nextSlot = spec.pools.map(() => 0);
   const pending = new Set<Promise<void>>();
   const startedAt = Date.now();
   let sent = 0;
@@ -104,7 +118,8 @@ export async function enqueueGrabs(options: EnqueueOptions): Promise<EnqueueResu
 
   let chunk: GrabBulkJob[] = [];
   for await (const user of options.users) {
-    const data: GrabJob = { campaign: spec.id, instance, pool: spec.pools[choosePool(user)]!.id, user };
+    const pool = choosePool(user);
+    const data: GrabJob = { campaign: spec.id, instance, pool: spec.pools[pool]!.id, user, slot: nextSlot[pool]!++ };
     chunk.push(grabBulkJob(data, jobOptions));
     if (chunk.length === chunkSize) {
       await send(chunk);

@@ -70,8 +70,15 @@ export const grantsKey = (p: PoolAddress): string => `grab:grants:${stripeTag(p,
 /** List: the user of each grant, in the order the grants were committed. */
 export const claimsKey = (p: PoolAddress): string => `grab:claims:${stripeTag(p, p.stripe)}:${p.poolId}`;
 
-/** Hash: job id -> outcome code. */
+/** Hash: job id -> outcome code, for grabs without a slot (handed in through the HTTP API). */
 export const outcomesKey = (p: PoolAddress): string => `grab:outcomes:${stripeTag(p, p.stripe)}:${p.poolId}`;
+
+/**
+ * String: a 4-bit outcome code per slot (BITFIELD u4 #slot), for the grabs `grab produce`
+ * numbered: half a byte per grab, where a hash field costs some 70 (see docs/ledger.md).
+ */
+export const outcomeSlotsKey = (p: PoolAddress): string =>
+  `grab:outcome-slots:${stripeTag(p, p.stripe)}:${p.poolId}`;
 
 /** Hash: job id -> reason, for grabs that failed and have not been settled since. */
 export const failuresKey = (p: PoolAddress): string => `grab:failures:${stripeTag(p, p.stripe)}:${p.poolId}`;
@@ -82,5 +89,6 @@ export const poolKeys = (p: PoolAddress): string[] => [
   grantsKey(p),
   claimsKey(p),
   outcomesKey(p),
+  outcomeSlotsKey(p),
   failuresKey(p),
 ];

@@ -12,6 +12,7 @@ import {
   grantsKey,
   instanceSeqKey,
   outcomesKey,
+  outcomeSlotsKey,
   poolKey,
   poolKeys,
   progressKey,
@@ -50,7 +51,7 @@ const scriptNames = [
   'readPool',
   'commitGrants',
   'grabAtomic',
-  'claimLockFamily',
+  'claimCampaignField',
   'admit',
 ] as const;
 
@@ -136,9 +137,22 @@ export class Ledger {
    * and returns the one recorded; undefined if the instance is gone.
    */
   async claimLockFamily(campaign: CampaignAddress, family: string): Promise<string | undefined> {
-    const recorded = (await this.scripts.claimLockFamily(
+    return this.claimCampaignField(campaign, 'lock', family);
+  }
+
+  /**
+   * Records `distribution` as the way the instance's producers pick each user's pool unless one
+   * is recorded already, and returns the one recorded; undefined if the instance is gone. A
+   * grab's slot is its place among its pool's grabs, so every run must pick pools alike.
+   */
+  async claimDistribution(campaign: CampaignAddress, distribution: string): Promise<string | undefined> {
+    return this.claimCampaignField(campaign, 'distribution', distribution);
+  }
+
+  private async claimCampaignField(campaign: CampaignAddress, field: string, value: string) {
+    const recorded = (await this.scripts.claimCampaignField(
       [campaignKey(campaign.campaignId)],
-      [campaign.instance, family],
+      [campaign.instance, field, value],
     )) as string | null;
     return recorded ?? undefined;
   }
@@ -258,7 +272,14 @@ export class Ledger {
     grabs: readonly AdmissionGrab[],
     { enqueue }: { enqueue: boolean },
   ): Promise<Admission> {
-    const keys = [poolKey(pool), grantsKey(pool), outcomesKey(pool), failuresKey(pool), progressKey(pool, pool.stripe)];
+    const keys = [
+      poolKey(pool),
+      grantsKey(pool),
+      outcomesKey(pool),
+      outcomeSlotsKey(pool),
+      failuresKey(pool),
+      progressKey(pool, pool.stripe),
+    ];
     const args = [enqueue ? '1' : '0', ...grabs.flatMap((g) => [g.user, g.jobId])];
     const [decision, why, ...settled] = (await this.scripts.admit(keys, args)) as string[];
     switch (decision) {
