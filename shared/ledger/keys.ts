@@ -47,6 +47,13 @@ export const campaignKey = (campaignId: string): string => `grab:campaign:{${cam
 export const rejectedKey = ({ campaignId, instance }: CampaignAddress): string =>
   `grab:rejected:{${campaignId}}:${instance}`;
 
+/**
+ * Hash: user source ("distribution:first user") -> its number, for the slots of its grabs (see
+ * grab-slots.ts). Same slot as the campaign hash.
+ */
+export const sourcesKey = ({ campaignId, instance }: CampaignAddress): string =>
+  `grab:sources:{${campaignId}}:${instance}`;
+
 /** Set: the queues the instance's grabs were enqueued on. Same slot as the campaign hash. */
 export const queuesKey = ({ campaignId, instance }: CampaignAddress): string =>
   `grab:queues:{${campaignId}}:${instance}`;
@@ -80,6 +87,9 @@ export const outcomesKey = (p: PoolAddress): string => `grab:outcomes:${stripeTa
 export const outcomeSlotsKey = (p: PoolAddress): string =>
   `grab:outcome-slots:${stripeTag(p, p.stripe)}:${p.poolId}`;
 
+/** Hash: "source:block" -> the block of the pool's slots it was given, and `next`, the blocks given so far. */
+export const slotBlocksKey = (p: PoolAddress): string => `grab:slot-blocks:${stripeTag(p, p.stripe)}:${p.poolId}`;
+
 /** Hash: job id -> reason, for grabs that failed and have not been settled since. */
 export const failuresKey = (p: PoolAddress): string => `grab:failures:${stripeTag(p, p.stripe)}:${p.poolId}`;
 
@@ -90,5 +100,6 @@ export const poolKeys = (p: PoolAddress): string[] => [
   claimsKey(p),
   outcomesKey(p),
   outcomeSlotsKey(p),
+  slotBlocksKey(p),
   failuresKey(p),
 ];

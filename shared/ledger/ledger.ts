@@ -18,6 +18,7 @@ import {
   progressKey,
   queuesKey,
   rejectedKey,
+  sourcesKey,
   stripeCount,
   type CampaignAddress,
   type PoolAddress,
@@ -51,7 +52,7 @@ const scriptNames = [
   'readPool',
   'commitGrants',
   'grabAtomic',
-  'claimCampaignField',
+  'claimLockFamily',
   'admit',
 ] as const;
 
@@ -137,22 +138,9 @@ export class Ledger {
    * and returns the one recorded; undefined if the instance is gone.
    */
   async claimLockFamily(campaign: CampaignAddress, family: string): Promise<string | undefined> {
-    return this.claimCampaignField(campaign, 'lock', family);
-  }
-
-  /**
-   * Records `distribution` as the way the instance's producers pick each user's pool unless one
-   * is recorded already, and returns the one recorded; undefined if the instance is gone. A
-   * grab's slot is its place among its pool's grabs, so every run must pick pools alike.
-   */
-  async claimDistribution(campaign: CampaignAddress, distribution: string): Promise<string | undefined> {
-    return this.claimCampaignField(campaign, 'distribution', distribution);
-  }
-
-  private async claimCampaignField(campaign: CampaignAddress, field: string, value: string) {
-    const recorded = (await this.scripts.claimCampaignField(
+    const recorded = (await this.scripts.claimLockFamily(
       [campaignKey(campaign.campaignId)],
-      [campaign.instance, field, value],
+      [campaign.instance, family],
     )) as string | null;
     return recorded ?? undefined;
   }
@@ -174,6 +162,7 @@ export class Ledger {
         campaignKey(campaignId),
         rejectedKey(record),
         queuesKey(record),
+        sourcesKey(record),
         ...Array.from({ length: record.stripes }, (_, stripe) => progressKey(record, stripe)),
         ...poolAddresses(record).flatMap(poolKeys),
       ];
