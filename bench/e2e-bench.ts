@@ -164,6 +164,7 @@ export async function runVariant(
     campaign: record,
     ledger: services.ledger,
     outcomes: services.outcomes,
+    slots: services.slots,
     users: generatedUsers(scenario.grabs),
     distribution: 'uniform',
     chunkSize: 1000,

@@ -1,9 +1,10 @@
--- KEYS: 6
+-- KEYS: 7
 -- The fenced, versioned batch commit of a lock holder's grants to one pool, and the outcomes of
 -- the batch's grabs, recorded in the same step when the commit succeeds.
 --
 -- KEYS[1] pool hash, KEYS[2] grants hash, KEYS[3] claims list (users in grant order),
---   KEYS[4] outcomes hash, KEYS[5] failures hash, KEYS[6] the stripe's progress hash
+--   KEYS[4] outcomes hash, KEYS[5] outcome slots, KEYS[6] failures hash, KEYS[7] the stripe's
+--   progress hash
 -- ARGV[1] the holder's fencing token (20 zero-padded digits), ARGV[2] the pool version the
 --   grants were computed from, ARGV[3] the number of grants, then one triple per grant: user,
 --   cents, job id; then one triple per settled grab to record: job id, outcome code, reason
@@ -37,6 +38,7 @@ if not grantCount or grantCount < 0 or grantCount % 1 ~= 0 or #ARGV < outcomesFr
 end
 
 --- @include "pool-lifecycle"
+--- @include "outcome-store"
 --- @include "record-outcomes"
 
 local pool = redis.call('HMGET', KEYS[1], 'remaining_cents', 'remaining_packets', 'version', 'token', 'state',
@@ -109,7 +111,7 @@ if #newUsers > 0 then
   end
   redis.call('HSET', KEYS[1], 'token', token)
 end
-recordOutcomes(KEYS[1], KEYS[4], KEYS[5], KEYS[6], ARGV, outcomesFrom)
+recordOutcomes(KEYS[1], KEYS[4], KEYS[5], KEYS[6], KEYS[7], ARGV, outcomesFrom)
 if #newUsers > 0 then
   return {'ok', redis.call('HINCRBY', KEYS[1], 'version', 1)}
 end
