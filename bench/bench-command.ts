@@ -118,9 +118,13 @@ export const benchMillionCommand = defineCommand({
   flags: (c) =>
     c
       .addOption(flag('--jobs <n>', 'grabs in the campaign', coercedWholeNumber(1000, 100_000_000)).default(1_000_000))
-      .addOption(toggle('--oversubscribed', '1,000 pools of 100 packets, grabs spread evenly (default: 100 pools, Zipf)'))
       .addOption(
-        flag('--max-backlog <n>', "the producer's --max-backlog", coercedWholeNumber(1000, 10_000_000)).default(200_000),
+        toggle('--oversubscribed', '1,000 pools of 100 packets, grabs spread evenly (default: 100 pools, Zipf)'),
+      )
+      .addOption(
+        flag('--max-backlog <n>', "the producer's --max-backlog", coercedWholeNumber(1000, 10_000_000)).default(
+          200_000,
+        ),
       )
       .addOption(toggle('--json', 'print the result as one JSON object (the default; kept for scripts)'))
       .addOption(benchWorkers()),

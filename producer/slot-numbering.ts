@@ -50,7 +50,8 @@ export class SlotNumbering {
       }),
     );
     return grabs.map(
-      ({ pool, position }) => this.blocks[pool]![Math.floor(position / SLOT_BLOCK)]! * SLOT_BLOCK + (position % SLOT_BLOCK),
+      ({ pool, position }) =>
+        this.blocks[pool]![Math.floor(position / SLOT_BLOCK)]! * SLOT_BLOCK + (position % SLOT_BLOCK),
     );
   }
 }

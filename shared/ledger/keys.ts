@@ -84,8 +84,7 @@ export const outcomesKey = (p: PoolAddress): string => `grab:outcomes:${stripeTa
  * String: a 4-bit outcome code per slot (BITFIELD u4 #slot), for the grabs `grab produce`
  * numbered: half a byte per grab, where a hash field costs some 70 (see docs/ledger.md).
  */
-export const outcomeSlotsKey = (p: PoolAddress): string =>
-  `grab:outcome-slots:${stripeTag(p, p.stripe)}:${p.poolId}`;
+export const outcomeSlotsKey = (p: PoolAddress): string => `grab:outcome-slots:${stripeTag(p, p.stripe)}:${p.poolId}`;
 
 /** Hash: "source:block" -> the block of the pool's slots it was given, and `next`, the blocks given so far. */
 export const slotBlocksKey = (p: PoolAddress): string => `grab:slot-blocks:${stripeTag(p, p.stripe)}:${p.poolId}`;
