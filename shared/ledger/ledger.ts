@@ -41,7 +41,7 @@ import {
   type PoolState,
   type ScannedGrant,
 } from './ledger-types.js';
-import { countsFromHash, outcomeFromCode } from './outcome-log.js';
+import { countsFromHash, outcomeArgs, outcomeFromCode, outcomeKeys, type SettledGrab } from './outcome-log.js';
 import { cryptoSeededRng, type Rng } from './prng.js';
 
 export { UnknownPoolError };
@@ -194,19 +194,21 @@ export class Ledger {
    * its token: refused as 'fenced' if a higher token has committed, as 'stale' if the pool changed
    * since the read, as 'held' if a user already holds a grant. Throws (changing nothing) if the
    * batch is invalid: a grant under 1 cent, an overspend, a user named twice.
+   *
+   * `settled` are the outcomes of the batch's grabs: recorded in the same step if the commit is
+   * 'ok', so a batch costs one round trip; nothing is recorded otherwise.
    */
   async commitGrants(
     pool: PoolAddress,
     token: bigint,
     expectedVersion: number,
     grants: readonly GrantRequest[],
+    settled: readonly SettledGrab[] = [],
   ): Promise<CommitResult> {
-    const args = [
-      formatToken(token),
-      String(expectedVersion),
-      ...grants.flatMap((g) => [g.user, String(g.cents), g.jobId]),
-    ];
-    const keys = [poolKey(pool), grantsKey(pool), claimsKey(pool)];
+    const args = [formatToken(token), String(expectedVersion), String(grants.length)];
+    for (const g of grants) args.push(g.user, String(g.cents), g.jobId);
+    for (const arg of outcomeArgs(settled)) args.push(arg);
+    const keys = [poolKey(pool), grantsKey(pool), claimsKey(pool), ...outcomeKeys(pool)];
     const [status, detail, record] = (await this.scripts.commitGrants(keys, args)) as [
       string,
       string | number,

@@ -76,6 +76,25 @@ export function outcomeFromCode(code: string): PoolOutcome | 'pending' | undefin
 }
 
 const MAX_REASON_LENGTH = 500;
+
+/**
+ * The keys, after the pool hash, of a script that records outcomes (see
+ * includes/record-outcomes.lua): the outcomes hash, the outcome slots, the failures hash and the
+ * stripe's progress hash.
+ */
+export const outcomeKeys = (pool: PoolAddress): string[] => [
+  outcomesKey(pool),
+  outcomeSlotsKey(pool),
+  failuresKey(pool),
+  progressKey(pool, pool.stripe),
+];
+
+/** The script arguments that record settled grabs: job id, outcome code, reason (see includes/record-outcomes.lua). */
+export function outcomeArgs(grabs: readonly SettledGrab[]): string[] {
+  const args: string[] = [];
+  for (const g of grabs) args.push(g.jobId, codes[g.outcome], g.reason?.slice(0, MAX_REASON_LENGTH) ?? '');
+  return args;
+}
 const scriptNames = ['markEnqueued', 'recordOutcomes', 'recordRejected', 'redriveFailed'] as const;
 
 /**
@@ -105,16 +124,8 @@ export class OutcomeLog {
 
   /** One round trip for a whole batch. False if the campaign instance is gone (nothing recorded). */
   async record(pool: PoolAddress, grabs: readonly SettledGrab[]): Promise<boolean> {
-    const args: string[] = [];
-    for (const g of grabs) args.push(g.jobId, codes[g.outcome], g.reason?.slice(0, MAX_REASON_LENGTH) ?? '');
-    const keys = [
-      poolKey(pool),
-      outcomesKey(pool),
-      outcomeSlotsKey(pool),
-      failuresKey(pool),
-      progressKey(pool, pool.stripe),
-    ];
-    return Number(await this.scripts.recordOutcomes(keys, args)) === 1;
+    const keys = [poolKey(pool), ...outcomeKeys(pool)];
+    return Number(await this.scripts.recordOutcomes(keys, outcomeArgs(grabs))) === 1;
   }
 
   /** False if the campaign instance is gone (nothing recorded). */

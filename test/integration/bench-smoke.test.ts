@@ -19,8 +19,9 @@ describe('grab bench, smoke size', () => {
         'bench',
         'e2e',
         '--json',
+        // 100, 1,000 (one grab per pool) and 1,000 grabs: oversubscribed is a million at scale 1.
         '--scale',
-        '0.01',
+        '0.001',
         '--workers',
         '2',
         '--concurrency',
