@@ -5,6 +5,7 @@ import {
   grantsKey,
   outcomeSlotsKey,
   outcomesKey,
+  slotBlocksKey,
   type PoolAddress,
 } from '../shared/ledger/keys.js';
 
@@ -16,8 +17,8 @@ export interface BytesPerSettledGrab {
 
 /**
  * What a settled campaign's grabs cost in Redis once their jobs are gone, from MEMORY USAGE of
- * every pool's per-grab keys (exact: SAMPLES 0). An outcome (slots, the HTTP outcomes hash,
- * failures) is kept for every grab; a grant and its claim only for granted ones. The pool hash
+ * every pool's per-grab keys (exact: SAMPLES 0). An outcome (its slot and the slot blocks, the
+ * HTTP outcomes hash, failures) is kept for every grab; a grant and its claim only for granted ones. The pool hash
  * and the stripes' counters cost the same however many grabs there are, and are left out.
  */
 export async function bytesPerSettledGrab(
@@ -35,7 +36,9 @@ export async function bytesPerSettledGrab(
     }
     return bytes;
   };
-  const outcomeBytes = await sum(pools.flatMap((p) => [outcomesKey(p), outcomeSlotsKey(p), failuresKey(p)]));
+  const outcomeBytes = await sum(
+    pools.flatMap((p) => [outcomesKey(p), outcomeSlotsKey(p), slotBlocksKey(p), failuresKey(p)]),
+  );
   const grantBytes = await sum(pools.flatMap((p) => [grantsKey(p), claimsKey(p)]));
   const perOutcome = settled.grabs === 0 ? 0 : outcomeBytes / settled.grabs;
   const perGrant = settled.granted === 0 ? 0 : grantBytes / settled.granted;

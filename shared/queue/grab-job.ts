@@ -31,8 +31,10 @@ export type GrabJob = z.output<typeof grabJobSchema>;
  * ':' and all-digit ids; ids never contain '.', so the parts cannot run together, and a slot
  * is a fifth part (the Lua scripts read it back from the id: includes/outcome-store.lua).
  */
-export const grabJobId = (job: GrabJob): string =>
-  `${job.campaign}.${job.instance}.${job.pool}.${job.user}` + (job.slot === undefined ? '' : `.${job.slot}`);
+export const grabJobId = (job: GrabJob): string => {
+  const id = `${job.campaign}.${job.instance}.${job.pool}.${job.user}`;
+  return job.slot === undefined ? id : `${id}.${job.slot}`;
+};
 
 /** The pool, user and slot a campaign instance's job id names; undefined for any other id. */
 export function parseGrabJobId(
