@@ -1,14 +1,20 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { grabEntry } from '../shared/cli/grab-entry.js';
 
-/** Runs `grab <args>` as an operator would, in `env`; resolves with its exit code. Its stderr is this process's. */
-export const grabRunner =
+/** Starts `grab <args>` as an operator would, in `env`. Its stderr is this process's. */
+export const grabStarter =
   (env: NodeJS.ProcessEnv) =>
-  (args: string[]): Promise<number | null> =>
+  (args: string[]): ChildProcess =>
+    spawn(process.execPath, [grabEntry, ...args], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+
+/** Runs `grab <args>` as an operator would, in `env`; resolves with its exit code. */
+export const grabRunner = (env: NodeJS.ProcessEnv) => {
+  const start = grabStarter(env);
+  return (args: string[]): Promise<number | null> =>
     new Promise((resolve) => {
-      const child = spawn(process.execPath, [grabEntry, ...args], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-      child.once('exit', resolve);
+      start(args).once('exit', resolve);
     });
+};
 
 /** `grab campaign create` of `pools` pools of `packets` packets, one unit (100 cents) each. */
 export const campaignCreateArgs = (id: string, pools: number, packets: number): string[] => [

@@ -3,7 +3,9 @@
 #
 #   services.sh install [--with-prometheus] [--with-compose] [--with-kubectl] [--with-chromium]
 #                                             apt-get install what is missing (as root)
-#   services.sh start                         install what is missing, start both, wait until they answer
+#   services.sh start [--redis-cluster]       install what is missing, start both, wait until they answer;
+#                                             --redis-cluster: a 6-node Redis Cluster (scripts/redis-cluster.sh)
+#                                             instead of the one Redis at REDIS_URL
 #   services.sh stop                          stop what this script started
 #   services.sh status                        one line per service: up/down, address, pid
 #
@@ -14,6 +16,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib/process.sh
+source "$ROOT/scripts/lib/process.sh"
 # shellcheck source-path=SCRIPTDIR source=lib/zookeeper.sh
 source "$ROOT/scripts/lib/zookeeper.sh"
 STATE_DIR=${GRAB_SERVICES_DIR:-$ROOT/.services}
@@ -38,9 +42,10 @@ have() { command -v "$1" >/dev/null 2>&1; }
 
 usage() {
   cat <<'EOF'
-Usage: services.sh install [--with-prometheus] [--with-compose] [--with-kubectl] [--with-chromium] | start | stop | status
+Usage: services.sh install [--with-prometheus] [--with-compose] [--with-kubectl] [--with-chromium] | start [--redis-cluster] | stop | status
   install   apt-get install redis-server and zookeeper (and prometheus, docker-compose, kubectl, chromium) if missing; needs root
-  start     install what is missing, then start Redis and ZooKeeper on loopback unless they answer already
+  start     install what is missing, then start Redis and ZooKeeper on loopback unless they answer already;
+            with --redis-cluster, a 3-master, 3-replica Redis Cluster (scripts/redis-cluster.sh) instead of one Redis
   stop      stop the servers this script started
   status    one line per service: up/down, address, pid
 Addresses: REDIS_URL (default redis://127.0.0.1:6379), ZK_CONNECT (default 127.0.0.1:2181).
@@ -203,7 +208,11 @@ start_zookeeper() {
 cmd_start() {
   [[ -z $(missing_packages) ]] || cmd_install
   mkdir -p "$STATE_DIR"
-  start_redis
+  if [[ ${1:-} == --redis-cluster ]]; then
+    bash "$ROOT/scripts/redis-cluster.sh" start
+  else
+    start_redis
+  fi
   start_zookeeper
 }
 
@@ -225,6 +234,7 @@ stop_one() {
 cmd_stop() {
   stop_one zookeeper "$ZK_PID" QuorumPeerMain
   stop_one redis "$REDIS_PID" redis-server
+  [[ ! -d $STATE_DIR/redis-cluster ]] || bash "$ROOT/scripts/redis-cluster.sh" stop
 }
 
 # --- status ---------------------------------------------------------------------------------
@@ -257,7 +267,12 @@ main() {
   [[ $# -eq 0 ]] || shift
   case $cmd in
     install) cmd_install "$@" ;;
-    start | stop | status)
+    start)
+      [[ $# -eq 0 || ($# -eq 1 && $1 == --redis-cluster) ]] || die "start takes only --redis-cluster (got $*)"
+      parse_addresses
+      cmd_start "$@"
+      ;;
+    stop | status)
       [[ $# -eq 0 ]] || die "$cmd takes no arguments"
       parse_addresses
       "cmd_$cmd"

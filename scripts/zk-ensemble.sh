@@ -16,6 +16,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib/process.sh
+source "$ROOT/scripts/lib/process.sh"
 # shellcheck source-path=SCRIPTDIR source=lib/zookeeper.sh
 source "$ROOT/scripts/lib/zookeeper.sh"
 

@@ -34,17 +34,22 @@ export async function freePort(): Promise<number> {
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = net.createServer();
+    probe.unref();
     probe.once('error', () => resolve(false));
     probe.listen(port, HOST, () => probe.close(() => resolve(true)));
   });
 }
 
-/** A first port such that port … port + n − 1 are all free on loopback. */
-export async function freePortRange(n: number): Promise<number> {
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
-    let ok = true;
-    for (let i = 0; i < n && ok; i++) ok = await portFree(base + i);
-    if (ok) return base;
+/** A base port such that base + offset is free on loopback for every offset (and at most 65535). */
+export async function freeBasePort(offsets: readonly number[]): Promise<number> {
+  const span = Math.max(...offsets);
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * (65_535 - span - 20_000));
+    const free = await Promise.all(offsets.map((offset) => portFree(base + offset)));
+    if (free.every(Boolean)) return base;
   }
+  throw new Error(`no free loopback ports at offsets ${offsets.join(',')} of any base port`);
 }
+
+/** A first port such that port … port + n − 1 are all free on loopback. */
+export const freePortRange = (n: number): Promise<number> => freeBasePort(Array.from({ length: n }, (_, i) => i));

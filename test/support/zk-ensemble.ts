@@ -5,11 +5,11 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { freeBasePort } from './ports.js';
 import { cleanedUp, cleanUpOnExit } from './servers.js';
 
 const execFileAsync = promisify(execFile);
@@ -46,7 +46,7 @@ export interface ZkEnsemble {
 export async function startZkEnsemble(): Promise<ZkEnsemble> {
   const dir = mkdtempSync(join(tmpdir(), 'grab-test-ensemble-'));
   cleanUpOnExit({ dir });
-  const basePort = await freeBasePort();
+  const basePort = await freeBasePort(PORT_OFFSETS);
   const env = { ...process.env, GRAB_SERVICES_DIR: dir, ZK_ENSEMBLE_PORT: String(basePort) };
   const ensemble = async (...args: string[]) =>
     (await execFileAsync('bash', [script, ...args], { env, timeout: 90_000 })).stdout;
@@ -113,23 +113,4 @@ export async function startZkEnsemble(): Promise<ZkEnsemble> {
       cleanedUp({ dir });
     },
   };
-}
-
-/** A base port whose nine derived ports are all free on 127.0.0.1 right now. */
-async function freeBasePort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
-    const free = await Promise.all(PORT_OFFSETS.map((offset) => isFree(base + offset)));
-    if (free.every(Boolean)) return base;
-  }
-  throw new Error('no free range of ports for a ZooKeeper ensemble');
-}
-
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = net.createServer();
-    probe.unref();
-    probe.once('error', () => resolve(false));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-  });
 }
