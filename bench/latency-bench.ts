@@ -60,9 +60,9 @@ export async function runLatencyBench(options: LatencyBenchOptions): Promise<Lat
 
     const recorders = new Map<string, LevelRecorder>();
     const stream = SettlementStream.start(services.redis, queue, (jobId, atMs) => {
-      // A grab's job id is campaign.instance.pool.user, and the bench's users are u<index>.
-      const user = jobId.slice(jobId.lastIndexOf('.') + 1);
-      recorders.get(jobId.slice(0, jobId.indexOf('.')))?.record(Number(user.slice(1)), atMs);
+      // A grab's job id is campaign.instance.pool.user, then its slot; the bench's users are u<index>.
+      const [campaign, , , user] = jobId.split('.');
+      if (campaign && user) recorders.get(campaign)?.record(Number(user.slice(1)), atMs);
     });
     const ports = Array.from({ length: options.workers }, (_, i) => options.metricsPortBase + i);
     const workers = ports.map((port) => startWorker(settings, queue.name, options.concurrency, strategy, port));
