@@ -100,6 +100,29 @@ export const settingDefinitions = {
     // Kept as the word, so a child process's environment (child-env.ts) carries it as given.
     schema: z.enum(['on', 'off'], { error: 'must be on or off' }),
   },
+  commitReplicas: {
+    env: 'GRAB_COMMIT_REPLICAS',
+    flag: 'commit-replicas',
+    default: 'auto',
+    describe:
+      "how many replicas must hold a batch's grants and outcomes (Redis WAIT) before its grabs " +
+      'count as settled; auto: 1 if the Redis (or every cluster master) has a replica at start, ' +
+      'else 0; 0 turns the wait off',
+    // Kept as given ('auto' or a number), so a child process's environment carries it as given.
+    schema: z
+      .string()
+      .regex(/^(auto|\d{1,2})$/, 'must be auto or a whole number of replicas from 0 to 99')
+      .transform((v) => (v === 'auto' ? ('auto' as const) : Number(v))),
+  },
+  commitWaitMs: {
+    env: 'GRAB_COMMIT_WAIT_MS',
+    flag: 'commit-wait-ms',
+    default: '1000',
+    describe:
+      'how long a commit waits for its replicas (WAIT timeout, milliseconds); past it the grabs are ' +
+      'put back unsettled and tried again',
+    schema: coercedWholeNumber(10, 60000),
+  },
   logLevel: {
     env: 'LOG_LEVEL',
     flag: 'log-level',

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { CampaignSpec, SplitName } from '../campaign/spec.js';
 import { loadLuaCommands } from '../redis/lua-scripts.js';
+import type { ReplicaWait } from '../redis/replica-wait.js';
 import { scanHashes } from '../redis/scan-hashes.js';
 import { formatToken, parseToken } from './fencing-token.js';
 import { formatGrant, parseGrant, type Grant } from './grant.js';
@@ -54,6 +55,9 @@ const scriptNames = [
   'admit',
 ] as const;
 
+/** The scripts whose writes tell a worker a grab is settled: with a ReplicaWait, each waits for its replicas. */
+const settlingScripts = ['commitGrants', 'grabAtomic', 'admit'] as const;
+
 /** The campaign and pool balances in Redis, changed only through the scripts in ./lua (and writeUnfenced). */
 export class Ledger {
   private readonly scripts;
@@ -62,8 +66,15 @@ export class Ledger {
     private readonly redis: Redis,
     /** Draws the random part of lock-free grabs. */
     private readonly rng: Rng = cryptoSeededRng(),
+    /** Replicas a commit must reach before it returns (see shared/redis/replica-wait.ts); none if absent. */
+    replicaWait?: ReplicaWait,
   ) {
-    this.scripts = loadLuaCommands(redis, new URL('./lua/', import.meta.url), scriptNames);
+    this.scripts = loadLuaCommands(
+      redis,
+      new URL('./lua/', import.meta.url),
+      scriptNames,
+      replicaWait && { names: settlingScripts, wait: replicaWait },
+    );
   }
 
   /**

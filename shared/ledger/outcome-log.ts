@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { loadLuaCommands } from '../redis/lua-scripts.js';
+import type { ReplicaWait } from '../redis/replica-wait.js';
 import {
   campaignKey,
   failuresKey,
@@ -83,8 +84,17 @@ const scriptNames = ['markEnqueued', 'recordOutcomes', 'recordRejected', 'redriv
 export class OutcomeLog {
   private readonly scripts;
 
-  constructor(private readonly redis: Redis) {
-    this.scripts = loadLuaCommands(redis, new URL('./lua/', import.meta.url), scriptNames);
+  constructor(
+    private readonly redis: Redis,
+    /** Replicas a grab's recorded outcome must reach before record() returns; none if absent. */
+    replicaWait?: ReplicaWait,
+  ) {
+    this.scripts = loadLuaCommands(
+      redis,
+      new URL('./lua/', import.meta.url),
+      scriptNames,
+      replicaWait && { names: ['recordOutcomes', 'recordRejected'], wait: replicaWait },
+    );
   }
 
   /** Marks grabs as pending; returns how many of them were not known before. */

@@ -11,6 +11,10 @@
 --
 -- A failure never overwrites a settled outcome: a grab that was granted stays granted even if
 -- a later delivery of its job fails. Settling a grab clears its failure.
+--
+-- It always writes, even when every outcome was recorded before (a redelivered batch): a WAIT
+-- sent behind it then covers everything of this slot written before, by any connection (the
+-- grants and outcomes of an earlier, unconfirmed delivery included), not only this call's writes.
 
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return 0
@@ -36,4 +40,5 @@ for i = 1, #ARGV, 3 do
     end
   end
 end
+redis.call('HINCRBY', KEYS[1], 'version', 0)
 return 1
