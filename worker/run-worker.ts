@@ -19,7 +19,6 @@ import { PoolGauges } from '../shared/metrics/pool-gauges.js';
 import { QueueCounts } from '../shared/metrics/queue-counts.js';
 import { serveMetrics } from '../shared/metrics/serve-metrics.js';
 import { watchZooKeeper } from '../shared/metrics/watch-zookeeper.js';
-import { QUEUE_PREFIX } from '../shared/queue/queue-names.js';
 import { ShardedQueue } from '../shared/queue/sharded-queue.js';
 import { createRedis } from '../shared/redis/connection.js';
 import { CampaignDirectory } from './campaign-directory.js';
@@ -63,7 +62,7 @@ export interface RunningWorker {
 
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const { settings, logger } = options;
-  const redis = createRedis(settings.redisUrl, 'command', logger);
+  const redis = createRedis(settings, 'command', logger);
   const rng = options.seed === undefined ? cryptoSeededRng() : seededRng(options.seed);
   const ledger = new Ledger(redis, rng);
   const outcomes = new OutcomeLog(redis);
@@ -74,7 +73,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       redis.disconnect();
       throw err;
     });
-  const queueConnection = createRedis(settings.redisUrl, 'worker');
+  const queueConnection = createRedis(settings, 'worker');
   const campaigns = new CampaignDirectory(ledger, family);
   const registry = createRegistry();
   const grabs = grabMetrics(registry);
@@ -157,7 +156,6 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     logger,
     workerOptions: {
       connection: queueConnection,
-      prefix: QUEUE_PREFIX,
       removeOnComplete: { count: 1000 },
       removeOnFail: { count: 10_000 },
       maxStalledCount: 5,

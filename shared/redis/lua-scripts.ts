@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 
 /**
  * Loads a directory of Lua scripts as ioredis custom commands (EVALSHA, falling back to EVAL).
@@ -39,7 +39,7 @@ const INCLUDE = /^--- @include "([a-z0-9-]+)"\s*$/gm;
  * Throws if a named script is missing or a header is malformed, so a bad install fails at startup.
  */
 export function loadLuaCommands<const Name extends string>(
-  redis: Redis,
+  redis: RedisClient,
   dir: URL | string,
   names: readonly Name[],
 ): Record<Name, LuaCommand> {
@@ -62,7 +62,7 @@ export function loadLuaCommands<const Name extends string>(
   return commands;
 }
 
-function bindCommand(redis: Redis, { name, numberOfKeys }: LuaScript): LuaCommand {
+function bindCommand(redis: RedisClient, { name, numberOfKeys }: LuaScript): LuaCommand {
   const defined = (redis as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[name]!.bind(redis);
   // Arrays go in whole (ioredis flattens array arguments): spreading a campaign's 400,000 keys and
   // arguments into a call would overflow the stack.
