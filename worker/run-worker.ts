@@ -1,5 +1,4 @@
 import { UnrecoverableError, type Job, type Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Settings } from '../shared/config/settings.js';
 import { Ledger } from '../shared/ledger/ledger.js';
 import { poolAddress } from '../shared/ledger/ledger-types.js';
@@ -20,9 +19,8 @@ import { PoolGauges } from '../shared/metrics/pool-gauges.js';
 import { QueueCounts } from '../shared/metrics/queue-counts.js';
 import { serveMetrics } from '../shared/metrics/serve-metrics.js';
 import { watchZooKeeper } from '../shared/metrics/watch-zookeeper.js';
-import { QUEUE_PREFIX } from '../shared/queue/queue-names.js';
 import { ShardedQueue } from '../shared/queue/sharded-queue.js';
-import { createRedis } from '../shared/redis/connection.js';
+import { createRedis, type RedisClient } from '../shared/redis/connection.js';
 import { resolveCommitReplicas, type ReplicaWait } from '../shared/redis/replica-wait.js';
 import { CampaignDirectory } from './campaign-directory.js';
 import { DependencyGate } from './dependency-gate.js';
@@ -65,7 +63,7 @@ export interface RunningWorker {
 
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const { settings, logger } = options;
-  const redis = createRedis(settings.redisUrl, 'command', logger);
+  const redis = createRedis(settings, 'command', logger);
   const rng = options.seed === undefined ? cryptoSeededRng() : seededRng(options.seed);
   const registry = createRegistry();
   const grabs = grabMetrics(registry);
@@ -75,7 +73,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   });
   // WAIT blocks its connection until the replicas answer: commits get a connection of their own,
   // so the fleet's heartbeat never queues behind them.
-  const settling = replicaWait.replicas > 0 ? createRedis(settings.redisUrl, 'command', logger) : redis;
+  const settling = replicaWait.replicas > 0 ? createRedis(settings, 'command', logger) : redis;
   const ledger = new Ledger(settling, rng, replicaWait);
   const outcomes = new OutcomeLog(settling, replicaWait);
   const family = lockFamily(options.strategy);
@@ -86,7 +84,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       settling.disconnect();
       throw err;
     });
-  const queueConnection = createRedis(settings.redisUrl, 'worker');
+  const queueConnection = createRedis(settings, 'worker');
   const campaigns = new CampaignDirectory(ledger, family);
   const pools = new PoolGauges(
     poolMetrics(registry),
@@ -167,7 +165,6 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     logger,
     workerOptions: {
       connection: queueConnection,
-      prefix: QUEUE_PREFIX,
       removeOnComplete: { count: 1000 },
       removeOnFail: { count: 10_000 },
       maxStalledCount: 5,
@@ -228,7 +225,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
 
 /** The replicas each commit waits for, GRAB_COMMIT_REPLICAS resolved against this Redis. */
 async function commitReplicaWait(
-  redis: Redis,
+  redis: RedisClient,
   settings: Settings,
   grabs: ReturnType<typeof grabMetrics>,
 ): Promise<ReplicaWait> {

@@ -20,6 +20,21 @@ export const settingDefinitions = {
       .string()
       .regex(/^rediss?:\/\/[^\s]+$/, 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379'),
   },
+  redisClusterNodes: {
+    env: 'REDIS_CLUSTER_NODES',
+    flag: 'redis-cluster-nodes',
+    default: '',
+    describe:
+      'Redis Cluster nodes host:port,host:port,... (any of them; the rest are found): every ' +
+      'connection then talks to the cluster, with the user, password and TLS of --redis-url; empty: one Redis at --redis-url',
+    schema: z
+      .string()
+      .regex(
+        /^$|^[A-Za-z0-9.\-[\]:]+:\d{1,5}(,[A-Za-z0-9.\-[\]:]+:\d{1,5})*$/,
+        'must be host:port[,host:port...] without spaces, e.g. 10.0.0.1:7000,10.0.0.2:7000, or empty for one Redis',
+      )
+      .transform((v) => (v === '' ? undefined : v.split(','))),
+  },
   zkConnect: {
     env: 'ZK_CONNECT',
     flag: 'zk-connect',

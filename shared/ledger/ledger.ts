@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connection.js';
 import type { CampaignSpec, SplitName } from '../campaign/spec.js';
 import { loadLuaCommands } from '../redis/lua-scripts.js';
 import type { ReplicaWait } from '../redis/replica-wait.js';
@@ -63,7 +63,7 @@ export class Ledger {
   private readonly scripts;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     /** Draws the random part of lock-free grabs. */
     private readonly rng: Rng = cryptoSeededRng(),
     /** Replicas a commit must reach before it returns (see shared/redis/replica-wait.ts); none if absent. */
@@ -318,16 +318,15 @@ export class Ledger {
     return (await this.poolStates([pool]))[0];
   }
 
-  /** The state of many pools, read in pipelined chunks: a bounded number of round trips. */
+  /**
+   * The state of many pools, read in chunks of commands sent together (pipelined, per master on
+   * a cluster): a bounded number of round trips.
+   */
   async poolStates(pools: readonly PoolAddress[], chunkSize = 1000): Promise<Array<PoolState | undefined>> {
     const states: Array<PoolState | undefined> = [];
     for (let from = 0; from < pools.length; from += chunkSize) {
-      const pipeline = this.redis.pipeline();
-      for (const pool of pools.slice(from, from + chunkSize)) pipeline.hgetall(poolKey(pool));
-      for (const [err, hash] of (await pipeline.exec()) ?? []) {
-        if (err) throw err;
-        states.push(parsePoolState(hash as Record<string, string>));
-      }
+      const hashes = await Promise.all(pools.slice(from, from + chunkSize).map((p) => this.redis.hgetall(poolKey(p))));
+      states.push(...hashes.map(parsePoolState));
     }
     return states;
   }
@@ -351,22 +350,19 @@ export class Ledger {
   }
 
   /**
-   * The remaining balances of many pools in one round trip (a pipeline of one HMGET per pool);
+   * The remaining balances of many pools in one round trip (one HMGET per pool, sent together);
    * undefined for a pool that is gone, or not given.
    */
   async poolBalances(
     pools: readonly (PoolAddress | undefined)[],
   ): Promise<(Pick<PoolState, 'remainingCents' | 'remainingPackets'> | undefined)[]> {
-    const pipeline = this.redis.pipeline();
-    const asked = pools.filter((p): p is PoolAddress => p !== undefined);
-    for (const pool of asked) pipeline.hmget(poolKey(pool), 'remaining_cents', 'remaining_packets');
-    const replies = ((await pipeline.exec()) ?? []).map(([err, fields]) => {
-      if (err) throw err;
-      const [cents, packets] = fields as (string | null)[];
-      return cents == null ? undefined : { remainingCents: Number(cents), remainingPackets: Number(packets) };
-    });
-    let next = 0;
-    return pools.map((pool) => (pool === undefined ? undefined : replies[next++]));
+    return Promise.all(
+      pools.map(async (pool) => {
+        if (pool === undefined) return undefined;
+        const [cents, packets] = await this.redis.hmget(poolKey(pool), 'remaining_cents', 'remaining_packets');
+        return cents == null ? undefined : { remainingCents: Number(cents), remainingPackets: Number(packets) };
+      }),
+    );
   }
 
   /** The grant `user` holds in the pool, if any. */

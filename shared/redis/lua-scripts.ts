@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import { checkAcked, type ReplicaWait } from './replica-wait.js';
 
 /**
@@ -49,7 +49,7 @@ export interface ConfirmedScripts<Name extends string> {
  * reply comes back only once enough replicas have them, else CommitUnconfirmedError.
  */
 export function loadLuaCommands<const Name extends string>(
-  redis: Redis,
+  redis: RedisClient,
   dir: URL | string,
   names: readonly Name[],
   confirmed?: ConfirmedScripts<Name>,
@@ -76,7 +76,7 @@ export function loadLuaCommands<const Name extends string>(
 
 type Callable = Record<string, (...args: unknown[]) => unknown>;
 
-function bindConfirmedCommand(redis: Redis, script: LuaScript, wait: ReplicaWait): LuaCommand {
+function bindConfirmedCommand(redis: RedisClient, script: LuaScript, wait: ReplicaWait): LuaCommand {
   return async (keys, args = []) => {
     const pipeline = redis.pipeline();
     callArgs(script, keys, args, (...call) => (pipeline as unknown as Callable)[script.name]!(...call));
@@ -92,7 +92,7 @@ function bindConfirmedCommand(redis: Redis, script: LuaScript, wait: ReplicaWait
   };
 }
 
-function bindCommand(redis: Redis, script: LuaScript): LuaCommand {
+function bindCommand(redis: RedisClient, script: LuaScript): LuaCommand {
   const defined = (redis as unknown as Callable)[script.name]!.bind(redis) as (...args: unknown[]) => Promise<unknown>;
   return (keys, args = []) => callArgs(script, keys, args, defined);
 }

@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
+import type { RedisClient } from './connection.js';
 
 /**
  * How many replicas must acknowledge a write before it counts (Redis WAIT), and for how long to
@@ -40,12 +41,27 @@ export function checkAcked(acked: unknown, wait: ReplicaWait): void {
 }
 
 /**
- * What GRAB_COMMIT_REPLICAS=auto means for this Redis: 1 if it has a replica now, else 0. A
- * number is taken as it is.
+ * What GRAB_COMMIT_REPLICAS=auto means for this Redis: 1 if it has a replica now (on a cluster:
+ * if every master serving slots has one), else 0. A number is taken as it is.
  */
-export async function resolveCommitReplicas(redis: Redis, setting: 'auto' | number): Promise<number> {
+export async function resolveCommitReplicas(redis: RedisClient, setting: 'auto' | number): Promise<number> {
   if (setting !== 'auto') return setting;
-  const info = await redis.info('replication');
-  const replicas = Number(/^connected_slaves:(\d+)/m.exec(info)?.[1] ?? 0);
-  return replicas > 0 ? 1 : 0;
+  return (await fewestReplicas(redis)) > 0 ? 1 : 0;
+}
+
+/** The replicas of the master with the fewest, as the Redis (or the cluster) says now. */
+async function fewestReplicas(redis: RedisClient): Promise<number> {
+  if (!(redis instanceof Cluster)) {
+    const info = await redis.info('replication');
+    return Number(/^connected_slaves:(\d+)/m.exec(info)?.[1] ?? 0);
+  }
+  // CLUSTER NODES: id address flags master-id ... slots; a replica names its master's id.
+  const nodes = String(await redis.call('CLUSTER', 'NODES'))
+    .trim()
+    .split('\n')
+    .map((line) => line.split(' '));
+  const live = (flags: string, role: string) => flags.split(',').includes(role) && !flags.includes('fail');
+  const masters = nodes.filter((n) => live(n[2]!, 'master') && n.length > 8);
+  if (masters.length === 0) return 0;
+  return Math.min(...masters.map((m) => nodes.filter((n) => live(n[2]!, 'slave') && n[3] === m[0]).length));
 }

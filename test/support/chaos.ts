@@ -14,7 +14,7 @@ import { parsePrometheusText, sumOf } from '../../bench/prometheus-text.js';
 import { Ledger } from '../../shared/ledger/ledger.js';
 import type { CampaignRecord } from '../../shared/ledger/ledger-types.js';
 import { OutcomeLog } from '../../shared/ledger/outcome-log.js';
-import { QUEUE_PREFIX } from '../../shared/queue/queue-names.js';
+import { shardQueuePrefix } from '../../shared/queue/queue-names.js';
 import { shardOf, shardQueueName } from '../../shared/queue/queue-shards.js';
 import type { ChaosCheck } from './chaos-checker.js';
 import { sleep } from './async.js';
@@ -219,10 +219,8 @@ export class InFlightTracker {
     private readonly noted: JobType[] = ['active'],
   ) {
     this.redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
-    this.shard = new Queue(shardQueueName(queue, shardOf(campaign, pool, shards)), {
-      connection: this.redis,
-      prefix: QUEUE_PREFIX,
-    });
+    const shard = shardOf(campaign, pool, shards);
+    this.shard = new Queue(shardQueueName(queue, shard), { connection: this.redis, prefix: shardQueuePrefix(shard) });
   }
 
   /** Notes the grabs there are now, and tells how many; call it right after the fault. */
