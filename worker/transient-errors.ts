@@ -2,7 +2,10 @@ import { LockLostError, LockTimeoutError, isConnectionLoss, isSessionLoss } from
 import { CommitUnconfirmedError } from '../shared/redis/replica-wait.js';
 import { DeductionRefusedError } from './deductions.js';
 
-/** Replies and socket errors that say Redis is unreachable or not serving, not that the grab is wrong. */
+/**
+ * Replies and socket errors that say Redis is unreachable or not serving, or that a cluster slot
+ * moved to another master (a failover), not that the grab is wrong.
+ */
 const REDIS_UNAVAILABLE = new RegExp(
   [
     'Connection is closed',
@@ -16,6 +19,8 @@ const REDIS_UNAVAILABLE = new RegExp(
     'MASTERDOWN',
     'CLUSTERDOWN',
     'TRYAGAIN',
+    'MOVED',
+    '^ASK ',
     'NOAUTH',
     'WRONGPASS',
   ].join('|'),

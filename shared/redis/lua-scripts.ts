@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Cluster } from 'ioredis';
 import type { RedisClient } from './connection.js';
 import { checkAcked, type ReplicaWait } from './replica-wait.js';
 
@@ -74,6 +75,8 @@ export function loadLuaCommands<const Name extends string>(
   return commands;
 }
 
+const REDIRECTED = /^(MOVED|ASK) /;
+
 type Callable = Record<string, (...args: unknown[]) => unknown>;
 
 function bindConfirmedCommand(redis: RedisClient, script: LuaScript, wait: ReplicaWait): LuaCommand {
@@ -85,7 +88,12 @@ function bindConfirmedCommand(redis: RedisClient, script: LuaScript, wait: Repli
       [Error | null, unknown],
       [Error | null, unknown],
     ];
-    if (scriptErr) throw scriptErr;
+    if (scriptErr) {
+      // ioredis follows a redirection of a lone command, never of a pipeline that writes: after
+      // a failover, re-read the slot map, so the grab's next try reaches the new master.
+      if (redis instanceof Cluster && REDIRECTED.test(scriptErr.message)) redis.refreshSlotsCache();
+      throw scriptErr;
+    }
     if (waitErr) throw waitErr;
     checkAcked(acked, wait);
     return reply;
