@@ -13,6 +13,7 @@ import {
   grantsKey,
   instanceSeqKey,
   outcomesKey,
+  pendingCampaignKey,
   poolKey,
   poolKeys,
   progressKey,
@@ -45,8 +46,13 @@ import { cryptoSeededRng, type Rng } from './prng.js';
 
 export { UnknownPoolError };
 
+/** Pools written, or keys unlinked, per command while a campaign is created or deleted. */
+const POOLS_PER_STEP = 1000;
+
 const scriptNames = [
-  'createCampaign',
+  'beginCampaign',
+  'createPools',
+  'commitCampaign',
   'deleteCampaign',
   'readPool',
   'commitGrants',
@@ -78,32 +84,66 @@ export class Ledger {
   }
 
   /**
-   * Creates a new instance of the campaign and all its pools atomically; changes nothing if the
-   * id is taken. An instance number drawn for a creation that was refused is simply never used.
+   * Creates a new instance of the campaign, pool by pool (on a Redis Cluster its pools live on
+   * several masters): records the creation as pending, writes the pools a stripe at a time, and
+   * last makes the pending record the campaign hash, the step from which grabs find it. A
+   * creation cut short (a crash, a lost connection) leaves nothing a grab can use, and running it
+   * again with the same spec finishes it. Changes nothing if the id is taken, or if a creation
+   * with another spec was cut short. An instance number drawn but not used is never used.
    */
   async createCampaign(spec: CampaignSpec, nowMs = Date.now()): Promise<CreateCampaignResult> {
-    const instance = await this.redis.incr(instanceSeqKey);
+    // Listed first, so a creation cut short is listed too; readers skip ids without a record.
+    await this.redis.sadd(campaignsKey, spec.id);
+    const drawn = await this.redis.incr(instanceSeqKey);
     const stripes = stripeCount(spec.pools.length);
+    const [status, detail, expiresAt] = (await this.scripts.beginCampaign(
+      [campaignKey(spec.id), pendingCampaignKey(spec.id)],
+      [
+        JSON.stringify(spec),
+        spec.split,
+        nowMs,
+        drawn,
+        stripes,
+        spec.pools.length,
+        spec.expiry && 'atMs' in spec.expiry ? spec.expiry.atMs : '',
+        spec.expiry && 'inMs' in spec.expiry ? spec.expiry.inMs : '',
+      ],
+    )) as [string, string, string?];
+    if (status === 'exists' || status === 'other') return { status, key: detail };
+    const instance = Number(detail);
     const address = { campaignId: spec.id, instance, stripes };
-    const keys = [campaignsKey, campaignKey(spec.id), ...spec.pools.map((p) => poolKey(poolAddress(address, p.id)))];
-    const args = [
-      spec.id,
-      JSON.stringify(spec),
-      spec.split,
-      nowMs,
-      instance,
+    for (const stripePools of byStripe(
+      spec.pools.map((p) => ({ ...p, ...poolAddress(address, p.id) })),
       stripes,
-      spec.expiry && 'atMs' in spec.expiry ? spec.expiry.atMs : '',
-      spec.expiry && 'inMs' in spec.expiry ? spec.expiry.inMs : '',
-      ...spec.pools.flatMap((p) => [p.amountCents, p.packets]),
-    ];
-    const [status, key] = (await this.scripts.createCampaign(keys, args)) as [string, string?];
-    return status === 'created' ? { status } : { status: 'exists', key: key! };
+    )) {
+      for (let from = 0; from < stripePools.length; from += POOLS_PER_STEP) {
+        const step = stripePools.slice(from, from + POOLS_PER_STEP);
+        await this.scripts.createPools(step.map(poolKey), [
+          spec.split,
+          expiresAt ?? '',
+          ...step.flatMap((p) => [p.amountCents, p.packets]),
+        ]);
+      }
+    }
+    const committed = await this.scripts.commitCampaign(
+      [campaignKey(spec.id), pendingCampaignKey(spec.id)],
+      [instance],
+    );
+    return Number(committed) === 1 ? { status: 'created' } : { status: 'exists', key: campaignKey(spec.id) };
+  }
+
+  /** A creation cut short (or under way) that no campaign record names yet; undefined if none. */
+  async pendingCreation(campaignId: string): Promise<CampaignRecord | undefined> {
+    return this.readRecord(campaignId, pendingCampaignKey(campaignId));
   }
 
   async getCampaign(campaignId: string): Promise<CampaignRecord | undefined> {
+    return this.readRecord(campaignId, campaignKey(campaignId));
+  }
+
+  private async readRecord(campaignId: string, key: string): Promise<CampaignRecord | undefined> {
     const [spec, createdAtMs, instance, stripes, lock, state, stateAtMs, expiresAtMs] = await this.redis.hmget(
-      campaignKey(campaignId),
+      key,
       'spec',
       'created_at_ms',
       'instance',
@@ -159,23 +199,40 @@ export class Ledger {
   }
 
   /**
-   * Removes the campaign's current instance: its record, pools, grants, outcomes and progress.
+   * Removes the campaign's current instance (or a creation of it cut short): its pools with their
+   * grants and outcomes, a stripe at a time, each stripe's progress after its pools, and its
+   * record last. A deletion cut short leaves the record, so running it again finishes it.
    * Returns the instance deleted, or undefined if there was no such campaign.
    */
   async deleteCampaign(campaignId: string): Promise<CampaignRecord | undefined> {
     for (;;) {
-      const record = await this.getCampaign(campaignId);
-      if (!record) return undefined;
-      const keys = [
-        campaignsKey,
-        campaignKey(campaignId),
-        rejectedKey(record),
-        queuesKey(record),
-        ...Array.from({ length: record.stripes }, (_, stripe) => progressKey(record, stripe)),
-        ...poolAddresses(record).flatMap(poolKeys),
-      ];
-      if ((await this.scripts.deleteCampaign(keys, [campaignId, record.instance])) === 1) return record;
+      const record = (await this.getCampaign(campaignId)) ?? (await this.pendingCreation(campaignId));
+      if (!record) {
+        await this.unlist(campaignId);
+        return undefined;
+      }
+      for (const [stripe, pools] of byStripe(poolAddresses(record), record.stripes).entries()) {
+        for (let from = 0; from < pools.length; from += POOLS_PER_STEP)
+          await this.redis.unlink(...pools.slice(from, from + POOLS_PER_STEP).flatMap(poolKeys));
+        // After the pools: a late writer of one of them could have counted it again.
+        await this.redis.unlink(progressKey(record, stripe));
+      }
+      const keys = [campaignKey(campaignId), pendingCampaignKey(campaignId), rejectedKey(record), queuesKey(record)];
+      if (Number(await this.scripts.deleteCampaign(keys, [record.instance])) === 1) {
+        await this.unlist(campaignId);
+        return record;
+      }
     }
+  }
+
+  /** Takes the id off the list, unless a creation of it began meanwhile. */
+  private async unlist(campaignId: string): Promise<void> {
+    await this.redis.srem(campaignsKey, campaignId);
+    if (
+      (await this.redis.exists(campaignKey(campaignId))) + (await this.redis.exists(pendingCampaignKey(campaignId))) >
+      0
+    )
+      await this.redis.sadd(campaignsKey, campaignId);
   }
 
   /** The balance, version and token of a pool, and the grants `users` already hold: one round trip. */
@@ -383,6 +440,13 @@ export class Ledger {
       cursor = next;
     } while (cursor !== '0');
   }
+}
+
+/** Pools grouped by stripe, in stripe order: each group shares one slot. */
+function byStripe<P extends PoolAddress>(pools: readonly P[], stripes: number): P[][] {
+  const groups = Array.from({ length: stripes }, (): P[] => []);
+  for (const pool of pools) groups[pool.stripe]!.push(pool);
+  return groups;
 }
 
 function admittedGrab(code: string, cents: string): AdmittedGrab {
