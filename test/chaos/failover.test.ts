@@ -88,7 +88,8 @@ async function failoverRun(commitReplicas: 'auto' | '0', scenario: string): Prom
   });
   await events.waitUntilReady();
 
-  const fleet = await startChaosFleet(2, ['--lock', 'zk', '--concurrency', '50', '--max-batch', '8'], runEnv);
+  // Workers on a cluster find every master first: on a busy machine that takes a while.
+  const fleet = await startChaosFleet(2, ['--lock', 'zk', '--concurrency', '50', '--max-batch', '8'], runEnv, 90_000);
   let finishedAtKill = 0;
   let faultAt = 0;
   let takeoverMs = 0;

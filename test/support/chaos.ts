@@ -265,7 +265,13 @@ export class InFlightTracker {
 }
 
 /** `grab fleet` with its workers' metrics on ports base…base+workers−1. */
-export async function startChaosFleet(workers: number, flags: string[], env: Record<string, string>) {
+export async function startChaosFleet(
+  workers: number,
+  flags: string[],
+  env: Record<string, string>,
+  /** How long every worker may take to serve /healthz. */
+  upWithinMs = 30_000,
+) {
   const metricsBase = await freePortRange(workers);
   const fleet = startGrab(
     ['fleet', '--workers', String(workers), '--metrics-port', String(metricsBase), ...flags],
@@ -274,7 +280,7 @@ export async function startChaosFleet(workers: number, flags: string[], env: Rec
   const ports = Array.from({ length: workers }, (_, i) => metricsBase + i);
   const pid = fleet.child.pid!;
   // Wait until every worker runs and serves /healthz.
-  const until = Date.now() + 30_000;
+  const until = Date.now() + upWithinMs;
   for (;;) {
     const up = await Promise.all(ports.map((p) => healthz(p)));
     if (up.every(Boolean) && childPids(pid).length === workers) break;
