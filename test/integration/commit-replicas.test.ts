@@ -34,7 +34,7 @@ beforeAll(async () => {
   replicaClient = new Redis(replica.url);
   await eventually(
     async () => /master_link_status:up/.test(await replicaClient.info('replication')),
-    15_000,
+    30_000,
     'the replica to sync with its master',
   );
   env = {
@@ -64,7 +64,7 @@ async function runWith(extraEnv: Record<string, string>, midway: () => void) {
   expect((await grab(campaignCreateArgs(id, 1, 20, '--amount-cents', '2000'), runEnv)).code).toBe(0);
   const port = await freePort();
   const worker = startGrab(['work', '--concurrency', '8', '--metrics-port', String(port)], runEnv);
-  await eventually(() => worker.output().includes('"worker started"'), 20_000, 'the worker to start');
+  await eventually(() => worker.output().includes('"worker started"'), 60_000, 'the worker to start');
   const started = JSON.parse(
     worker
       .output()
@@ -93,13 +93,13 @@ async function runWith(extraEnv: Record<string, string>, midway: () => void) {
 }
 
 // Several CLI runs each: generous limits for a busy machine.
-describe('commits wait for a replica', { timeout: 180_000 }, () => {
+describe('commits wait for a replica', { timeout: 300_000 }, () => {
   it('a stopped replica holds the grabs unsettled until it resumes; then each settles once', async () => {
     const run = await runWith({}, () => process.kill(replica.pid, 'SIGSTOP'));
     try {
       expect(run.commitReplicas).toBe(1);
       // Nothing the stopped replica cannot confirm is settled: the grabs are put back, again and again.
-      await eventually(async () => (await run.unconfirmed()) > 2, 20_000, 'commits to go unconfirmed');
+      await eventually(async () => (await run.unconfirmed()) > 2, 60_000, 'commits to go unconfirmed');
       await sleep(1500);
       expect((await run.progress()).finished).toBe(1);
       process.kill(replica.pid, 'SIGCONT');
@@ -117,7 +117,7 @@ describe('commits wait for a replica', { timeout: 180_000 }, () => {
     // Every grant the users were told of is on the replica.
     await eventually(
       async () => (await replicaClient.hlen(grantsKey(run.pool))) === USERS,
-      10_000,
+      30_000,
       'the replica to hold every grant',
     );
   });
