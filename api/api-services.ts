@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.js';
 import type { Ledger } from '../shared/ledger/ledger.js';
 import type { OutcomeLog } from '../shared/ledger/outcome-log.js';
 import type { Logger } from '../shared/logging/logger.js';
@@ -9,7 +9,7 @@ import type { OutcomeWatch } from './outcome-watch.js';
 
 /** What the routes work with: one set per server, opened and closed by startApi. */
 export interface ApiServices {
-  redis: Redis;
+  redis: RedisClient;
   ledger: Ledger;
   outcomes: OutcomeLog;
   campaigns: CampaignCache;

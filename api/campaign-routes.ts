@@ -23,7 +23,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiServices> = async (
         tags,
         summary: 'Create a campaign',
         description:
-          'The body is the spec `grab campaign create --file` reads: id, pools (id, packets, amount in currency units or amountCents), split, and expiresAt (ISO time) or expiresIn (e.g. "24h"). An existing id is refused with 409 and nothing changes.',
+          'The body is the spec `grab campaign create --file` reads: id, pools (id, packets, amount in currency units or amountCents), split, and expiresAt (ISO time) or expiresIn (e.g. "24h"). An existing id (or one whose creation with another spec was cut short) is refused with 409 and nothing changes; sending the spec of a creation cut short finishes it.',
         security: [{ bearer: [] }],
         body: campaignSchema,
         response: { 201: createdReply, 400: errorReply, 401: errorReply, 409: errorReply },
@@ -32,11 +32,14 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiServices> = async (
     async (request, reply) => {
       const spec = request.body;
       const created = await ledger.createCampaign(spec);
-      if (created.status === 'exists')
+      if (created.status !== 'created')
         return reply.code(409).send({
           statusCode: 409,
           error: 'Conflict',
-          message: `campaign "${spec.id}" already exists; nothing was changed. Delete it first (grab campaign delete) or pick another id.`,
+          message:
+            created.status === 'exists'
+              ? `campaign "${spec.id}" already exists; nothing was changed. Delete it first (grab campaign delete) or pick another id.`
+              : `a creation of campaign "${spec.id}" with another spec was cut short; nothing was changed. Send that spec again to finish it, or delete it (grab campaign delete).`,
         });
       campaigns.forget(spec.id);
       const record = await ledger.getCampaign(spec.id);

@@ -34,7 +34,7 @@ export interface RunningApi {
 
 /** Opens Redis and the queue's shards, builds the app and listens; close() undoes it all. */
 export async function startApi({ settings, host, port, distribution, logger }: StartApiOptions): Promise<RunningApi> {
-  const redis = createRedis(settings.redisUrl, 'command', logger);
+  const redis = createRedis(settings, 'command', logger);
   const ledger = new Ledger(redis);
   const outcomes = new OutcomeLog(redis);
   const queue = await ShardedQueue.open(settings.queue, settings.queueShards, redis, {

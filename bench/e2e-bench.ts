@@ -8,7 +8,7 @@ import { grabEntry } from '../shared/cli/grab-entry.js';
 import { childEnv } from '../shared/config/child-env.js';
 import type { Logger } from '../shared/logging/logger.js';
 import { quantile } from '../shared/metrics/quantile.js';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.js';
 import { defaultMembership, membersKey } from '../shared/queue/fleet-membership.js';
 import { ShardedQueue } from '../shared/queue/sharded-queue.js';
 import { buildReport } from '../producer/campaign-report.js';
@@ -225,7 +225,7 @@ const JOIN_TIMEOUT_MS = 60_000;
  * before) and split the shards; those that do not get the time a process takes to start.
  */
 export async function untilConsuming(
-  redis: Redis,
+  redis: RedisClient,
   queueName: string,
   variant: BenchVariant,
   workers: readonly ChildProcess[],
@@ -238,7 +238,7 @@ export async function untilConsuming(
   }
 }
 
-async function untilJoined(redis: Redis, queueName: string, workers: readonly ChildProcess[]): Promise<void> {
+async function untilJoined(redis: RedisClient, queueName: string, workers: readonly ChildProcess[]): Promise<void> {
   const deadline = Date.now() + JOIN_TIMEOUT_MS;
   const live = () => redis.zcount(membersKey(queueName), Date.now() - defaultMembership.ttlMs, '+inf');
   while ((await live()) < workers.length) {

@@ -4,7 +4,6 @@
 import { loadSettings } from '../shared/config/settings.js';
 import { settingsLogger } from '../shared/logging/logger.js';
 import { createRedis } from '../shared/redis/connection.js';
-import { QUEUE_PREFIX } from '../shared/queue/queue-names.js';
 import { jobLockOptions } from '../worker/shard-consumer.js';
 import { startShardedConsumption } from '../worker/sharded-consumption.js';
 
@@ -16,8 +15,8 @@ if (!concurrency)
 
 const settings = loadSettings(process.env);
 const logger = settingsLogger('noop-worker', settings);
-const redis = createRedis(settings.redisUrl, 'command', logger);
-const connection = createRedis(settings.redisUrl, 'worker');
+const redis = createRedis(settings, 'command', logger);
+const connection = createRedis(settings, 'worker');
 const consumption = await startShardedConsumption({
   redis,
   queue: settings.queue,
@@ -29,7 +28,7 @@ const consumption = await startShardedConsumption({
   logger,
   // The job lock and stall check of `grab work` (GRAB_JOB_LOCK_MS, GRAB_STALLED_INTERVAL_MS), which
   // cost Redis commands too.
-  workerOptions: { connection, prefix: QUEUE_PREFIX, removeOnComplete: { count: 1000 }, ...jobLockOptions(settings) },
+  workerOptions: { connection, removeOnComplete: { count: 1000 }, ...jobLockOptions(settings) },
 });
 process.once('SIGTERM', () => {
   consumption

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.js';
 import {
   claimsKey,
   failuresKey,
@@ -22,7 +22,7 @@ export interface BytesPerSettledGrab {
  * and the stripes' counters cost the same however many grabs there are, and are left out.
  */
 export async function bytesPerSettledGrab(
-  redis: Redis,
+  redis: RedisClient,
   pools: readonly PoolAddress[],
   settled: { grabs: number; granted: number },
 ): Promise<BytesPerSettledGrab> {

@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
+import { duplicateClient, type RedisClient } from '../shared/redis/connection.js';
 import type { ShardedQueue } from '../shared/queue/sharded-queue.js';
 
 /** Entries taken from each shard's stream per read; BullMQ keeps about 10,000 per stream. */
@@ -8,7 +9,8 @@ const BLOCK_MS = 200;
 type StreamReply = [key: string, entries: [id: string, fields: string[]][]][] | null;
 
 /**
- * Follows the BullMQ event streams of every shard on one blocking connection, reading from
+ * Follows the BullMQ event streams of every shard on one blocking connection (one per shard on
+ * a Redis Cluster, where one read cannot span the shards' slots), reading from
  * where the previous read stopped, and reports each job that completed or finally failed with
  * the time Redis added that event (the milliseconds of its stream id). A worker records a
  * grab's outcome before its job completes, so this time comes one queue round trip after the
@@ -18,21 +20,28 @@ export class SettlementStream {
   private stopped = false;
   private failure: unknown;
   private readonly reading: Promise<void>;
+  private readonly connections: RedisClient[];
 
-  private constructor(
-    private readonly connection: Redis,
-    keys: readonly string[],
-    onSettled: (jobId: string, atMs: number) => void,
-  ) {
-    this.reading = this.follow(keys, onSettled).catch((err: unknown) => {
-      if (!this.stopped) this.failure = err;
-    });
+  private constructor(redis: RedisClient, keys: readonly string[], onSettled: (jobId: string, atMs: number) => void) {
+    const groups = redis instanceof Cluster ? keys.map((key) => [key]) : [keys];
+    this.connections = groups.map(() => duplicateClient(redis, { enableAutoPipelining: false }));
+    this.reading = Promise.all(
+      groups.map((group, i) =>
+        this.follow(this.connections[i]!, group, onSettled).catch((err: unknown) => {
+          if (!this.stopped) this.failure = err;
+        }),
+      ),
+    ).then(() => undefined);
   }
 
   /** Starts at the beginning of the streams: events of jobs nobody asks about are skipped. */
-  static start(redis: Redis, queue: ShardedQueue, onSettled: (jobId: string, atMs: number) => void): SettlementStream {
+  static start(
+    redis: RedisClient,
+    queue: ShardedQueue,
+    onSettled: (jobId: string, atMs: number) => void,
+  ): SettlementStream {
     return new SettlementStream(
-      redis.duplicate({ enableAutoPipelining: false }),
+      redis,
       queue.shards.map((shard) => shard.keys.events!),
       onSettled,
     );
@@ -46,14 +55,18 @@ export class SettlementStream {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.reading;
-    this.connection.disconnect();
+    for (const connection of this.connections) connection.disconnect();
   }
 
-  private async follow(keys: readonly string[], onSettled: (jobId: string, atMs: number) => void): Promise<void> {
+  private async follow(
+    connection: RedisClient,
+    keys: readonly string[],
+    onSettled: (jobId: string, atMs: number) => void,
+  ): Promise<void> {
     const lastIds = keys.map(() => '0-0');
     const shardOf = new Map(keys.map((key, i) => [key, i]));
     while (!this.stopped) {
-      const reply = (await this.connection.xread(
+      const reply = (await connection.xread(
         'COUNT',
         READ_COUNT,
         'BLOCK',

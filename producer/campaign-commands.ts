@@ -1,7 +1,7 @@
 import { defineCommand } from '../shared/cli/command.js';
 import { CommandFailure } from '../shared/cli/command-failure.js';
 import { flag, oneOf, text, toggle } from '../shared/cli/flags.js';
-import { withCampaign, withServices } from '../shared/cli/services.js';
+import { requireCampaign, withCampaign, withServices } from '../shared/cli/services.js';
 import { campaignFlagRules, idSchema, parseSpecFile, specFromFlags, splitNames } from '../shared/campaign/spec.js';
 import { campaignJobIdPrefix } from '../shared/queue/grab-job.js';
 import { ShardedQueue } from '../shared/queue/sharded-queue.js';
@@ -65,6 +65,12 @@ export const campaignCreateCommand = defineCommand({
             `Delete it first or pick another id.`,
         );
       }
+      if (created.status === 'other') {
+        throw new CommandFailure(
+          `a creation of campaign "${spec.id}" with another spec was cut short (${created.key}); nothing was ` +
+            `changed. Run it again with that spec to finish it, or delete it: grab campaign delete --id ${spec.id}`,
+        );
+      }
       const totalCents = spec.pools.reduce((sum, p) => sum + p.amountCents, 0);
       const packets = spec.pools.reduce((sum, p) => sum + p.packets, 0);
       const record = await ledger.getCampaign(spec.id);
@@ -116,12 +122,15 @@ export const campaignDeleteCommand = defineCommand({
   name: 'campaign delete',
   summary:
     'Delete a campaign: its ledger, outcomes, queued jobs and lock nodes ' +
-    '(refused while grabs are pending, unless --force)',
+    '(refused while grabs are pending, unless --force); also a creation cut short. ' +
+    'A deletion cut short is finished by running it again',
   example: 'grab campaign delete --id new-year',
   flags: (c) =>
     c.addOption(idFlag().makeOptionMandatory()).addOption(toggle('--force', 'delete even while grabs are pending')),
   async run({ id, force }, { settings }) {
-    return withCampaign(settings, id, async ({ redis, ledger, outcomes, record }) => {
+    return withServices(settings, async ({ redis, ledger, outcomes }) => {
+      const record =
+        (await ledger.getCampaign(id)) ?? (await ledger.pendingCreation(id)) ?? (await requireCampaign(ledger, id));
       const { pending } = await outcomes.progress(record, record.stripes);
       if (pending > 0 && force !== true) {
         throw new CommandFailure(

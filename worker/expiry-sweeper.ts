@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.js';
 import type { Ledger } from '../shared/ledger/ledger.js';
 import { poolAddresses, type CampaignState } from '../shared/ledger/ledger-types.js';
 import { redisNowMs, stateAt, type CampaignLifecycle, type Refund } from '../shared/ledger/lifecycle.js';
@@ -9,7 +9,7 @@ import type { CampaignSnapshot } from '../shared/metrics/metrics.js';
 const MAX_REMEMBERED = 10_000;
 
 export interface ExpirySweeperDeps {
-  redis: Redis;
+  redis: RedisClient;
   ledger: Ledger;
   lifecycle: CampaignLifecycle;
   logger: Logger;
@@ -66,15 +66,13 @@ export class ExpirySweeper {
   async sweep(): Promise<Refund[]> {
     const { redis, ledger, lifecycle, logger } = this.deps;
     const ids = await ledger.listCampaigns();
-    const pipeline = redis.pipeline();
-    for (const id of ids) pipeline.hmget(campaignKey(id), 'state', 'state_done', 'expires_at_ms', 'instance');
-    const replies = (await pipeline.exec()) ?? [];
+    const replies = await Promise.all(
+      ids.map((id) => redis.hmget(campaignKey(id), 'state', 'state_done', 'expires_at_ms', 'instance')),
+    );
     const nowMs = await redisNowMs(redis);
     const refunds: Refund[] = [];
     const seen: CampaignSnapshot[] = [];
-    for (const [i, [err, reply]] of replies.entries()) {
-      if (err) throw err;
-      const [state, done, expiresAt, instance] = reply as (string | null)[];
+    for (const [i, [state, done, expiresAt, instance]] of replies.entries()) {
       if (instance === null) continue;
       const recorded = {
         state: (state ?? 'open') as CampaignState,

@@ -19,9 +19,9 @@ import { PoolGauges } from '../shared/metrics/pool-gauges.js';
 import { QueueCounts } from '../shared/metrics/queue-counts.js';
 import { serveMetrics } from '../shared/metrics/serve-metrics.js';
 import { watchZooKeeper } from '../shared/metrics/watch-zookeeper.js';
-import { QUEUE_PREFIX } from '../shared/queue/queue-names.js';
 import { ShardedQueue } from '../shared/queue/sharded-queue.js';
-import { createRedis } from '../shared/redis/connection.js';
+import { createRedis, type RedisClient } from '../shared/redis/connection.js';
+import { resolveCommitReplicas, type ReplicaWait } from '../shared/redis/replica-wait.js';
 import { CampaignDirectory } from './campaign-directory.js';
 import { DependencyGate } from './dependency-gate.js';
 import { admittedDeduction } from './admitted-deduction.js';
@@ -62,21 +62,29 @@ export interface RunningWorker {
 
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const { settings, logger } = options;
-  const redis = createRedis(settings.redisUrl, 'command', logger);
+  const redis = createRedis(settings, 'command', logger);
   const rng = options.seed === undefined ? cryptoSeededRng() : seededRng(options.seed);
-  const ledger = new Ledger(redis, rng);
-  const outcomes = new OutcomeLog(redis);
+  const registry = createRegistry();
+  const grabs = grabMetrics(registry);
+  const replicaWait = await commitReplicaWait(redis, settings, grabs).catch((err: unknown) => {
+    redis.disconnect();
+    throw err;
+  });
+  // WAIT blocks its connection until the replicas answer: commits get a connection of their own,
+  // so the fleet's heartbeat never queues behind them.
+  const settling = replicaWait.replicas > 0 ? createRedis(settings, 'command', logger) : redis;
+  const ledger = new Ledger(settling, rng, replicaWait);
+  const outcomes = new OutcomeLog(settling, replicaWait);
   const family = lockFamily(options.strategy);
   const queue = await checkLockFamily(ledger, outcomes, family, options.strategy, settings.queue)
     .then(() => ShardedQueue.open(settings.queue, settings.queueShards, redis, { dedicatedConnection: true, logger }))
     .catch((err: unknown) => {
       redis.disconnect();
+      settling.disconnect();
       throw err;
     });
-  const queueConnection = createRedis(settings.redisUrl, 'worker');
+  const queueConnection = createRedis(settings, 'worker');
   const campaigns = new CampaignDirectory(ledger, family);
-  const registry = createRegistry();
-  const grabs = grabMetrics(registry);
   const pools = new PoolGauges(
     poolMetrics(registry),
     async (labels) => {
@@ -157,7 +165,6 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     logger,
     workerOptions: {
       connection: queueConnection,
-      prefix: QUEUE_PREFIX,
       removeOnComplete: { count: 1000 },
       removeOnFail: { count: 10_000 },
       maxStalledCount: 5,
@@ -186,7 +193,13 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   pools.start();
   sweeper.start();
   logger.info(
-    { strategy: options.strategy, concurrency: options.concurrency, maxBatch: options.maxBatch },
+    {
+      strategy: options.strategy,
+      concurrency: options.concurrency,
+      maxBatch: options.maxBatch,
+      commitReplicas: replicaWait.replicas,
+      commitWaitMs: replicaWait.timeoutMs,
+    },
     'worker started',
   );
 
@@ -203,8 +216,20 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       await metricsServer?.close();
       await queue.close();
       redis.disconnect();
+      settling.disconnect();
       queueConnection.disconnect();
       logger.info('worker stopped');
     },
   };
+}
+
+/** The replicas each commit waits for, GRAB_COMMIT_REPLICAS resolved against this Redis. */
+async function commitReplicaWait(
+  redis: RedisClient,
+  settings: Settings,
+  grabs: ReturnType<typeof grabMetrics>,
+): Promise<ReplicaWait> {
+  const replicas = await resolveCommitReplicas(redis, settings.commitReplicas);
+  grabs.commitReplicas.set(replicas);
+  return { replicas, timeoutMs: settings.commitWaitMs, onUnconfirmed: () => grabs.commitsUnconfirmed.inc() };
 }

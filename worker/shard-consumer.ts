@@ -1,6 +1,7 @@
 import { Worker, type Processor, type WorkerOptions } from 'bullmq';
 import type { Settings } from '../shared/config/settings.js';
 import type { Logger } from '../shared/logging/logger.js';
+import { shardQueuePrefix } from '../shared/queue/queue-names.js';
 import { shardQueueName } from '../shared/queue/queue-shards.js';
 
 export interface ShardConsumerOptions {
@@ -12,7 +13,8 @@ export interface ShardConsumerOptions {
   concurrency: number;
   processor: Processor;
   /** Everything but the concurrency. */
-  workerOptions: Omit<WorkerOptions, 'concurrency' | 'autorun'>;
+  /** Options of every shard's worker; each gets its shard's key prefix. */
+  workerOptions: Omit<WorkerOptions, 'concurrency' | 'autorun' | 'prefix'>;
   /** Told of each BullMQ worker started, to listen to its events. */
   onWorker: (worker: Worker) => void;
   logger: Logger;
@@ -80,6 +82,7 @@ export class ShardConsumer {
   private start(shard: number): Worker {
     const worker = new Worker(shardQueueName(this.options.queue, shard), this.options.processor, {
       ...this.options.workerOptions,
+      prefix: shardQueuePrefix(shard),
       concurrency: this.options.concurrency,
     });
     this.options.onWorker(worker);

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.js';
 import { FleetMembership, defaultMembership, type MembershipOptions } from '../shared/queue/fleet-membership.js';
 import { assignShards } from '../shared/queue/queue-shards.js';
 import { ShardConsumer, type ShardConsumerOptions } from './shard-consumer.js';
@@ -10,7 +10,7 @@ export interface ShardedConsumption {
 }
 
 export interface ShardedConsumptionOptions extends ShardConsumerOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** The configured count; a recorded one (`grab queue reshard`) is followed instead as soon as a heartbeat reads it. */
   shardCount: number;
   /** false: consume every shard, coordinating with nobody (the unlocked demonstration). */

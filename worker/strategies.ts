@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.js';
 import type { Logger } from '../shared/logging/logger.js';
 import type { Ledger } from '../shared/ledger/ledger.js';
 import type { Rng } from '../shared/ledger/prng.js';
@@ -36,7 +36,7 @@ export interface Strategy {
 
 export interface StrategyDeps {
   settings: Settings;
-  redis: Redis;
+  redis: RedisClient;
   ledger: Ledger;
   outcomes: OutcomeLog;
   rng: Rng;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connection.js';
 import type { Settings } from '../config/settings.js';
 import { idSchema } from '../campaign/spec.js';
 import { CommandFailure } from './command-failure.js';
@@ -12,7 +12,7 @@ import { OutcomeLog } from '../ledger/outcome-log.js';
 import { createRedis } from '../redis/connection.js';
 
 export interface CommandServices {
-  redis: Redis;
+  redis: RedisClient;
   ledger: Ledger;
   outcomes: OutcomeLog;
   slots: GrabSlots;
@@ -30,7 +30,7 @@ export const campaignFlag = () => flag('--campaign <id>', 'the campaign', idSche
 
 /** Opens what an operator command needs, runs it, and always closes the connections. */
 export async function withServices<T>(settings: Settings, run: (services: CommandServices) => Promise<T>): Promise<T> {
-  const redis = createRedis(settings.redisUrl, 'command');
+  const redis = createRedis(settings, 'command');
   try {
     return await run({
       redis,

@@ -20,6 +20,21 @@ export const settingDefinitions = {
       .string()
       .regex(/^rediss?:\/\/[^\s]+$/, 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379'),
   },
+  redisClusterNodes: {
+    env: 'REDIS_CLUSTER_NODES',
+    flag: 'redis-cluster-nodes',
+    default: '',
+    describe:
+      'Redis Cluster nodes host:port,host:port,... (any of them; the rest are found): every ' +
+      'connection then talks to the cluster, with the user, password and TLS of --redis-url; empty: one Redis at --redis-url',
+    schema: z
+      .string()
+      .regex(
+        /^$|^[A-Za-z0-9.\-[\]:]+:\d{1,5}(,[A-Za-z0-9.\-[\]:]+:\d{1,5})*$/,
+        'must be host:port[,host:port...] without spaces, e.g. 10.0.0.1:7000,10.0.0.2:7000, or empty for one Redis',
+      )
+      .transform((v) => (v === '' ? undefined : v.split(','))),
+  },
   zkConnect: {
     env: 'ZK_CONNECT',
     flag: 'zk-connect',
@@ -99,6 +114,29 @@ export const settingDefinitions = {
       "without the pool's lock; off: every batch takes the lock path (for comparison)",
     // Kept as the word, so a child process's environment (child-env.ts) carries it as given.
     schema: z.enum(['on', 'off'], { error: 'must be on or off' }),
+  },
+  commitReplicas: {
+    env: 'GRAB_COMMIT_REPLICAS',
+    flag: 'commit-replicas',
+    default: 'auto',
+    describe:
+      "how many replicas must hold a batch's grants and outcomes (Redis WAIT) before its grabs " +
+      'count as settled; auto: 1 if the Redis (or every cluster master) has a replica at start, ' +
+      'else 0; 0 turns the wait off',
+    // Kept as given ('auto' or a number), so a child process's environment carries it as given.
+    schema: z
+      .string()
+      .regex(/^(auto|\d{1,2})$/, 'must be auto or a whole number of replicas from 0 to 99')
+      .transform((v) => (v === 'auto' ? ('auto' as const) : Number(v))),
+  },
+  commitWaitMs: {
+    env: 'GRAB_COMMIT_WAIT_MS',
+    flag: 'commit-wait-ms',
+    default: '1000',
+    describe:
+      'how long a commit waits for its replicas (WAIT timeout, milliseconds); past it the grabs are ' +
+      'put back unsettled and tried again',
+    schema: coercedWholeNumber(10, 60000),
   },
   logLevel: {
     env: 'LOG_LEVEL',

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connection.js';
 import { loadLuaCommands } from '../redis/lua-scripts.js';
 import { campaignKey, poolKey, slotBlocksKey, sourcesKey, type CampaignAddress, type PoolAddress } from './keys.js';
 import { UnknownPoolError } from './ledger-errors.js';
@@ -18,7 +18,7 @@ const scriptNames = ['claimSource', 'claimSlotBlocks'] as const;
 export class GrabSlots {
   private readonly scripts;
 
-  constructor(redis: Redis) {
+  constructor(redis: RedisClient) {
     this.scripts = loadLuaCommands(redis, new URL('./lua/', import.meta.url), scriptNames);
   }
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connection.js';
 import { grabJobId } from '../queue/grab-job.js';
 import { parseGrant } from './grant.js';
 import { claimsKey, grantsKey, outcomesKey, type PoolAddress } from './keys.js';
@@ -47,7 +47,7 @@ const POOLS_PER_ROUND = 500;
  * and the HTTP API alike.
  */
 export class GrantLookup {
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: RedisClient) {}
 
   /**
    * A user's grants and grab outcomes across every pool of the campaign's instance, read in
@@ -66,20 +66,19 @@ export class GrantLookup {
     const pools = poolAddresses(campaign);
     for (let from = 0; from < pools.length; from += POOLS_PER_ROUND) {
       const round = pools.slice(from, from + POOLS_PER_ROUND);
-      const pipeline = this.redis.pipeline();
-      for (const pool of round) {
-        pipeline.hget(grantsKey(pool), user);
-        pipeline.hget(
-          outcomesKey(pool),
-          grabJobId({ campaign: pool.campaignId, instance: pool.instance, pool: pool.poolId, user }),
-        );
-      }
-      const replies = (await pipeline.exec()) ?? [];
+      const replies = await Promise.all(
+        round.map((pool) =>
+          Promise.all([
+            this.redis.hget(grantsKey(pool), user),
+            this.redis.hget(
+              outcomesKey(pool),
+              grabJobId({ campaign: pool.campaignId, instance: pool.instance, pool: pool.poolId, user }),
+            ),
+          ]),
+        ),
+      );
       round.forEach(({ poolId }, i) => {
-        const [grant, code] = [replies[2 * i]!, replies[2 * i + 1]!].map(([err, reply]) => {
-          if (err) throw err;
-          return reply as string | null;
-        });
+        const [grant, code] = replies[i]!;
         if (grant) {
           const { cents, atMs } = parseGrant(grant);
           found.grants.push({ pool: poolId, cents, at: isoTime(atMs) });

@@ -43,6 +43,12 @@ export const instanceSeqKey = 'grab:instance-seq';
 /** Hash: spec (JSON), split, created_at_ms, pool_count, instance, stripes, lock (the lock family its commits use). */
 export const campaignKey = (campaignId: string): string => `grab:campaign:{${campaignId}}`;
 
+/**
+ * Hash: a creation cut short or under way, with the fields the campaign hash gets once every
+ * pool is written (see begin-campaign.lua). Same slot as the campaign hash.
+ */
+export const pendingCampaignKey = (campaignId: string): string => `grab:creating:{${campaignId}}`;
+
 /** Hash: job id -> reason, for grabs that named no pool of the instance. Same slot as the campaign hash. */
 export const rejectedKey = ({ campaignId, instance }: CampaignAddress): string =>
   `grab:rejected:{${campaignId}}:${instance}`;

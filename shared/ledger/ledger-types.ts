@@ -38,7 +38,8 @@ export const poolAddress = (
   stripe: stripeOf(poolId, record.stripes),
 });
 
-export type CreateCampaignResult = { status: 'created' } | { status: 'exists'; key: string };
+/** `other`: a creation of the id with another spec was cut short; `key` is its pending record. */
+export type CreateCampaignResult = { status: 'created' } | { status: 'exists' | 'other'; key: string };
 
 export interface PoolState {
   totalCents: number;

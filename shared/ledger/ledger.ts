@@ -1,6 +1,7 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connection.js';
 import type { CampaignSpec, SplitName } from '../campaign/spec.js';
 import { loadLuaCommands } from '../redis/lua-scripts.js';
+import type { ReplicaWait } from '../redis/replica-wait.js';
 import { scanHashes } from '../redis/scan-hashes.js';
 import { formatToken, parseToken } from './fencing-token.js';
 import { formatGrant, parseGrant, type Grant } from './grant.js';
@@ -13,6 +14,7 @@ import {
   instanceSeqKey,
   outcomesKey,
   outcomeSlotsKey,
+  pendingCampaignKey,
   poolKey,
   poolKeys,
   progressKey,
@@ -46,8 +48,13 @@ import { cryptoSeededRng, type Rng } from './prng.js';
 
 export { UnknownPoolError };
 
+/** Pools written, or keys unlinked, per command while a campaign is created or deleted. */
+const POOLS_PER_STEP = 1000;
+
 const scriptNames = [
-  'createCampaign',
+  'beginCampaign',
+  'createPools',
+  'commitCampaign',
   'deleteCampaign',
   'readPool',
   'commitGrants',
@@ -56,45 +63,89 @@ const scriptNames = [
   'admit',
 ] as const;
 
+/** The scripts whose writes tell a worker a grab is settled: with a ReplicaWait, each waits for its replicas. */
+const settlingScripts = ['commitGrants', 'grabAtomic', 'admit'] as const;
+
 /** The campaign and pool balances in Redis, changed only through the scripts in ./lua (and writeUnfenced). */
 export class Ledger {
   private readonly scripts;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     /** Draws the random part of lock-free grabs. */
     private readonly rng: Rng = cryptoSeededRng(),
+    /** Replicas a commit must reach before it returns (see shared/redis/replica-wait.ts); none if absent. */
+    replicaWait?: ReplicaWait,
   ) {
-    this.scripts = loadLuaCommands(redis, new URL('./lua/', import.meta.url), scriptNames);
+    this.scripts = loadLuaCommands(
+      redis,
+      new URL('./lua/', import.meta.url),
+      scriptNames,
+      replicaWait && { names: settlingScripts, wait: replicaWait },
+    );
   }
 
   /**
-   * Creates a new instance of the campaign and all its pools atomically; changes nothing if the
-   * id is taken. An instance number drawn for a creation that was refused is simply never used.
+   * Creates a new instance of the campaign, pool by pool (on a Redis Cluster its pools live on
+   * several masters): records the creation as pending, writes the pools a stripe at a time, and
+   * last makes the pending record the campaign hash, the step from which grabs find it. A
+   * creation cut short (a crash, a lost connection) leaves nothing a grab can use, and running it
+   * again with the same spec finishes it. Changes nothing if the id is taken, or if a creation
+   * with another spec was cut short. An instance number drawn but not used is never used.
    */
   async createCampaign(spec: CampaignSpec, nowMs = Date.now()): Promise<CreateCampaignResult> {
-    const instance = await this.redis.incr(instanceSeqKey);
+    // Listed first, so a creation cut short is listed too; readers skip ids without a record.
+    await this.redis.sadd(campaignsKey, spec.id);
+    const drawn = await this.redis.incr(instanceSeqKey);
     const stripes = stripeCount(spec.pools.length);
+    const [status, detail, expiresAt] = (await this.scripts.beginCampaign(
+      [campaignKey(spec.id), pendingCampaignKey(spec.id)],
+      [
+        JSON.stringify(spec),
+        spec.split,
+        nowMs,
+        drawn,
+        stripes,
+        spec.pools.length,
+        spec.expiry && 'atMs' in spec.expiry ? spec.expiry.atMs : '',
+        spec.expiry && 'inMs' in spec.expiry ? spec.expiry.inMs : '',
+      ],
+    )) as [string, string, string?];
+    if (status === 'exists' || status === 'other') return { status, key: detail };
+    const instance = Number(detail);
     const address = { campaignId: spec.id, instance, stripes };
-    const keys = [campaignsKey, campaignKey(spec.id), ...spec.pools.map((p) => poolKey(poolAddress(address, p.id)))];
-    const args = [
-      spec.id,
-      JSON.stringify(spec),
-      spec.split,
-      nowMs,
-      instance,
+    for (const stripePools of byStripe(
+      spec.pools.map((p) => ({ ...p, ...poolAddress(address, p.id) })),
       stripes,
-      spec.expiry && 'atMs' in spec.expiry ? spec.expiry.atMs : '',
-      spec.expiry && 'inMs' in spec.expiry ? spec.expiry.inMs : '',
-      ...spec.pools.flatMap((p) => [p.amountCents, p.packets]),
-    ];
-    const [status, key] = (await this.scripts.createCampaign(keys, args)) as [string, string?];
-    return status === 'created' ? { status } : { status: 'exists', key: key! };
+    )) {
+      for (let from = 0; from < stripePools.length; from += POOLS_PER_STEP) {
+        const step = stripePools.slice(from, from + POOLS_PER_STEP);
+        await this.scripts.createPools(step.map(poolKey), [
+          spec.split,
+          expiresAt ?? '',
+          ...step.flatMap((p) => [p.amountCents, p.packets]),
+        ]);
+      }
+    }
+    const committed = await this.scripts.commitCampaign(
+      [campaignKey(spec.id), pendingCampaignKey(spec.id)],
+      [instance],
+    );
+    return Number(committed) === 1 ? { status: 'created' } : { status: 'exists', key: campaignKey(spec.id) };
+  }
+
+  /** A creation cut short (or under way) that no campaign record names yet; undefined if none. */
+  async pendingCreation(campaignId: string): Promise<CampaignRecord | undefined> {
+    return this.readRecord(campaignId, pendingCampaignKey(campaignId));
   }
 
   async getCampaign(campaignId: string): Promise<CampaignRecord | undefined> {
+    return this.readRecord(campaignId, campaignKey(campaignId));
+  }
+
+  private async readRecord(campaignId: string, key: string): Promise<CampaignRecord | undefined> {
     const [spec, createdAtMs, instance, stripes, lock, state, stateAtMs, expiresAtMs] = await this.redis.hmget(
-      campaignKey(campaignId),
+      key,
       'spec',
       'created_at_ms',
       'instance',
@@ -150,24 +201,46 @@ export class Ledger {
   }
 
   /**
-   * Removes the campaign's current instance: its record, pools, grants, outcomes and progress.
+   * Removes the campaign's current instance (or a creation of it cut short): its pools with their
+   * grants and outcomes, a stripe at a time, each stripe's progress after its pools, and its
+   * record last. A deletion cut short leaves the record, so running it again finishes it.
    * Returns the instance deleted, or undefined if there was no such campaign.
    */
   async deleteCampaign(campaignId: string): Promise<CampaignRecord | undefined> {
     for (;;) {
-      const record = await this.getCampaign(campaignId);
-      if (!record) return undefined;
+      const record = (await this.getCampaign(campaignId)) ?? (await this.pendingCreation(campaignId));
+      if (!record) {
+        await this.unlist(campaignId);
+        return undefined;
+      }
+      for (const [stripe, pools] of byStripe(poolAddresses(record), record.stripes).entries()) {
+        for (let from = 0; from < pools.length; from += POOLS_PER_STEP)
+          await this.redis.unlink(...pools.slice(from, from + POOLS_PER_STEP).flatMap(poolKeys));
+        // After the pools: a late writer of one of them could have counted it again.
+        await this.redis.unlink(progressKey(record, stripe));
+      }
       const keys = [
-        campaignsKey,
         campaignKey(campaignId),
+        pendingCampaignKey(campaignId),
         rejectedKey(record),
         queuesKey(record),
         sourcesKey(record),
-        ...Array.from({ length: record.stripes }, (_, stripe) => progressKey(record, stripe)),
-        ...poolAddresses(record).flatMap(poolKeys),
       ];
-      if ((await this.scripts.deleteCampaign(keys, [campaignId, record.instance])) === 1) return record;
+      if (Number(await this.scripts.deleteCampaign(keys, [record.instance])) === 1) {
+        await this.unlist(campaignId);
+        return record;
+      }
     }
+  }
+
+  /** Takes the id off the list, unless a creation of it began meanwhile. */
+  private async unlist(campaignId: string): Promise<void> {
+    await this.redis.srem(campaignsKey, campaignId);
+    if (
+      (await this.redis.exists(campaignKey(campaignId))) + (await this.redis.exists(pendingCampaignKey(campaignId))) >
+      0
+    )
+      await this.redis.sadd(campaignsKey, campaignId);
   }
 
   /** The balance, version and token of a pool, and the grants `users` already hold: one round trip. */
@@ -319,16 +392,15 @@ export class Ledger {
     return (await this.poolStates([pool]))[0];
   }
 
-  /** The state of many pools, read in pipelined chunks: a bounded number of round trips. */
+  /**
+   * The state of many pools, read in chunks of commands sent together (pipelined, per master on
+   * a cluster): a bounded number of round trips.
+   */
   async poolStates(pools: readonly PoolAddress[], chunkSize = 1000): Promise<Array<PoolState | undefined>> {
     const states: Array<PoolState | undefined> = [];
     for (let from = 0; from < pools.length; from += chunkSize) {
-      const pipeline = this.redis.pipeline();
-      for (const pool of pools.slice(from, from + chunkSize)) pipeline.hgetall(poolKey(pool));
-      for (const [err, hash] of (await pipeline.exec()) ?? []) {
-        if (err) throw err;
-        states.push(parsePoolState(hash as Record<string, string>));
-      }
+      const hashes = await Promise.all(pools.slice(from, from + chunkSize).map((p) => this.redis.hgetall(poolKey(p))));
+      states.push(...hashes.map(parsePoolState));
     }
     return states;
   }
@@ -352,22 +424,19 @@ export class Ledger {
   }
 
   /**
-   * The remaining balances of many pools in one round trip (a pipeline of one HMGET per pool);
+   * The remaining balances of many pools in one round trip (one HMGET per pool, sent together);
    * undefined for a pool that is gone, or not given.
    */
   async poolBalances(
     pools: readonly (PoolAddress | undefined)[],
   ): Promise<(Pick<PoolState, 'remainingCents' | 'remainingPackets'> | undefined)[]> {
-    const pipeline = this.redis.pipeline();
-    const asked = pools.filter((p): p is PoolAddress => p !== undefined);
-    for (const pool of asked) pipeline.hmget(poolKey(pool), 'remaining_cents', 'remaining_packets');
-    const replies = ((await pipeline.exec()) ?? []).map(([err, fields]) => {
-      if (err) throw err;
-      const [cents, packets] = fields as (string | null)[];
-      return cents == null ? undefined : { remainingCents: Number(cents), remainingPackets: Number(packets) };
-    });
-    let next = 0;
-    return pools.map((pool) => (pool === undefined ? undefined : replies[next++]));
+    return Promise.all(
+      pools.map(async (pool) => {
+        if (pool === undefined) return undefined;
+        const [cents, packets] = await this.redis.hmget(poolKey(pool), 'remaining_cents', 'remaining_packets');
+        return cents == null ? undefined : { remainingCents: Number(cents), remainingPackets: Number(packets) };
+      }),
+    );
   }
 
   /** The grant `user` holds in the pool, if any. */
@@ -388,6 +457,13 @@ export class Ledger {
       cursor = next;
     } while (cursor !== '0');
   }
+}
+
+/** Pools grouped by stripe, in stripe order: each group shares one slot. */
+function byStripe<P extends PoolAddress>(pools: readonly P[], stripes: number): P[][] {
+  const groups = Array.from({ length: stripes }, (): P[] => []);
+  for (const pool of pools) groups[pool.stripe]!.push(pool);
+  return groups;
 }
 
 function admittedGrab(code: string, cents: string): AdmittedGrab {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connection.js';
 import { loadLuaCommands } from '../redis/lua-scripts.js';
 import { campaignKey, poolKey, type CampaignAddress, type PoolAddress } from './keys.js';
 import { poolAddresses, type CampaignRecord, type CampaignState } from './ledger-types.js';
@@ -52,7 +52,7 @@ export const stateAt = (record: Pick<CampaignRecord, 'state' | 'expiresAtMs'>, n
     : record.state;
 
 /** Milliseconds on the Redis server's clock, the one the lifecycle scripts read. */
-export async function redisNowMs(redis: Redis): Promise<number> {
+export async function redisNowMs(redis: RedisClient): Promise<number> {
   const [seconds, micros] = await redis.time();
   return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
 }
@@ -64,7 +64,7 @@ export async function redisNowMs(redis: Redis): Promise<number> {
 export class CampaignLifecycle {
   private readonly scripts;
 
-  constructor(redis: Redis) {
+  constructor(redis: RedisClient) {
     this.scripts = loadLuaCommands(redis, new URL('./lua/', import.meta.url), scriptNames);
   }
 

@@ -1,5 +1,6 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connection.js';
 import { loadLuaCommands } from '../redis/lua-scripts.js';
+import type { ReplicaWait } from '../redis/replica-wait.js';
 import {
   campaignKey,
   failuresKey,
@@ -106,8 +107,17 @@ const scriptNames = ['markEnqueued', 'recordOutcomes', 'recordRejected', 'redriv
 export class OutcomeLog {
   private readonly scripts;
 
-  constructor(private readonly redis: Redis) {
-    this.scripts = loadLuaCommands(redis, new URL('./lua/', import.meta.url), scriptNames);
+  constructor(
+    private readonly redis: RedisClient,
+    /** Replicas a grab's recorded outcome must reach before record() returns; none if absent. */
+    replicaWait?: ReplicaWait,
+  ) {
+    this.scripts = loadLuaCommands(
+      redis,
+      new URL('./lua/', import.meta.url),
+      scriptNames,
+      replicaWait && { names: ['recordOutcomes', 'recordRejected'], wait: replicaWait },
+    );
   }
 
   /** Marks grabs as pending; returns how many of them were not known before. */
@@ -150,24 +160,20 @@ export class OutcomeLog {
     return moved;
   }
 
-  /** A campaign's progress: one pipelined read of its stripes' counters and its rejections. */
+  /** A campaign's progress: one read, sent together, of its stripes' counters and its rejections. */
   async progress(campaign: CampaignAddress, stripes: number): Promise<CampaignProgress> {
-    const pipeline = this.redis.pipeline();
-    for (let stripe = 0; stripe < stripes; stripe++) pipeline.hgetall(progressKey(campaign, stripe));
-    pipeline.hlen(rejectedKey(campaign));
-    const replies = (await pipeline.exec()) ?? [];
+    const [rejected, ...stripeHashes] = await Promise.all([
+      this.redis.hlen(rejectedKey(campaign)),
+      ...Array.from({ length: stripes }, (_, stripe) => this.redis.hgetall(progressKey(campaign, stripe))),
+    ]);
     const outcomes = emptyCounts();
+    outcomes.rejected = rejected as number;
     let pending = 0;
-    replies.forEach(([err, reply], i) => {
-      if (err) throw err;
-      if (i === stripes) {
-        outcomes.rejected = reply as number;
-        return;
-      }
-      const stripe = countsFromHash(reply as Record<string, string>);
+    for (const hash of stripeHashes as Record<string, string>[]) {
+      const stripe = countsFromHash(hash);
       pending += stripe.pending;
       for (const k of Object.keys(outcomes) as Outcome[]) outcomes[k] += stripe.counts[k];
-    });
+    }
     const finished = Object.values(outcomes).reduce((a, b) => a + b, 0);
     return { enqueued: finished + pending, pending, finished, outcomes };
   }

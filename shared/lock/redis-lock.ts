@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connection.js';
 import { parseToken } from '../ledger/fencing-token.js';
 import { loadLuaCommands } from '../redis/lua-scripts.js';
 import { once, type AcquireOptions, type DistributedLock, type LockHandle } from './lock-handle.js';
@@ -37,7 +37,7 @@ export class RedisLock implements DistributedLock {
   private readonly leaseMs: number;
   private readonly maxRetryDelayMs: number;
 
-  constructor(redis: Redis, options: RedisLockOptions = {}) {
+  constructor(redis: RedisClient, options: RedisLockOptions = {}) {
     this.scripts = loadLuaCommands(redis, new URL('./lua/', import.meta.url), [
       'redisLockAcquire',
       'redisLockRelease',

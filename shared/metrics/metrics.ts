@@ -111,6 +111,18 @@ export function grabMetrics(registry: Registry) {
       help: 'Commits the ledger refused because a newer lock holder had committed (fenced out)',
       registers,
     }),
+    commitsUnconfirmed: new Counter({
+      name: 'grab_commits_unconfirmed_total',
+      help:
+        'Commits (grants, or recorded outcomes) fewer replicas than GRAB_COMMIT_REPLICAS acknowledged ' +
+        'within GRAB_COMMIT_WAIT_MS; their grabs are put back and tried again',
+      registers,
+    }),
+    commitReplicas: new Gauge({
+      name: 'grab_commit_replicas',
+      help: 'Replicas each commit waits for (GRAB_COMMIT_REPLICAS as resolved at start; 0: no wait)',
+      registers,
+    }),
     batchSize: new Histogram({
       name: 'grab_batch_size',
       help: 'Grabs of one pool settled together under one lock acquisition',

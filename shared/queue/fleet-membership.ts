@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connection.js';
 import type { Logger } from '../logging/logger.js';
 import { loadLuaCommands } from '../redis/lua-scripts.js';
 import { QUEUE_PREFIX, shardCountKey } from './queue-names.js';
@@ -32,7 +32,7 @@ export class FleetMembership {
   private last = '';
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly queue: string,
     private readonly logger: Logger,
     private readonly options: MembershipOptions = defaultMembership,

@@ -1,6 +1,6 @@
 import { Queue, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { QUEUE_PREFIX, shardCountKey } from './queue-names.js';
+import type { RedisClient } from '../redis/connection.js';
+import { shardCountKey, shardQueuePrefix } from './queue-names.js';
 import { shardOfPayload, shardQueueName } from './queue-shards.js';
 import { recordedShardCount } from './sharded-queue.js';
 
@@ -41,7 +41,7 @@ export class ReshardRefused extends Error {
  * and nothing lost: running it again finishes it.
  */
 export async function reshardQueue(
-  redis: Redis,
+  redis: RedisClient,
   queue: string,
   to: number,
   options: ReshardOptions,
@@ -55,7 +55,7 @@ export async function reshardQueue(
     );
   const shards = Array.from(
     { length: Math.max(from, to) },
-    (_, i) => new Queue(shardQueueName(queue, i), { connection: redis, prefix: QUEUE_PREFIX }),
+    (_, i) => new Queue(shardQueueName(queue, i), { connection: redis, prefix: shardQueuePrefix(i) }),
   );
   try {
     progress(`pausing ${shards.length} shards of "${queue}" and waiting for the grabs in flight`);

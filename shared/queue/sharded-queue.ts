@@ -1,9 +1,10 @@
 import { Queue, type Job, type JobsOptions, type JobType } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { duplicateClient, type RedisClient } from '../redis/connection.js';
+import { scanKeys } from '../redis/scan-keys.js';
 import type { Logger } from '../logging/logger.js';
 import type { GrabJob } from './grab-job.js';
 import { ShardCountMismatch } from './queue-errors.js';
-import { QUEUE_PREFIX, shardCountKey } from './queue-names.js';
+import { shardCountKey, shardQueuePrefix } from './queue-names.js';
 import { shardOfPayload, shardQueueName } from './queue-shards.js';
 
 export interface GrabBulkJob {
@@ -13,7 +14,7 @@ export interface GrabBulkJob {
 }
 
 /** The shard count recorded for `queue`, or undefined for a queue nothing has opened yet. */
-export async function recordedShardCount(redis: Redis, queue: string): Promise<number | undefined> {
+export async function recordedShardCount(redis: RedisClient, queue: string): Promise<number | undefined> {
   const recorded = await redis.get(shardCountKey(queue));
   return recorded === null ? undefined : Number(recorded);
 }
@@ -28,8 +29,8 @@ export class ShardedQueue {
 
   private constructor(
     readonly name: string,
-    private readonly client: Redis,
-    private readonly ownConnection: Redis | undefined,
+    private readonly client: RedisClient,
+    private readonly ownConnection: RedisClient | undefined,
     private readonly onError: ((err: Error) => void) | undefined,
     shards: number,
   ) {
@@ -51,10 +52,10 @@ export class ShardedQueue {
   static async open(
     name: string,
     shards: number,
-    connection: Redis,
+    connection: RedisClient,
     options: { dedicatedConnection?: boolean; logger?: Logger } = {},
   ): Promise<ShardedQueue> {
-    const own = options.dedicatedConnection ? connection.duplicate() : undefined;
+    const own = options.dedicatedConnection ? duplicateClient(connection) : undefined;
     const client = own ?? connection;
     try {
       await client.set(shardCountKey(name), shards, 'NX');
@@ -88,7 +89,7 @@ export class ShardedQueue {
   private resize(shards: number): void {
     for (const dropped of this.current.splice(shards)) void dropped.close().catch(() => undefined);
     for (let i = this.current.length; i < shards; i++) {
-      const queue = new Queue(shardQueueName(this.name, i), { connection: this.client, prefix: QUEUE_PREFIX });
+      const queue = new Queue(shardQueueName(this.name, i), { connection: this.client, prefix: shardQueuePrefix(i) });
       if (this.onError) queue.on('error', this.onError);
       this.current.push(queue);
     }
@@ -130,30 +131,23 @@ export class ShardedQueue {
   /**
    * Removes every job whose id starts with `prefix` (one campaign instance's grabs) from every
    * shard: waiting, delayed, finished and failed. A job a worker is running stays, and that
-   * worker drops it. Finds them with one SCAN over the queue's job keys; returns how many went.
+   * worker drops it. Finds them with one SCAN over the queue's job keys (of every master, on a
+   * cluster); returns how many went.
    */
-  async removeJobs(prefix: string, connection: Redis): Promise<number> {
+  async removeJobs(prefix: string, connection: RedisClient): Promise<number> {
     const jobKey = new RegExp(
-      `^${escapeRegExp(QUEUE_PREFIX)}:${escapeRegExp(this.name)}\\.(\\d+):(${escapeRegExp(prefix)}[^:]*)$`,
+      `^(\\{grab\\.\\d+\\}):${escapeRegExp(this.name)}\\.(\\d+):(${escapeRegExp(prefix)}[^:]*)$`,
     );
     let removed = 0;
-    let cursor = '0';
-    do {
-      const [next, keys] = await connection.scan(
-        cursor,
-        'MATCH',
-        `${QUEUE_PREFIX}:${this.name}.*:${prefix}*`,
-        'COUNT',
-        1000,
-      );
-      cursor = next;
+    for await (const keys of scanKeys(connection, `{grab.*}:${this.name}.*:${prefix}*`)) {
       const removals = keys.flatMap((key) => {
         const match = jobKey.exec(key);
-        const shard = match && this.shards[Number(match[1])];
-        return shard ? [shard.remove(match[2]!).catch(() => 0)] : [];
+        const index = Number(match?.[2]);
+        const shard = match?.[1] === shardQueuePrefix(index) ? this.shards[index] : undefined;
+        return shard ? [shard.remove(match![3]!).catch(() => 0)] : [];
       });
       removed += (await Promise.all(removals)).filter((n) => n === 1).length;
-    } while (cursor !== '0');
+    }
     return removed;
   }
 

@@ -1,7 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
+import type { RedisClient } from './connection.js';
+import { checkAcked, type ReplicaWait } from './replica-wait.js';
 
 /**
  * Loads a directory of Lua scripts as ioredis custom commands (EVALSHA, falling back to EVAL).
@@ -34,14 +36,24 @@ interface LuaScript {
 const KEYS_HEADER = /^--\s*KEYS:\s*(.*?)\s*$/;
 const INCLUDE = /^--- @include "([a-z0-9-]+)"\s*$/gm;
 
+/** Scripts whose writes must reach replicas before their reply counts, and how many replicas. */
+export interface ConfirmedScripts<Name extends string> {
+  names: readonly Name[];
+  wait: ReplicaWait;
+}
+
 /**
  * Defines every `.lua` file of `dir` on `redis` and returns the named ones as typed functions.
  * Throws if a named script is missing or a header is malformed, so a bad install fails at startup.
+ * A confirmed script is sent with WAIT right behind it in one pipeline, so the WAIT goes over the
+ * same connection (on a cluster: to the master of the script's keys) and covers its writes; its
+ * reply comes back only once enough replicas have them, else CommitUnconfirmedError.
  */
 export function loadLuaCommands<const Name extends string>(
-  redis: Redis,
+  redis: RedisClient,
   dir: URL | string,
   names: readonly Name[],
+  confirmed?: ConfirmedScripts<Name>,
 ): Record<Name, LuaCommand> {
   const scripts = readLuaDir(typeof dir === 'string' ? dir : fileURLToPath(dir));
   const builtins = new Set(redis.getBuiltinCommands());
@@ -57,21 +69,55 @@ export function loadLuaCommands<const Name extends string>(
   for (const name of names) {
     const script = scripts.get(name);
     if (!script) throw new Error(`no Lua script ${name} (${kebabCase(name)}.lua) in ${String(dir)}`);
-    commands[name] = bindCommand(redis, script);
+    const wait = confirmed?.names.includes(name) && confirmed.wait.replicas > 0 ? confirmed.wait : undefined;
+    commands[name] = wait ? bindConfirmedCommand(redis, script, wait) : bindCommand(redis, script);
   }
   return commands;
 }
 
-function bindCommand(redis: Redis, { name, numberOfKeys }: LuaScript): LuaCommand {
-  const defined = (redis as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[name]!.bind(redis);
+const REDIRECTED = /^(MOVED|ASK) /;
+
+type Callable = Record<string, (...args: unknown[]) => unknown>;
+
+function bindConfirmedCommand(redis: RedisClient, script: LuaScript, wait: ReplicaWait): LuaCommand {
+  return async (keys, args = []) => {
+    const pipeline = redis.pipeline();
+    callArgs(script, keys, args, (...call) => (pipeline as unknown as Callable)[script.name]!(...call));
+    pipeline.wait(wait.replicas, wait.timeoutMs);
+    const [[scriptErr, reply], [waitErr, acked]] = (await pipeline.exec()) as [
+      [Error | null, unknown],
+      [Error | null, unknown],
+    ];
+    if (scriptErr) {
+      // ioredis follows a redirection of a lone command, never of a pipeline that writes: after
+      // a failover, re-read the slot map, so the grab's next try reaches the new master.
+      if (redis instanceof Cluster && REDIRECTED.test(scriptErr.message)) redis.refreshSlotsCache();
+      throw scriptErr;
+    }
+    if (waitErr) throw waitErr;
+    checkAcked(acked, wait);
+    return reply;
+  };
+}
+
+function bindCommand(redis: RedisClient, script: LuaScript): LuaCommand {
+  const defined = (redis as unknown as Callable)[script.name]!.bind(redis) as (...args: unknown[]) => Promise<unknown>;
+  return (keys, args = []) => callArgs(script, keys, args, defined);
+}
+
+/** Calls a defined script with its keys and arguments, the key count first when it varies. */
+function callArgs<T>(
+  { name, numberOfKeys }: LuaScript,
+  keys: readonly string[],
+  args: readonly LuaArg[],
+  call: (...args: unknown[]) => T,
+): T {
   // Arrays go in whole (ioredis flattens array arguments): spreading a campaign's 400,000 keys and
   // arguments into a call would overflow the stack.
-  return (keys, args = []) => {
-    if (numberOfKeys === undefined) return defined(keys.length, keys, args);
-    if (keys.length !== numberOfKeys)
-      throw new Error(`Lua script ${name} takes ${numberOfKeys} keys, got ${keys.length}`);
-    return defined(keys, args);
-  };
+  if (numberOfKeys === undefined) return call(keys.length, keys, args);
+  if (keys.length !== numberOfKeys)
+    throw new Error(`Lua script ${name} takes ${numberOfKeys} keys, got ${keys.length}`);
+  return call(keys, args);
 }
 
 function readLuaDir(dir: string): Map<string, LuaScript> {

@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { loadSettings } from '../../shared/config/settings.js';
 import { membersKey } from '../../shared/queue/fleet-membership.js';
-import { QUEUE_PREFIX } from '../../shared/queue/queue-names.js';
+import { shardQueuePrefix } from '../../shared/queue/queue-names.js';
 import { assignShards, shardOf, shardQueueName } from '../../shared/queue/queue-shards.js';
 import { grab } from '../support/cli.js';
 import { privateRedis } from '../support/private-redis.js';
@@ -68,7 +68,7 @@ describe.skipIf(!FULL)('chaos 1b: kill -9 the worker holding a hot pool, once', 
     let taken = 0;
     const client = new Redis(redis.url);
     const hot = shardOf(id, 'p1', queueShards);
-    const activeKey = `${QUEUE_PREFIX}:${shardQueueName(redis.env.GRAB_QUEUE!, hot)}:active`;
+    const activeKey = `${shardQueuePrefix(hot)}:${shardQueueName(redis.env.GRAB_QUEUE!, hot)}:active`;
     try {
       metrics.start();
       progress.start();

@@ -26,7 +26,7 @@ const server = privateRedis();
 let redis: Redis;
 
 beforeAll(() => {
-  redis = createRedis(server.url, 'command');
+  redis = createRedis({ redisUrl: server.url, redisClusterNodes: undefined }, 'command') as Redis;
 });
 
 afterAll(() => {

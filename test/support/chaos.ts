@@ -14,7 +14,7 @@ import { parsePrometheusText, sumOf } from '../../bench/prometheus-text.js';
 import { Ledger } from '../../shared/ledger/ledger.js';
 import type { CampaignRecord } from '../../shared/ledger/ledger-types.js';
 import { OutcomeLog } from '../../shared/ledger/outcome-log.js';
-import { QUEUE_PREFIX } from '../../shared/queue/queue-names.js';
+import { shardQueuePrefix } from '../../shared/queue/queue-names.js';
 import { shardOf, shardQueueName } from '../../shared/queue/queue-shards.js';
 import type { ChaosCheck } from './chaos-checker.js';
 import { sleep } from './async.js';
@@ -219,10 +219,8 @@ export class InFlightTracker {
     private readonly noted: JobType[] = ['active'],
   ) {
     this.redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
-    this.shard = new Queue(shardQueueName(queue, shardOf(campaign, pool, shards)), {
-      connection: this.redis,
-      prefix: QUEUE_PREFIX,
-    });
+    const shard = shardOf(campaign, pool, shards);
+    this.shard = new Queue(shardQueueName(queue, shard), { connection: this.redis, prefix: shardQueuePrefix(shard) });
   }
 
   /** Notes the grabs there are now, and tells how many; call it right after the fault. */
@@ -267,7 +265,13 @@ export class InFlightTracker {
 }
 
 /** `grab fleet` with its workers' metrics on ports base…base+workers−1. */
-export async function startChaosFleet(workers: number, flags: string[], env: Record<string, string>) {
+export async function startChaosFleet(
+  workers: number,
+  flags: string[],
+  env: Record<string, string>,
+  /** How long every worker may take to serve /healthz. */
+  upWithinMs = 30_000,
+) {
   const metricsBase = await freePortRange(workers);
   const fleet = startGrab(
     ['fleet', '--workers', String(workers), '--metrics-port', String(metricsBase), ...flags],
@@ -276,7 +280,7 @@ export async function startChaosFleet(workers: number, flags: string[], env: Rec
   const ports = Array.from({ length: workers }, (_, i) => metricsBase + i);
   const pid = fleet.child.pid!;
   // Wait until every worker runs and serves /healthz.
-  const until = Date.now() + 30_000;
+  const until = Date.now() + upWithinMs;
   for (;;) {
     const up = await Promise.all(ports.map((p) => healthz(p)));
     if (up.every(Boolean) && childPids(pid).length === workers) break;

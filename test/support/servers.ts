@@ -55,6 +55,8 @@ export interface RedisOptions {
   appendfsync?: 'always' | 'everysec' | 'no';
   /** A password clients must give (letters and digits); the url then carries it. */
   requirepass?: string;
+  /** The port of a master on loopback this one replicates (REPLICAOF), read-only. */
+  replicaOf?: number;
   startupTimeoutMs?: number;
 }
 
@@ -97,6 +99,7 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> 
     '--logfile',
     '',
     ...(opts.requirepass ? ['--requirepass', opts.requirepass] : []),
+    ...(opts.replicaOf ? ['--replicaof', HOST, String(opts.replicaOf)] : []),
   ];
   const server = new ManagedServer(
     'redis-server',

@@ -1,16 +1,27 @@
-/** What createRedis makes of a REDIS_URL: credentials and TLS come from the URL alone. */
-import type { Redis } from 'ioredis';
+/**
+ * What createRedis makes of a REDIS_URL: credentials and TLS come from the URL alone, for one
+ * Redis as for every node of a cluster.
+ */
+import { Cluster, type Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRedis } from '../../shared/redis/connection.js';
 
-const opened: Redis[] = [];
+const opened: (Redis | Cluster)[] = [];
 
 /** A client pointed at a closed port: only its options are looked at. */
 function clientFor(url: string): Redis {
-  const redis = createRedis(url, 'command');
+  const redis = createRedis({ redisUrl: url, redisClusterNodes: undefined }, 'command');
   redis.on('error', () => undefined);
   opened.push(redis);
-  return redis;
+  return redis as Redis;
+}
+
+function clusterFor(url: string, nodes: string[]): Cluster {
+  const cluster = createRedis({ redisUrl: url, redisClusterNodes: nodes }, 'worker');
+  cluster.on('error', () => undefined);
+  opened.push(cluster);
+  expect(cluster).toBeInstanceOf(Cluster);
+  return cluster as Cluster;
 }
 
 afterEach(() => {
@@ -32,5 +43,20 @@ describe('createRedis', () => {
   it('speaks TLS for rediss:// and plain TCP for redis://', () => {
     expect(clientFor('rediss://:secret@127.0.0.1:1').options.tls).toBeTruthy();
     expect(clientFor('redis://127.0.0.1:1').options.tls).toBeFalsy();
+  });
+
+  it("with cluster nodes, talks to a cluster from them, with the URL's credentials and TLS on every node", () => {
+    const cluster = clusterFor('rediss://grab-fleet:p%40ss@ignored.example:6379', ['10.0.0.1:7000', '[::1]:7001']);
+    expect((cluster as unknown as { startupNodes: unknown }).startupNodes).toEqual([
+      { host: '10.0.0.1', port: 7000 },
+      { host: '::1', port: 7001 },
+    ]);
+    expect(cluster.options.redisOptions).toMatchObject({
+      username: 'grab-fleet',
+      password: 'p@ss',
+      maxRetriesPerRequest: null,
+    });
+    expect(cluster.options.redisOptions?.tls).toBeTruthy();
+    expect(clusterFor('redis://127.0.0.1:1', ['127.0.0.1:1']).options.redisOptions?.tls).toBeFalsy();
   });
 });

@@ -1,22 +1,25 @@
--- KEYS: variable
--- Removes one instance of a campaign: its record and every key of its pools, in one step.
+-- KEYS: 5
+-- The last step of deleting a campaign instance, once its pools and progress are gone: removes
+-- its record (or its pending creation) and the rest of its campaign-slot keys, in one step.
 --
--- KEYS[1] the set of campaign ids, KEYS[2] the campaign hash, then every other key of the
---   instance: its rejected hash, its stripes' progress hashes, and each pool's keys.
--- ARGV[1] campaign id, ARGV[2] the instance read along with the pool ids.
--- Returns 1 if deleted, 0 if the campaign is gone or was re-created since it was read (the
--- keys passed are then not its keys any more: the caller reads again).
+-- KEYS[1] the campaign hash, KEYS[2] its pending creation hash, KEYS[3] the instance's rejected
+--   hash, KEYS[4] its queues set, KEYS[5] its user sources hash (all in the campaign's slot)
+-- ARGV[1] the instance read along with the pool ids
+-- Returns 1 if deleted, 0 if neither the record nor a pending creation is that instance (the
+-- campaign was re-created since it was read: the caller reads again).
 --
 -- Writers that come late find the pool hash gone and write nothing (see record-outcomes.lua),
 -- so nothing of this instance reappears.
---
--- Not Redis Cluster-safe, like create-campaign.lua.
 
-if redis.call('HGET', KEYS[2], 'instance') ~= ARGV[2] then
+local found = false
+for i = 1, 2 do
+  if redis.call('HGET', KEYS[i], 'instance') == ARGV[1] then
+    redis.call('UNLINK', KEYS[i])
+    found = true
+  end
+end
+if not found then
   return 0
 end
-for i = 2, #KEYS do
-  redis.call('UNLINK', KEYS[i])
-end
-redis.call('SREM', KEYS[1], ARGV[1])
+redis.call('UNLINK', KEYS[3], KEYS[4], KEYS[5])
 return 1

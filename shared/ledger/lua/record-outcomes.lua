@@ -6,6 +6,10 @@
 -- ARGV triples: job id, outcome code, reason (for 'f', else empty).
 -- Returns 1, or 0 if there is no such pool (the campaign instance was deleted): then nothing
 -- is written, so no key of a deleted instance comes back.
+--
+-- It always writes, even when every outcome was recorded before (a redelivered batch): a WAIT
+-- sent behind it then covers everything of this slot written before, by any connection (the
+-- grants and outcomes of an earlier, unconfirmed delivery included), not only this call's writes.
 
 --- @include "outcome-store"
 --- @include "record-outcomes"
@@ -14,4 +18,5 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
   return 0
 end
 recordOutcomes(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV, 1)
+redis.call('HINCRBY', KEYS[1], 'version', 0)
 return 1
