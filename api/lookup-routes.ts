@@ -20,7 +20,12 @@ const userReply = z.object({
   instance: z.number(),
   user: z.string(),
   grants: z.array(z.object({ pool: z.string(), cents: z.number(), at: z.string() })),
-  outcomes: z.record(z.string(), z.enum(grabStatuses)).describe("the user's grab outcome in each pool they grabbed"),
+  outcomes: z
+    .record(z.string(), z.enum(grabStatuses))
+    .describe(
+      "the user's grab outcome in each pool where it is found: a grab posted over HTTP, or granted " +
+        '(a produced grab that got nothing is not found by user: the pool is absent)',
+    ),
 });
 
 const claimsReply = z.object({

@@ -118,12 +118,25 @@ export const benchMillionCommand = defineCommand({
   flags: (c) =>
     c
       .addOption(flag('--jobs <n>', 'grabs in the campaign', coercedWholeNumber(1000, 100_000_000)).default(1_000_000))
+      .addOption(
+        toggle('--oversubscribed', '1,000 pools of 100 packets, grabs spread evenly (default: 100 pools, Zipf)'),
+      )
+      .addOption(
+        flag('--max-backlog <n>', "the producer's --max-backlog", coercedWholeNumber(1000, 10_000_000)).default(
+          200_000,
+        ),
+      )
+      .addOption(toggle('--json', 'print the result as one JSON object (the default; kept for scripts)'))
       .addOption(benchWorkers()),
   async run(opts, { settings }) {
     const onProgress = (line: string) => process.stderr.write(`${line}\n`);
-    const result = await withServices(settings, (services) =>
-      runMillionBench(settings, services, opts.jobs, opts.workers, onProgress),
-    );
+    const options = {
+      jobs: opts.jobs,
+      workers: opts.workers,
+      oversubscribed: opts.oversubscribed === true,
+      maxBacklog: opts.maxBacklog,
+    };
+    const result = await withServices(settings, (services) => runMillionBench(settings, services, options, onProgress));
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return result.reportOk ? 0 : 1;
   },

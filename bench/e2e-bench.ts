@@ -42,7 +42,7 @@ export const scenarios: Scenario[] = [
   { name: 'hot', pools: 1, grabs: 100_000 },
   { name: 'spread', pools: 1_000, grabs: 200_000 },
   // 100 grabs per packet: once a pool sells out, admission settles its grabs without the lock.
-  { name: 'oversubscribed', pools: 20, grabs: 100_000, packetsPerPool: 50 },
+  { name: 'oversubscribed', pools: 100, grabs: 1_000_000, packetsPerPool: 100 },
 ];
 
 export const variants: BenchVariant[] = [
@@ -164,6 +164,7 @@ export async function runVariant(
     campaign: record,
     ledger: services.ledger,
     outcomes: services.outcomes,
+    slots: services.slots,
     users: generatedUsers(scenario.grabs),
     distribution: 'uniform',
     chunkSize: 1000,

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { samplePeakRss } from './peak-rss.js';
 import type { Settings } from '../shared/config/settings.js';
 import type { CommandServices } from '../shared/cli/services.js';
 import { grabEntry } from '../shared/cli/grab-entry.js';
@@ -89,18 +89,9 @@ export async function producerProcess(
     env: childEnv({ ...settings, queue: queueName, metricsPort: undefined, logLevel: 'warn' }),
     stdio: ['ignore', 'ignore', 'ignore'],
   });
-  let peakKb = 0;
-  // VmHWM is the process's peak resident set so far; the last reading before exit is its peak.
-  const sampler = setInterval(() => {
-    readFile(`/proc/${child.pid}/status`, 'utf8').then(
-      (status) => {
-        peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
-      },
-      () => undefined,
-    );
-  }, 50);
+  const peakRss = samplePeakRss(child.pid);
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  clearInterval(sampler);
+  const peakBytes = peakRss();
   if (code !== 0) throw new Error(`grab produce exited with ${code}`);
-  return { seconds: (performance.now() - startedAt) / 1000, peakRssMb: Math.round(peakKb / 1024) };
+  return { seconds: (performance.now() - startedAt) / 1000, peakRssMb: Math.round(peakBytes / 1024 / 1024) };
 }

@@ -135,6 +135,7 @@ async function runLevel(
     campaign: record,
     ledger: options.services.ledger,
     outcomes: options.services.outcomes,
+    slots: options.services.slots,
     users: scheduledUsers(schedule, batch),
     distribution: 'uniform',
     chunkSize: batch,

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { GrabSlots } from '../shared/ledger/grab-slots.js';
 import type { Ledger } from '../shared/ledger/ledger.js';
 import type { CampaignRecord } from '../shared/ledger/ledger-types.js';
 import { UnknownPoolError } from '../shared/ledger/ledger-errors.js';
@@ -13,6 +14,7 @@ import {
 } from '../shared/enqueue/grab-enqueue.js';
 import type { GrabBulkJob, ShardedQueue } from '../shared/queue/sharded-queue.js';
 import { poolChooser, type DistributionName } from '../shared/enqueue/distribution.js';
+import { SlotNumbering, type NumberedGrab } from './slot-numbering.js';
 
 export interface EnqueueOptions {
   queue: ShardedQueue;
@@ -21,6 +23,8 @@ export interface EnqueueOptions {
   ledger: Ledger;
   /** Where each chunk's grabs are recorded as pending once the queue has taken them. */
   outcomes: OutcomeLog;
+  /** Numbers the user source and gives its grabs their slots. */
+  slots: GrabSlots;
   retry?: RetryBudget;
   users: AsyncIterable<string>;
   distribution: DistributionName;
@@ -37,7 +41,7 @@ export interface EnqueueOptions {
 export interface EnqueueResult {
   /** Grabs sent to the queue, one per user line. */
   sent: number;
-  /** Grabs the campaign had not seen before: sent minus repeated users and grabs enqueued by earlier runs. */
+  /** Grabs the campaign had not seen before: sent minus the grabs earlier runs over the same source enqueued. */
   added: number;
 }
 
@@ -60,8 +64,12 @@ async function withRetries<T>(send: () => Promise<T>): Promise<T> {
 
 /**
  * Streams one grab job per user into the queue: memory holds only the chunks in flight, never
- * the whole campaign. Job ids are deterministic, so re-sending a chunk, or re-running the whole
- * producer after a crash, adds no grab twice, and each grab is counted once.
+ * the whole campaign. Each grab gets a slot, its place among its pool's grabs in the source, so
+ * its job id is a function of its position: re-sending a chunk, re-running the whole producer
+ * after a crash, or re-running it over a longer list (users appended), adds no grab twice, and
+ * each grab is counted once. Another list (another first user) is another source, whose grabs
+ * are all new. A user listed twice is two grabs (the second is a `duplicate` if the first got a
+ * packet).
  */
 export async function enqueueGrabs(options: EnqueueOptions): Promise<EnqueueResult> {
   const { queue, campaign, chunkSize } = options;
@@ -102,16 +110,29 @@ export async function enqueueGrabs(options: EnqueueOptions): Promise<EnqueueResu
     pending.add(tracked);
   };
 
-  let chunk: GrabBulkJob[] = [];
+  // The source is named by its distribution and first user: a re-run, or a longer list with
+  // users appended, is the same source, and numbers every grab as before.
+  let numbering: SlotNumbering | undefined;
+  let chunk: { user: string; grab: NumberedGrab }[] = [];
+  const flush = async () => {
+    const slots = await numbering!.slotsOf(chunk.map((c) => c.grab));
+    const jobs = chunk.map(({ user, grab }, i): GrabBulkJob => {
+      const data: GrabJob = { campaign: spec.id, instance, pool: spec.pools[grab.pool]!.id, user, slot: slots[i]! };
+      return grabBulkJob(data, jobOptions);
+    });
+    chunk = [];
+    await send(jobs);
+  };
   for await (const user of options.users) {
-    const data: GrabJob = { campaign: spec.id, instance, pool: spec.pools[choosePool(user)]!.id, user };
-    chunk.push(grabBulkJob(data, jobOptions));
-    if (chunk.length === chunkSize) {
-      await send(chunk);
-      chunk = [];
-    }
+    numbering ??= new SlotNumbering(
+      options.slots,
+      campaign,
+      await options.slots.source(campaign, `${options.distribution}:${user}`),
+    );
+    chunk.push({ user, grab: numbering.next(choosePool(user)) });
+    if (chunk.length === chunkSize) await flush();
   }
-  if (chunk.length > 0) await send(chunk);
+  if (chunk.length > 0) await flush();
   await Promise.all(pending);
   if (failure) throw failure;
   return { sent, added };

@@ -18,7 +18,7 @@ import { countUsers, generatedUsers, usersFromFile } from './user-source.js';
 
 export const produceCommand = defineCommand({
   name: 'produce',
-  summary: 'Enqueue one grab job per user of a campaign (a repeated user, or a re-run, never duplicates a grab)',
+  summary: 'Enqueue one grab job per user line of a campaign (a re-run, or a longer list, never duplicates a grab)',
   example: 'grab produce --campaign new-year --users 100000 --distribution hot',
   flags: (c) =>
     c
@@ -62,7 +62,7 @@ export const produceCommand = defineCommand({
     const logger = settingsLogger('producer', settings);
     const users = () => (usersFile !== undefined ? usersFromFile(usersFile) : generatedUsers(userCount!));
 
-    return withCampaign(settings, campaignId, async ({ redis, ledger, outcomes, record }) => {
+    return withCampaign(settings, campaignId, async ({ redis, ledger, outcomes, slots, record }) => {
       const total = userCount ?? (await countUsers(users()));
       const queue = await ShardedQueue.open(settings.queue, settings.queueShards, redis, { logger });
       const registry = createRegistry();
@@ -81,6 +81,7 @@ export const produceCommand = defineCommand({
           campaign: record,
           ledger,
           outcomes,
+          slots,
           retry,
           users: users(),
           distribution,
@@ -99,8 +100,8 @@ export const produceCommand = defineCommand({
         process.stdout.write(
           `enqueued ${added} new grabs for ${campaignId}` +
             (repeated > 0
-              ? `; ${repeated} of the ${sent} sent were already enqueued (a user listed ` +
-                `twice, or an earlier run) and count once\n`
+              ? `; ${repeated} of the ${sent} sent were already enqueued (an earlier run ` +
+                `over the same users) and count once\n`
               : '\n'),
         );
         logger.info({ campaign: campaignId, instance: record.instance, sent, added, distribution }, 'grabs enqueued');

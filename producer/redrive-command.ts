@@ -3,7 +3,7 @@ import { campaignFlag, withCampaign, type CommandServices } from '../shared/cli/
 import { failuresKey, type PoolAddress } from '../shared/ledger/keys.js';
 import { poolAddresses, type CampaignRecord } from '../shared/ledger/ledger-types.js';
 import { scanHashes } from '../shared/redis/scan-hashes.js';
-import { campaignJobIdPrefix, type GrabJob } from '../shared/queue/grab-job.js';
+import { parseGrabJobId, type GrabJob } from '../shared/queue/grab-job.js';
 import { settingsLogger } from '../shared/logging/logger.js';
 import { ShardedQueue } from '../shared/queue/sharded-queue.js';
 import { defaultRetryBudget, grabJobOptions } from '../shared/enqueue/grab-enqueue.js';
@@ -47,13 +47,14 @@ export const redriveCommand = defineCommand({
   },
 });
 
-/** The pool and user of a grab's job id, for the campaign's own (deterministic) ids. */
-function parseJobId(record: CampaignRecord, jobId: string): { pool: PoolAddress; user: string } | undefined {
-  const prefix = campaignJobIdPrefix(record.campaignId, record.instance);
-  if (!jobId.startsWith(prefix)) return undefined;
-  const [poolId, user] = jobId.slice(prefix.length).split('.', 2) as [string, string | undefined];
-  const pool = poolAddresses(record).find((p) => p.poolId === poolId);
-  return pool && user ? { pool, user } : undefined;
+/** The pool, user and slot of a grab's job id, for the campaign's own (deterministic) ids. */
+function parseJobId(
+  record: CampaignRecord,
+  jobId: string,
+): { pool: PoolAddress; user: string; slot?: number } | undefined {
+  const parsed = parseGrabJobId(record.campaignId, record.instance, jobId);
+  const pool = parsed && poolAddresses(record).find((p) => p.poolId === parsed.pool);
+  return pool && { ...parsed, pool };
 }
 
 /**
@@ -121,6 +122,7 @@ async function redrive(
           instance: record.instance,
           pool: pool.poolId,
           user: parsed!.user,
+          ...(parsed!.slot === undefined ? {} : { slot: parsed!.slot }),
         };
         await queue.addBulk([{ name: 'grab', data, opts: { ...jobOptions, jobId } }]);
       } else if ((await job.getState()) === 'failed') {

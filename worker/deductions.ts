@@ -1,11 +1,13 @@
 import type { Logger } from '../shared/logging/logger.js';
 import type { Ledger } from '../shared/ledger/ledger.js';
+import type { OutcomeLog } from '../shared/ledger/outcome-log.js';
 import type { PoolRead } from '../shared/ledger/ledger-types.js';
 import type { Rng } from '../shared/ledger/prng.js';
 import type { DistributedLock } from '../shared/lock/lock-handle.js';
 import type { GrabResult } from '../shared/queue/grab-job.js';
 import { allocate, existingGrantResult } from './allocate.js';
 import type { Deduction } from './grab-request.js';
+import { recordResults, settledGrabs } from './recording-deduction.js';
 import { poolInstanceName, poolName } from '../shared/campaign/pool-name.js';
 
 /** The lock was lost, or a newer holder's commit fenced this one out: the whole batch is retried. */
@@ -36,7 +38,8 @@ type Remembered = Omit<PoolRead, 'grants' | 'closed'>;
 
 /**
  * The article's sequence under a distributed lock: lock, read, compute, fenced commit, release.
- * A stale read (an old holder's late write landed in between) is read and computed again.
+ * A stale read (an old holder's late write landed in between) is read and computed again. The
+ * commit records the batch's outcomes in the same step; a batch that grants nothing only records.
  *
  * While this process holds the same lock node it committed under (a kept ZooKeeper node: the
  * same token), nobody else can have written the pool, so it computes from the balance it left
@@ -46,6 +49,7 @@ type Remembered = Omit<PoolRead, 'grants' | 'closed'>;
 export function lockedDeduction(
   lock: DistributedLock,
   ledger: Ledger,
+  outcomes: OutcomeLog,
   rng: Rng,
   lockTimeoutMs: number,
   logger: Logger,
@@ -73,13 +77,22 @@ export function lockedDeduction(
       let pool = recall(memoryKey, handle.fencingToken) ?? (await read());
       for (let reads = 1; ; reads++) {
         const { results, grants } = allocate(pool, ref.split, grabs, rng);
-        if (grants.length === 0) return results;
+        if (grants.length === 0) {
+          await recordResults(outcomes, ref, grabs, results);
+          return results;
+        }
         if (!handle.isSafe())
           throw new DeductionRefusedError(
             'lost',
             `lock on ${key} lost before commit (${String(handle.lost.reason ?? 'deadline')})`,
           );
-        const commit = await ledger.commitGrants(ref, handle.fencingToken, pool.version, grants);
+        const commit = await ledger.commitGrants(
+          ref,
+          handle.fencingToken,
+          pool.version,
+          grants,
+          settledGrabs(grabs, results),
+        );
         if (commit.status === 'ok') {
           if (remembered.size >= MAX_REMEMBERED_POOLS) remembered.clear();
           remembered.set(memoryKey, {

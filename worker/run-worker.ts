@@ -28,7 +28,6 @@ import { createGrabProcessor, recordFailure } from './grab-processor.js';
 import { checkLockFamily } from './lock-family-check.js';
 import { measuredDeduction } from './measured-deduction.js';
 import { PoolBatcher } from './pool-batcher.js';
-import { recordingDeduction } from './recording-deduction.js';
 import { jobLockOptions } from './shard-consumer.js';
 import { startShardedConsumption } from './sharded-consumption.js';
 import { createStrategy, lockFamily, type StrategyName } from './strategies.js';
@@ -89,6 +88,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     settings,
     redis,
     ledger,
+    outcomes,
     rng,
     logger,
     lockTimeoutMs: options.lockTimeoutMs,
@@ -107,7 +107,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     }),
   });
   if (zookeeper) await zookeeper.session();
-  const locked = recordingDeduction(strategy.deduction, outcomes);
+  const locked = strategy.deduction;
   const admitted =
     settings.admission === 'on'
       ? admittedDeduction(ledger, locked, (reason, count) => grabs.admissionSettled.inc({ reason }, count))

@@ -14,6 +14,8 @@ import type { LockMetrics } from '../shared/metrics/metrics.js';
 import { zkLockHooks } from '../shared/metrics/zk-lock-hooks.js';
 import { atomicDeduction, lockedDeduction, unlockedDeduction } from './deductions.js';
 import type { Deduction } from './grab-request.js';
+import { recordingDeduction } from './recording-deduction.js';
+import type { OutcomeLog } from '../shared/ledger/outcome-log.js';
 
 export const strategyNames = ['zk', 'zk-herd', 'redis', 'none', 'atomic'] as const;
 export type StrategyName = (typeof strategyNames)[number];
@@ -25,6 +27,7 @@ export type StrategyName = (typeof strategyNames)[number];
 export const lockFamily = (strategy: StrategyName): string => (strategy === 'zk-herd' ? 'zk' : strategy);
 
 export interface Strategy {
+  /** Settles a batch and records its outcomes before it returns. */
   deduction: Deduction;
   /** Whether this strategy needs ZooKeeper, for readiness. */
   zookeeper?: ZkConnection;
@@ -35,6 +38,7 @@ export interface StrategyDeps {
   settings: Settings;
   redis: RedisClient;
   ledger: Ledger;
+  outcomes: OutcomeLog;
   rng: Rng;
   logger: Logger;
   lockTimeoutMs: number;
@@ -46,9 +50,16 @@ export interface StrategyDeps {
 }
 
 export function createStrategy(name: StrategyName, deps: StrategyDeps): Strategy {
-  const { settings, redis, ledger, rng, logger, lockTimeoutMs, lockMetrics } = deps;
+  const { settings, redis, ledger, outcomes, rng, logger, lockTimeoutMs, lockMetrics } = deps;
   const locked = (lock: DistributedLock) =>
-    lockedDeduction(new MeasuredLock(lock, lockMetrics, deps.onLockAcquired), ledger, rng, lockTimeoutMs, logger);
+    lockedDeduction(
+      new MeasuredLock(lock, lockMetrics, deps.onLockAcquired),
+      ledger,
+      outcomes,
+      rng,
+      lockTimeoutMs,
+      logger,
+    );
   switch (name) {
     case 'zk':
     case 'zk-herd': {
@@ -65,8 +76,8 @@ export function createStrategy(name: StrategyName, deps: StrategyDeps): Strategy
       return { deduction: locked(lock), close: () => lock.close() };
     }
     case 'none':
-      return { deduction: unlockedDeduction(ledger, rng), close: async () => undefined };
+      return { deduction: recordingDeduction(unlockedDeduction(ledger, rng), outcomes), close: async () => undefined };
     case 'atomic':
-      return { deduction: atomicDeduction(ledger), close: async () => undefined };
+      return { deduction: recordingDeduction(atomicDeduction(ledger), outcomes), close: async () => undefined };
   }
 }

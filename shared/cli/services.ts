@@ -3,6 +3,7 @@ import type { Settings } from '../config/settings.js';
 import { idSchema } from '../campaign/spec.js';
 import { CommandFailure } from './command-failure.js';
 import { flag } from './flags.js';
+import { GrabSlots } from '../ledger/grab-slots.js';
 import { Ledger } from '../ledger/ledger.js';
 import { poolAddresses, type CampaignRecord } from '../ledger/ledger-types.js';
 import type { PoolAddress } from '../ledger/keys.js';
@@ -14,6 +15,7 @@ export interface CommandServices {
   redis: RedisClient;
   ledger: Ledger;
   outcomes: OutcomeLog;
+  slots: GrabSlots;
   lifecycle: CampaignLifecycle;
 }
 
@@ -34,6 +36,7 @@ export async function withServices<T>(settings: Settings, run: (services: Comman
       redis,
       ledger: new Ledger(redis),
       outcomes: new OutcomeLog(redis),
+      slots: new GrabSlots(redis),
       lifecycle: new CampaignLifecycle(redis),
     });
   } finally {

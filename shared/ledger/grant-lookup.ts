@@ -21,7 +21,12 @@ export interface UserLookup {
   user: string;
   /** The user's grant from each pool that gave one, in the campaign's pool order. */
   grants: UserGrant[];
-  /** The recorded outcome of the user's grab in each pool where they have one, keyed by pool id. */
+  /**
+   * The recorded outcome of the user's grab in each pool where one is found, keyed by pool id:
+   * a grab handed in over HTTP (kept under its job id), or `granted` where the user holds a
+   * grant. A grab `grab produce` numbered is kept under its slot, which the user id alone does
+   * not give: where it did not get a packet, the pool is absent (not granted).
+   */
   outcomes: Record<string, GrabStatus>;
 }
 
@@ -46,8 +51,9 @@ export class GrantLookup {
 
   /**
    * A user's grants and grab outcomes across every pool of the campaign's instance, read in
-   * pipelined rounds (each pool's grant and the outcome of the user's job id there), so a campaign
-   * of 10,000 pools costs 20 round trips. A user with nothing has no grants and no outcomes.
+   * pipelined rounds (each pool's grant and the outcome of the user's HTTP job id there), so a
+   * campaign of 10,000 pools costs 20 round trips. A user with nothing has no grants and no
+   * outcomes.
    */
   async userLookup(campaign: CampaignRecord, user: string): Promise<UserLookup> {
     const found: UserLookup = {
@@ -77,7 +83,7 @@ export class GrantLookup {
           const { cents, atMs } = parseGrant(grant);
           found.grants.push({ pool: poolId, cents, at: isoTime(atMs) });
         }
-        const outcome = code ? outcomeFromCode(code) : undefined;
+        const outcome = code ? outcomeFromCode(code) : grant ? 'granted' : undefined;
         if (outcome) found.outcomes[poolId] = outcome;
       });
     }

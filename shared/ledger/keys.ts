@@ -53,6 +53,13 @@ export const pendingCampaignKey = (campaignId: string): string => `grab:creating
 export const rejectedKey = ({ campaignId, instance }: CampaignAddress): string =>
   `grab:rejected:{${campaignId}}:${instance}`;
 
+/**
+ * Hash: user source ("distribution:first user") -> its number, for the slots of its grabs (see
+ * grab-slots.ts). Same slot as the campaign hash.
+ */
+export const sourcesKey = ({ campaignId, instance }: CampaignAddress): string =>
+  `grab:sources:{${campaignId}}:${instance}`;
+
 /** Set: the queues the instance's grabs were enqueued on. Same slot as the campaign hash. */
 export const queuesKey = ({ campaignId, instance }: CampaignAddress): string =>
   `grab:queues:{${campaignId}}:${instance}`;
@@ -76,8 +83,17 @@ export const grantsKey = (p: PoolAddress): string => `grab:grants:${stripeTag(p,
 /** List: the user of each grant, in the order the grants were committed. */
 export const claimsKey = (p: PoolAddress): string => `grab:claims:${stripeTag(p, p.stripe)}:${p.poolId}`;
 
-/** Hash: job id -> outcome code. */
+/** Hash: job id -> outcome code, for grabs without a slot (handed in through the HTTP API). */
 export const outcomesKey = (p: PoolAddress): string => `grab:outcomes:${stripeTag(p, p.stripe)}:${p.poolId}`;
+
+/**
+ * String: a 4-bit outcome code per slot (BITFIELD u4 #slot), for the grabs `grab produce`
+ * numbered: half a byte per grab, where a hash field costs some 70 (see docs/ledger.md).
+ */
+export const outcomeSlotsKey = (p: PoolAddress): string => `grab:outcome-slots:${stripeTag(p, p.stripe)}:${p.poolId}`;
+
+/** Hash: "source:block" -> the block of the pool's slots it was given, and `next`, the blocks given so far. */
+export const slotBlocksKey = (p: PoolAddress): string => `grab:slot-blocks:${stripeTag(p, p.stripe)}:${p.poolId}`;
 
 /** Hash: job id -> reason, for grabs that failed and have not been settled since. */
 export const failuresKey = (p: PoolAddress): string => `grab:failures:${stripeTag(p, p.stripe)}:${p.poolId}`;
@@ -88,5 +104,7 @@ export const poolKeys = (p: PoolAddress): string[] => [
   grantsKey(p),
   claimsKey(p),
   outcomesKey(p),
+  outcomeSlotsKey(p),
+  slotBlocksKey(p),
   failuresKey(p),
 ];

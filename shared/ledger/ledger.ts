@@ -12,12 +12,14 @@ import {
   grantsKey,
   instanceSeqKey,
   outcomesKey,
+  outcomeSlotsKey,
   pendingCampaignKey,
   poolKey,
   poolKeys,
   progressKey,
   queuesKey,
   rejectedKey,
+  sourcesKey,
   stripeCount,
   type CampaignAddress,
   type PoolAddress,
@@ -40,7 +42,7 @@ import {
   type PoolState,
   type ScannedGrant,
 } from './ledger-types.js';
-import { countsFromHash, outcomeFromCode } from './outcome-log.js';
+import { countsFromHash, outcomeArgs, outcomeFromCode, outcomeKeys, type SettledGrab } from './outcome-log.js';
 import { cryptoSeededRng, type Rng } from './prng.js';
 
 export { UnknownPoolError };
@@ -206,7 +208,13 @@ export class Ledger {
         // After the pools: a late writer of one of them could have counted it again.
         await this.redis.unlink(progressKey(record, stripe));
       }
-      const keys = [campaignKey(campaignId), pendingCampaignKey(campaignId), rejectedKey(record), queuesKey(record)];
+      const keys = [
+        campaignKey(campaignId),
+        pendingCampaignKey(campaignId),
+        rejectedKey(record),
+        queuesKey(record),
+        sourcesKey(record),
+      ];
       if (Number(await this.scripts.deleteCampaign(keys, [record.instance])) === 1) {
         await this.unlist(campaignId);
         return record;
@@ -248,19 +256,21 @@ export class Ledger {
    * its token: refused as 'fenced' if a higher token has committed, as 'stale' if the pool changed
    * since the read, as 'held' if a user already holds a grant. Throws (changing nothing) if the
    * batch is invalid: a grant under 1 cent, an overspend, a user named twice.
+   *
+   * `settled` are the outcomes of the batch's grabs: recorded in the same step if the commit is
+   * 'ok', so a batch costs one round trip; nothing is recorded otherwise.
    */
   async commitGrants(
     pool: PoolAddress,
     token: bigint,
     expectedVersion: number,
     grants: readonly GrantRequest[],
+    settled: readonly SettledGrab[] = [],
   ): Promise<CommitResult> {
-    const args = [
-      formatToken(token),
-      String(expectedVersion),
-      ...grants.flatMap((g) => [g.user, String(g.cents), g.jobId]),
-    ];
-    const keys = [poolKey(pool), grantsKey(pool), claimsKey(pool)];
+    const args = [formatToken(token), String(expectedVersion), String(grants.length)];
+    for (const g of grants) args.push(g.user, String(g.cents), g.jobId);
+    for (const arg of outcomeArgs(settled)) args.push(arg);
+    const keys = [poolKey(pool), grantsKey(pool), claimsKey(pool), ...outcomeKeys(pool)];
     const [status, detail, record] = (await this.scripts.commitGrants(keys, args)) as [
       string,
       string | number,
@@ -315,7 +325,14 @@ export class Ledger {
     grabs: readonly AdmissionGrab[],
     { enqueue }: { enqueue: boolean },
   ): Promise<Admission> {
-    const keys = [poolKey(pool), grantsKey(pool), outcomesKey(pool), failuresKey(pool), progressKey(pool, pool.stripe)];
+    const keys = [
+      poolKey(pool),
+      grantsKey(pool),
+      outcomesKey(pool),
+      outcomeSlotsKey(pool),
+      failuresKey(pool),
+      progressKey(pool, pool.stripe),
+    ];
     const args = [enqueue ? '1' : '0', ...grabs.flatMap((g) => [g.user, g.jobId])];
     const [decision, why, ...settled] = (await this.scripts.admit(keys, args)) as string[];
     switch (decision) {

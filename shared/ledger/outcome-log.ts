@@ -4,6 +4,7 @@ import {
   campaignKey,
   failuresKey,
   outcomesKey,
+  outcomeSlotsKey,
   poolKey,
   progressKey,
   rejectedKey,
@@ -11,6 +12,7 @@ import {
   type PoolAddress,
 } from './keys.js';
 import { UnknownPoolError } from './ledger-errors.js';
+import { slotOfJobId } from '../queue/grab-job.js';
 
 /** Where each grab ends: exactly one of these is recorded for it, and until then it is pending. */
 export type Outcome = 'granted' | 'sold_out' | 'duplicate' | 'expired' | 'rejected' | 'failed';
@@ -23,6 +25,8 @@ const codes = { granted: 'g', sold_out: 's', duplicate: 'd', expired: 'e', faile
   string
 >;
 const PENDING = 'q';
+/** The codes as numbers in a pool's outcome slots (see lua/includes/outcome-store.lua); 0: never enqueued. */
+const SLOT_CODES = [undefined, PENDING, codes.granted, codes.sold_out, codes.duplicate, codes.expired, codes.failed];
 
 /** How many grabs have each outcome, and how many are still pending. */
 export type OutcomeCounts = Record<Outcome, number>;
@@ -72,6 +76,25 @@ export function outcomeFromCode(code: string): PoolOutcome | 'pending' | undefin
 }
 
 const MAX_REASON_LENGTH = 500;
+
+/**
+ * The keys, after the pool hash, of a script that records outcomes (see
+ * includes/record-outcomes.lua): the outcomes hash, the outcome slots, the failures hash and the
+ * stripe's progress hash.
+ */
+export const outcomeKeys = (pool: PoolAddress): string[] => [
+  outcomesKey(pool),
+  outcomeSlotsKey(pool),
+  failuresKey(pool),
+  progressKey(pool, pool.stripe),
+];
+
+/** The script arguments that record settled grabs: job id, outcome code, reason (see includes/record-outcomes.lua). */
+export function outcomeArgs(grabs: readonly SettledGrab[]): string[] {
+  const args: string[] = [];
+  for (const g of grabs) args.push(g.jobId, codes[g.outcome], g.reason?.slice(0, MAX_REASON_LENGTH) ?? '');
+  return args;
+}
 const scriptNames = ['markEnqueued', 'recordOutcomes', 'recordRejected', 'redriveFailed'] as const;
 
 /**
@@ -90,7 +113,10 @@ export class OutcomeLog {
   /** Marks grabs as pending; returns how many of them were not known before. */
   async markEnqueued(pool: PoolAddress, jobIds: readonly string[]): Promise<number> {
     const added = Number(
-      await this.scripts.markEnqueued([poolKey(pool), outcomesKey(pool), progressKey(pool, pool.stripe)], jobIds),
+      await this.scripts.markEnqueued(
+        [poolKey(pool), outcomesKey(pool), outcomeSlotsKey(pool), progressKey(pool, pool.stripe)],
+        jobIds,
+      ),
     );
     if (added < 0) throw new UnknownPoolError(pool.campaignId, pool.poolId);
     return added;
@@ -98,10 +124,8 @@ export class OutcomeLog {
 
   /** One round trip for a whole batch. False if the campaign instance is gone (nothing recorded). */
   async record(pool: PoolAddress, grabs: readonly SettledGrab[]): Promise<boolean> {
-    const args: string[] = [];
-    for (const g of grabs) args.push(g.jobId, codes[g.outcome], g.reason?.slice(0, MAX_REASON_LENGTH) ?? '');
-    const keys = [poolKey(pool), outcomesKey(pool), failuresKey(pool), progressKey(pool, pool.stripe)];
-    return Number(await this.scripts.recordOutcomes(keys, args)) === 1;
+    const keys = [poolKey(pool), ...outcomeKeys(pool)];
+    return Number(await this.scripts.recordOutcomes(keys, outcomeArgs(grabs))) === 1;
   }
 
   /** False if the campaign instance is gone (nothing recorded). */
@@ -117,7 +141,10 @@ export class OutcomeLog {
   /** Puts failed grabs back to pending, before their jobs are enqueued again; returns how many were failed. */
   async redrive(pool: PoolAddress, jobIds: readonly string[]): Promise<number> {
     const moved = Number(
-      await this.scripts.redriveFailed([poolKey(pool), outcomesKey(pool), progressKey(pool, pool.stripe)], jobIds),
+      await this.scripts.redriveFailed(
+        [poolKey(pool), outcomesKey(pool), outcomeSlotsKey(pool), progressKey(pool, pool.stripe)],
+        jobIds,
+      ),
     );
     if (moved < 0) throw new UnknownPoolError(pool.campaignId, pool.poolId);
     return moved;
@@ -153,16 +180,23 @@ export class OutcomeLog {
 
   /** The outcome recorded for one grab, 'pending' if it waits, undefined if it was never enqueued. */
   async outcomeOf(pool: PoolAddress, jobId: string): Promise<PoolOutcome | 'pending' | undefined> {
-    const code = await this.redis.hget(outcomesKey(pool), jobId);
-    return code === null ? undefined : outcomeFromCode(code);
+    return (await this.outcomesOf(pool, [jobId]))[0];
   }
 
-  /** The outcomes of many grabs of one pool, in one read (see outcomeOf). */
+  /** The outcomes of many grabs of one pool, in one round trip (see outcomeOf). */
   async outcomesOf(pool: PoolAddress, jobIds: readonly string[]): Promise<Array<PoolOutcome | 'pending' | undefined>> {
     if (jobIds.length === 0) return [];
-    return (await this.redis.hmget(outcomesKey(pool), ...jobIds)).map((code) =>
-      code === null ? undefined : outcomeFromCode(code),
-    );
+    const pipeline = this.redis.pipeline();
+    for (const jobId of jobIds) {
+      const slot = slotOfJobId(jobId);
+      if (slot === undefined) pipeline.hget(outcomesKey(pool), jobId);
+      else pipeline.bitfield(outcomeSlotsKey(pool), 'GET', 'u4', `#${slot}`);
+    }
+    return ((await pipeline.exec()) ?? []).map(([err, reply]) => {
+      if (err) throw err;
+      const code = Array.isArray(reply) ? SLOT_CODES[reply[0] as number] : (reply as string | null);
+      return code ? outcomeFromCode(code) : undefined;
+    });
   }
 
   private async *scanReasons(key: string, pageSize: number): AsyncGenerator<FailedGrab> {

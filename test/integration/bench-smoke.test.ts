@@ -19,8 +19,9 @@ describe('grab bench, smoke size', () => {
         'bench',
         'e2e',
         '--json',
+        // 100, 1,000 (one grab per pool) and 1,000 grabs: oversubscribed is a million at scale 1.
         '--scale',
-        '0.01',
+        '0.001',
         '--workers',
         '2',
         '--concurrency',
@@ -78,13 +79,29 @@ describe('grab bench, smoke size', () => {
       expect(result![key]).toBeGreaterThan(0);
   }, 60_000);
 
-  it('million --jobs 1000: the whole operator path to a passing report', async () => {
-    const r = await grab(['bench', 'million', '--jobs', '1000'], env);
+  it('million --jobs 1000 --json: the whole operator path to a passing report, and what it kept', async () => {
+    const r = await grab(['bench', 'million', '--jobs', '1000', '--json'], env);
     expect(r.code, r.stderr).toBe(0);
     const [result] = parseLines(r.stdout);
-    expect(result).toMatchObject({ grabs: 1000, pools: 100, workers: 2, reportOk: true });
-    expect(result!.redisPeakMb).toBeGreaterThan(0);
-  }, 120_000);
+    expect(Object.keys(result!).sort()).toEqual(
+      [
+        'jobs',
+        'pools',
+        'packets',
+        'wallSeconds',
+        'redisPeakBytes',
+        'producerPeakRssBytes',
+        'bytesPerSettledGrab',
+        'reportOk',
+      ].sort(),
+    );
+    expect(result).toMatchObject({ jobs: 1000, pools: 100, packets: 5, reportOk: true });
+    expect(result!.redisPeakBytes).toBeGreaterThan(0);
+    expect(result!.producerPeakRssBytes).toBeGreaterThan(0);
+    const bytes = result!.bytesPerSettledGrab as { granted: number; notGranted: number };
+    expect(bytes.notGranted).toBeGreaterThan(0);
+    expect(bytes.granted).toBeGreaterThan(bytes.notGranted);
+  }, 180_000);
 
   it('rejects an unknown benchmark or strategy with exit 2', async () => {
     expect((await grab(['bench', 'fastest'], env)).code).toBe(2);

@@ -1,12 +1,14 @@
 /**
  * The deduction under a kept ZooKeeper lock node: it computes from the balance it left instead
  * of reading it, and a remembered balance that turns out wrong costs a read, never a wrong grant.
+ * Its commit records the batch's outcomes in the same step, and only when it succeeds.
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Ledger } from '../../shared/ledger/ledger.js';
 import { poolAddress } from '../../shared/ledger/ledger-types.js';
+import { OutcomeLog } from '../../shared/ledger/outcome-log.js';
 import { seededRng } from '../../shared/ledger/prng.js';
 import { createLogger } from '../../shared/logging/logger.js';
 import { lockedDeduction } from '../../worker/deductions.js';
@@ -15,12 +17,14 @@ import { ZkFixture } from '../support/zk.js';
 
 let redis: Redis;
 let ledger: Ledger;
+let outcomes: OutcomeLog;
 const zk = new ZkFixture(testZkConnect());
 const logger = createLogger('test', 'silent');
 
 beforeAll(() => {
   redis = new Redis(testRedisUrl());
   ledger = new Ledger(redis, seededRng(7));
+  outcomes = new OutcomeLog(redis);
 });
 afterEach(() => zk.closeAll());
 afterAll(() => redis.disconnect());
@@ -32,7 +36,7 @@ async function setUp(packets: number) {
     split: 'equal',
     pools: [{ id: 'p1', amountCents: packets * 100, packets }],
   });
-  const deduct = lockedDeduction(zk.lock({ retainMs: 10_000 }), ledger, seededRng(1), 5000, logger);
+  const deduct = lockedDeduction(zk.lock({ retainMs: 10_000 }), ledger, outcomes, seededRng(1), 5000, logger);
   const pool = { ...poolAddress((await ledger.getCampaign(campaignId))!, 'p1'), split: 'equal' as const };
   const grabs = (...users: string[]) => users.map((user) => ({ user, jobId: `${campaignId}.p1.${user}` }));
   return { campaignId, deduct, pool, grabs };
@@ -54,6 +58,8 @@ describe('lockedDeduction with a kept lock node', () => {
       remainingCents: 600,
       remainingPackets: 6,
       version: 3,
+      // Each commit recorded its batch's outcomes in the same step.
+      outcomes: { granted: 4 },
     });
   });
 
@@ -73,7 +79,12 @@ describe('lockedDeduction with a kept lock node', () => {
     ]);
     expect(reads).toHaveBeenCalledTimes(1);
     reads.mockRestore();
-    await expect(ledger.poolState(pool)).resolves.toMatchObject({ remainingCents: 0, remainingPackets: 0 });
+    // The refused commit recorded nothing: each grab is counted once.
+    await expect(ledger.poolState(pool)).resolves.toMatchObject({
+      remainingCents: 0,
+      remainingPackets: 0,
+      outcomes: { granted: 3, sold_out: 1 },
+    });
   });
 
   it('a user who already holds a grant is found by the commit and gets it back, not a second packet', async () => {

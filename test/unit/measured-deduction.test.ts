@@ -2,6 +2,7 @@ import { Registry } from 'prom-client';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Ledger } from '../../shared/ledger/ledger.js';
 import type { PoolRead } from '../../shared/ledger/ledger-types.js';
+import type { OutcomeLog } from '../../shared/ledger/outcome-log.js';
 import { seededRng } from '../../shared/ledger/prng.js';
 import type { DistributedLock, LockHandle } from '../../shared/lock/lock-handle.js';
 import { createLogger } from '../../shared/logging/logger.js';
@@ -109,6 +110,7 @@ describe('measured deduction', () => {
     const locked = lockedDeduction(
       fakeLock(() => fakeHandle()),
       ledger,
+      {} as OutcomeLog,
       seededRng(1),
       1000,
       logger,

@@ -1,10 +1,10 @@
--- KEYS: 5
+-- KEYS: 6
 -- Admission: the cheap first step for a batch of grabs of one pool, before any lock. A pool that
 -- can hand out nothing more settles the grabs here, recording their outcomes in the same step;
 -- otherwise it says whether they wait (paused) or go on to the lock path.
 --
--- KEYS[1] pool hash, KEYS[2] grants hash, KEYS[3] outcomes hash, KEYS[4] failures hash,
---   KEYS[5] the stripe's progress hash
+-- KEYS[1] pool hash, KEYS[2] grants hash, KEYS[3] outcomes hash, KEYS[4] outcome slots,
+--   KEYS[5] failures hash, KEYS[6] the stripe's progress hash
 -- ARGV[1] '1' if the grabs were never enqueued (they are marked pending first, as
 --   mark-enqueued.lua does, so they are counted as enqueued and settled), else '0'; then pairs:
 --   user, job id.
@@ -22,6 +22,7 @@
 -- Closed and expired come before paused, and paused before sold out.
 
 --- @include "pool-lifecycle"
+--- @include "outcome-store"
 
 local pool = redis.call('HMGET', KEYS[1], 'state', 'expires_at_ms', 'sold_out', 'remaining_packets')
 if not pool[4] then
@@ -43,13 +44,13 @@ local fallback = why == 'expired' and 'e' or 's'
 local reply = {'settled', why}
 local function count(code, by)
   redis.call('HINCRBY', KEYS[1], 'o:' .. code, by)
-  redis.call('HINCRBY', KEYS[5], code, by)
+  redis.call('HINCRBY', KEYS[6], code, by)
 end
 for i = 2, #ARGV, 2 do
   local user, jobId = ARGV[i], ARGV[i + 1]
-  local old = redis.call('HGET', KEYS[3], jobId)
+  local old = getOutcome(KEYS[3], KEYS[4], jobId)
   if enqueue and not old then
-    redis.call('HSET', KEYS[3], jobId, 'q')
+    setOutcome(KEYS[3], KEYS[4], jobId, 'q')
     count('q', 1)
     old = 'q'
   end
@@ -63,13 +64,13 @@ for i = 2, #ARGV, 2 do
     code = old
   end
   if old ~= code then
-    redis.call('HSET', KEYS[3], jobId, code)
+    setOutcome(KEYS[3], KEYS[4], jobId, code)
     if old then
       count(old, -1)
     end
     count(code, 1)
   end
-  redis.call('HDEL', KEYS[4], jobId)
+  redis.call('HDEL', KEYS[5], jobId)
   table.insert(reply, code)
   table.insert(reply, cents)
 end

@@ -1,10 +1,15 @@
--- KEYS: 3
--- The fenced, versioned batch commit of a lock holder's grants to one pool.
+-- KEYS: 7
+-- The fenced, versioned batch commit of a lock holder's grants to one pool, and the outcomes of
+-- the batch's grabs, recorded in the same step when the commit succeeds.
 --
--- KEYS[1] pool hash, KEYS[2] grants hash, KEYS[3] claims list (users in grant order)
+-- KEYS[1] pool hash, KEYS[2] grants hash, KEYS[3] claims list (users in grant order),
+--   KEYS[4] outcomes hash, KEYS[5] outcome slots, KEYS[6] failures hash, KEYS[7] the stripe's
+--   progress hash
 -- ARGV[1] the holder's fencing token (20 zero-padded digits), ARGV[2] the pool version the
---   grants were computed from, then one triple per grant: user, cents, job id. Grants are dated
---   on the Redis server's clock, the clock the close and expiry checks use.
+--   grants were computed from, ARGV[3] the number of grants, then one triple per grant: user,
+--   cents, job id; then one triple per settled grab to record: job id, outcome code, reason
+--   (see includes/record-outcomes.lua). Grants are dated on the Redis server's clock, the clock
+--   the close and expiry checks use.
 -- Returns one of
 --   {'no_pool'}
 --   {'expired'}                  the pool is closed, or expired on the Redis server's clock: no
@@ -16,21 +21,25 @@
 --                                computed from a balance it remembered, without reading the
 --                                users' grants): read them, recompute
 --   {'ok', version}
--- An invalid batch is an error reply. Nothing changes unless the reply is 'ok' with a grant.
+-- An invalid batch is an error reply. Nothing changes unless the reply is 'ok'.
 --
 -- The fence alone is not enough: an old holder's write can land after a new holder's read but
 -- before its write, with a token the pool has not seen yet. The version check refuses the new
 -- holder's commit then, so it recomputes from the balance the old holder left.
 
-local token, expectedVersion = ARGV[1], ARGV[2]
+local token, expectedVersion, grantCount = ARGV[1], ARGV[2], tonumber(ARGV[3])
 if not string.match(token, '^%d+$') or #token ~= 20 then
   return redis.error_reply('ERR fencing token must be 20 decimal digits, got "' .. token .. '"')
 end
-if (#ARGV - 2) % 3 ~= 0 then
-  return redis.error_reply('ERR grants must come as user, cents, job id triples')
+local outcomesFrom = 4 + 3 * (grantCount or 0)
+if not grantCount or grantCount < 0 or grantCount % 1 ~= 0 or #ARGV < outcomesFrom - 1 or (#ARGV - outcomesFrom + 1) % 3 ~= 0 then
+  return redis.error_reply('ERR expected a grant count, that many user, cents, job id triples, then job id, '
+    .. 'outcome, reason triples')
 end
 
 --- @include "pool-lifecycle"
+--- @include "outcome-store"
+--- @include "record-outcomes"
 
 local pool = redis.call('HMGET', KEYS[1], 'remaining_cents', 'remaining_packets', 'version', 'token', 'state',
   'expires_at_ms')
@@ -53,7 +62,7 @@ end
 local remainingCents, remainingPackets = tonumber(pool[1]), tonumber(pool[2])
 local newRecords, newUsers = {}, {}
 local spentCents = 0
-for i = 3, #ARGV, 3 do
+for i = 4, outcomesFrom - 1, 3 do
   local user, centsText, jobId = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   if newRecords[user] then
     return redis.error_reply('ERR user "' .. user .. '" appears twice in one batch')
@@ -101,6 +110,9 @@ if #newUsers > 0 then
     redis.call('HSET', KEYS[1], 'sold_out', 1)
   end
   redis.call('HSET', KEYS[1], 'token', token)
+end
+recordOutcomes(KEYS[1], KEYS[4], KEYS[5], KEYS[6], KEYS[7], ARGV, outcomesFrom)
+if #newUsers > 0 then
   return {'ok', redis.call('HINCRBY', KEYS[1], 'version', 1)}
 end
 return {'ok', pool[3]}

@@ -1,0 +1,35 @@
+-- Records the outcomes of settled grabs, moving each grab's count from its old outcome to its
+-- new one in the pool's and the stripe's counters. Every script that settles grabs records them
+-- through this, so the representation of the outcome log lives in one place.
+--
+-- poolKey, outcomesKey, slotsKey, failuresKey, progressKey: the pool hash, its outcomes hash,
+-- outcome slots and failures hash, and its stripe's progress hash (outcomeKeys in
+-- outcome-log.ts). A script that includes this includes "outcome-store" before it. argv[from], argv[from + 1], ...: triples of job id, outcome
+-- code, reason (for 'f', else empty). Codes: q pending, g granted, s sold out, d duplicate,
+-- e expired (closed or past its expiry), f failed.
+--
+-- A failure never overwrites a settled outcome: a grab that was granted stays granted even if
+-- a later delivery of its job fails. Settling a grab clears its failure.
+local function recordOutcomes(poolKey, outcomesKey, slotsKey, failuresKey, progressKey, argv, from)
+  for i = from, #argv, 3 do
+    local jobId, code, reason = argv[i], argv[i + 1], argv[i + 2]
+    local old = getOutcome(outcomesKey, slotsKey, jobId)
+    local settled = old and old ~= 'q' and old ~= 'f'
+    if not (code == 'f' and settled) then
+      if old ~= code then
+        setOutcome(outcomesKey, slotsKey, jobId, code)
+        if old then
+          redis.call('HINCRBY', poolKey, 'o:' .. old, -1)
+          redis.call('HINCRBY', progressKey, old, -1)
+        end
+        redis.call('HINCRBY', poolKey, 'o:' .. code, 1)
+        redis.call('HINCRBY', progressKey, code, 1)
+      end
+      if code == 'f' then
+        redis.call('HSET', failuresKey, jobId, reason)
+      else
+        redis.call('HDEL', failuresKey, jobId)
+      end
+    end
+  end
+end
