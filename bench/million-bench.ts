@@ -56,8 +56,9 @@ export async function runMillionBench(
   const queueName = `${settings.queue}-bench`;
   // No metrics port: the produce run and the fleet's first worker would both ask for it.
   const env = childEnv({ ...settings, queue: queueName, metricsPort: undefined, logLevel: 'warn' });
+  // Their output goes to stderr (progress and, from a failing report, its violations); stdout is the result's.
   const start = (args: string[]) =>
-    spawn(process.execPath, [grabEntry, ...args], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    spawn(process.execPath, [grabEntry, ...args], { env, stdio: ['ignore', process.stderr, 'inherit'] });
   const run = (args: string[]) =>
     new Promise<number | null>((resolve) => {
       start(args).once('exit', resolve);
