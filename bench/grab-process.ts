@@ -1,11 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { grabEntry } from '../shared/cli/grab-entry.js';
 
-/** Starts `grab <args>` as an operator would, in `env`. Its stderr is this process's. */
+/**
+ * Starts `grab <args>` as an operator would, in `env`. Its output goes to this process's stderr
+ * (progress and, from a failing report, its violations): stdout is the bench's result's.
+ */
 export const grabStarter =
   (env: NodeJS.ProcessEnv) =>
   (args: string[]): ChildProcess =>
-    spawn(process.execPath, [grabEntry, ...args], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    spawn(process.execPath, [grabEntry, ...args], { env, stdio: ['ignore', process.stderr, 'inherit'] });
 
 /** Runs `grab <args>` as an operator would, in `env`; resolves with its exit code. */
 export const grabRunner = (env: NodeJS.ProcessEnv) => {

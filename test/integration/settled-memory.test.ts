@@ -59,9 +59,10 @@ describe('memory per settled grab', () => {
     expect(created.code, created.stderr).toBe(0);
     const record = (await new Ledger(redis).getCampaign(id))!;
     const prefix = campaignJobIdPrefix(id, record.instance);
+    // Enqueued before any worker runs: a grab settled before it is marked would not be called new.
+    expect(await produce(2000)).toMatch(/^enqueued 2000 new grabs for [^;]*\n$/);
     const worker = startGrab(['work', '--concurrency', '50'], env);
     try {
-      expect(await produce(2000)).toMatch(/^enqueued 2000 new grabs for [^;]*\n$/);
       const first = await settledReport();
       expect(first.jobs).toEqual({ enqueued: 2000, finished: 2000, pending: 0 });
       expect(first.outcomes).toMatchObject({ granted: POOLS * PACKETS, sold_out: 2000 - POOLS * PACKETS });

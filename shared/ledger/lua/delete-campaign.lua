@@ -1,9 +1,9 @@
--- KEYS: 5
+-- KEYS: variable
 -- The last step of deleting a campaign instance, once its pools and progress are gone: removes
 -- its record (or its pending creation) and the rest of its campaign-slot keys, in one step.
 --
--- KEYS[1] the campaign hash, KEYS[2] its pending creation hash, KEYS[3] the instance's rejected
---   hash, KEYS[4] its queues set, KEYS[5] its user sources hash (all in the campaign's slot)
+-- KEYS[1] the campaign hash, KEYS[2] its pending creation hash, then the instance's other keys
+--   in the campaign's slot (its rejected hash, queues set, sources hash)
 -- ARGV[1] the instance read along with the pool ids
 -- Returns 1 if deleted, 0 if neither the record nor a pending creation is that instance (the
 -- campaign was re-created since it was read: the caller reads again).
@@ -21,5 +21,7 @@ end
 if not found then
   return 0
 end
-redis.call('UNLINK', KEYS[3], KEYS[4], KEYS[5])
+for i = 3, #KEYS do
+  redis.call('UNLINK', KEYS[i])
+end
 return 1

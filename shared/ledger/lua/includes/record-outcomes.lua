@@ -8,14 +8,17 @@
 -- code, reason (for 'f', else empty). Codes: q pending, g granted, s sold out, d duplicate,
 -- e expired (closed or past its expiry), f failed.
 --
--- A failure never overwrites a settled outcome: a grab that was granted stays granted even if
--- a later delivery of its job fails. Settling a grab clears its failure.
+-- A failure never overwrites a settled outcome, and nothing overwrites granted: a grab that was
+-- granted stays granted whatever a later or stale delivery of its job finds. Settling a grab
+-- clears its failure.
 local function recordOutcomes(poolKey, outcomesKey, slotsKey, failuresKey, progressKey, argv, from)
   for i = from, #argv, 3 do
     local jobId, code, reason = argv[i], argv[i + 1], argv[i + 2]
     local old = getOutcome(outcomesKey, slotsKey, jobId)
     local settled = old and old ~= 'q' and old ~= 'f'
-    if not (code == 'f' and settled) then
+    -- Granted is final: the grant stays, so a stale delivery (one that lost its job lock, read
+    -- the pool before the grant and saw it sold out) must not record anything else over it.
+    if not (code == 'f' and settled) and old ~= 'g' then
       if old ~= code then
         setOutcome(outcomesKey, slotsKey, jobId, code)
         if old then
