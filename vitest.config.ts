@@ -1,10 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
-/** Tests that start processes against the run's private Redis and ZooKeeper (test/support/global-setup.ts). */
+/**
+ * Tests that start processes against private Redis and ZooKeeper servers (test/support/global-setup.ts):
+ * two files at a time, each test worker with servers of its own.
+ */
 const withServers = {
   globalSetup: ['test/support/global-setup.ts'],
-  // One file at a time: the files share those servers, and each starts processes of its own.
-  fileParallelism: false,
+  maxWorkers: 2,
   testTimeout: 60_000,
   hookTimeout: 60_000,
 };

@@ -1,6 +1,7 @@
 /**
- * Vitest globalSetup: one private Redis and one private ZooKeeper for the whole run, on free
- * loopback ports, so tests never touch (or depend on) servers already on this machine.
+ * Vitest globalSetup: private Redis and ZooKeeper servers on free loopback ports, one pair per
+ * test worker, so tests never touch (or depend on) servers already on this machine, and two
+ * files running side by side never share a server.
  * Tests read their addresses with testRedisUrl() / testZkConnect() from ./env.ts.
  */
 import type { TestProject } from 'vitest/node';
@@ -8,18 +9,20 @@ import { startRedis, startZooKeeper, stopAll } from './servers.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    redisUrl: string;
-    zkConnect: string;
+    redisUrls: string[];
+    zkConnects: string[];
   }
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const [redis, zk] = await Promise.allSettled([startRedis(), startZooKeeper()]);
-  if (redis.status === 'rejected' || zk.status === 'rejected') {
+  const pairs = Array.from({ length: project.config.maxWorkers }, () => Promise.all([startRedis(), startZooKeeper()]));
+  const started = await Promise.allSettled(pairs);
+  const values = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  if (values.length < started.length) {
     await stopAll();
-    throw redis.status === 'rejected' ? redis.reason : (zk as PromiseRejectedResult).reason;
+    throw (started.find((s) => s.status === 'rejected') as PromiseRejectedResult).reason;
   }
-  project.provide('redisUrl', redis.value.url);
-  project.provide('zkConnect', zk.value.connect);
+  project.provide('redisUrls', values.map(([redis]) => redis.url));
+  project.provide('zkConnects', values.map(([, zk]) => zk.connect));
   return stopAll;
 }
