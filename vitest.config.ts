@@ -1,17 +1,20 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Tests that start processes against private Redis and ZooKeeper servers (test/support/global-setup.ts):
- * two files at a time, each test worker with servers of its own.
+ * Tests that start processes against private Redis and ZooKeeper servers (test/support/global-setup.ts),
+ * each test worker with servers of its own. `workers` files run side by side.
  */
-const withServers = {
+const withServers = (workers: number) => ({
   globalSetup: ['test/support/global-setup.ts'],
-  maxWorkers: 2,
+  maxWorkers: workers,
   testTimeout: 60_000,
   hookTimeout: 60_000,
-};
+});
 
-// Groups run in order, lowest first: the fast unit tests, then the files that start servers.
+/** Smoke runs of the benchmarks: they measure the machine, so nothing runs beside them. */
+const benchSmokes = 'test/integration/*bench-smoke.test.ts';
+
+// Projects run one after another, lowest group first: the fast unit tests, then the files that start servers.
 export default defineConfig({
   test: {
     projects: [
@@ -27,14 +30,22 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          ...withServers,
+          exclude: [benchSmokes],
+          ...withServers(2),
           sequence: { groupOrder: 1 },
         },
       },
+      { test: { name: 'bench', include: [benchSmokes], ...withServers(1), sequence: { groupOrder: 2 } } },
       {
-        test: { name: 'browser', include: ['test/browser/**/*.test.ts'], ...withServers, sequence: { groupOrder: 2 } },
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          ...withServers(1),
+          sequence: { groupOrder: 3 },
+        },
       },
-      { test: { name: 'chaos', include: ['test/chaos/**/*.test.ts'], ...withServers, sequence: { groupOrder: 3 } } },
+      // Fault injection with timing of its own (outages, kills, pauses): one file at a time.
+      { test: { name: 'chaos', include: ['test/chaos/**/*.test.ts'], ...withServers(1), sequence: { groupOrder: 4 } } },
     ],
   },
 });

@@ -28,6 +28,9 @@ export function createRedis(settings: ConnectionSettings, role: 'worker' | 'comm
         enableReadyCheck: true,
         enableOfflineQueue: true,
         enableAutoPipelining: role === 'command',
+        // Right after a failover, nodes disagree about a slot's owner for a moment: pause between
+        // redirections instead of using up all of them at once.
+        retryDelayOnMoved: 100,
         lazyConnect: false,
       })
     : new Redis(settings.redisUrl, { ...options, lazyConnect: false });

@@ -15,7 +15,7 @@ import { poolKey } from '../../shared/ledger/keys.js';
 import { Ledger } from '../../shared/ledger/ledger.js';
 import { poolAddress } from '../../shared/ledger/ledger-types.js';
 import { OutcomeLog } from '../../shared/ledger/outcome-log.js';
-import type { GrabResult } from '../../shared/queue/grab-job.js';
+import { type GrabResult, parseGrabJobId } from '../../shared/queue/grab-job.js';
 import { shardQueuePrefix } from '../../shared/queue/queue-names.js';
 import { shardOf, shardQueueName } from '../../shared/queue/queue-shards.js';
 import { eventually, sleep } from '../support/async.js';
@@ -84,7 +84,8 @@ async function failoverRun(commitReplicas: 'auto' | '0', scenario: string): Prom
   const told = new Map<string, number>();
   events.on('completed', ({ jobId, returnvalue }) => {
     const result = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as GrabResult;
-    if (result?.outcome === 'granted') told.set(jobId.slice(jobId.lastIndexOf('.') + 1), result.cents);
+    const user = parseGrabJobId(id, record.instance, jobId)?.user;
+    if (result?.outcome === 'granted' && user) told.set(user, result.cents);
   });
   await events.waitUntilReady();
 
@@ -128,7 +129,12 @@ async function failoverRun(commitReplicas: 'auto' | '0', scenario: string): Prom
     await events.close();
   }
   const check = await checkCampaign({ campaign: id, env: runEnv, expectedGrabs: GRABS });
-  const exported = await grab(['export', '--campaign', id], runEnv);
+  let exported = await grab(['export', '--campaign', id], runEnv);
+  for (let attempt = 1; exported.code !== 0 && attempt < 10; attempt++) {
+    await sleep(1000);
+    exported = await grab(['export', '--campaign', id], runEnv);
+  }
+  expect(exported.code, exported.stderr.slice(-2000)).toBe(0);
   const held = new Map(parseExport<ExportedGrant>(exported.stdout).map((g) => [g.user, g.cents]));
   const lostTold = [...told].filter(([user, cents]) => held.get(user) !== cents).length;
   recordRow(

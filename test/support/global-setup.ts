@@ -22,7 +22,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await stopAll();
     throw (started.find((s) => s.status === 'rejected') as PromiseRejectedResult).reason;
   }
-  project.provide('redisUrls', values.map(([redis]) => redis.url));
-  project.provide('zkConnects', values.map(([, zk]) => zk.connect));
+  project.provide(
+    'redisUrls',
+    values.map(([redis]) => redis.url),
+  );
+  project.provide(
+    'zkConnects',
+    values.map(([, zk]) => zk.connect),
+  );
   return stopAll;
 }
