@@ -60,7 +60,7 @@ export async function runCostBench(options: CostBenchOptions): Promise<CostBench
   const env = childEnv({ ...settings, queue: queueName, metricsPort: undefined, logLevel: 'warn' });
   const run = grabRunner(env);
   const packets = Math.ceil(grabs / pools);
-  const created = await run(campaignCreateArgs(campaignId, pools, packets));
+  const created = await run(campaignCreateArgs(campaignId, pools, packets, '--amount-cents', String(packets * 100)));
   if (created !== 0) throw new Error('campaign create failed');
   const queue = await ShardedQueue.open(queueName, settings.queueShards, redis);
   const ports = Array.from({ length: options.workers }, (_, i) => options.metricsPortBase + i);

@@ -19,8 +19,8 @@ export const grabRunner = (env: NodeJS.ProcessEnv) => {
     });
 };
 
-/** `grab campaign create` of `pools` pools of `packets` packets, one unit (100 cents) each. */
-export const campaignCreateArgs = (id: string, pools: number, packets: number): string[] => [
+/** `grab campaign create` of `pools` pools of `packets` packets, then the amount flag and whatever else. */
+export const campaignCreateArgs = (id: string, pools: number, packets: number, ...rest: string[]): string[] => [
   'campaign',
   'create',
   '--id',
@@ -29,6 +29,5 @@ export const campaignCreateArgs = (id: string, pools: number, packets: number): 
   String(pools),
   '--packets',
   String(packets),
-  '--amount-cents',
-  String(packets * 100),
+  ...rest,
 ];

@@ -67,7 +67,7 @@ export async function runMillionBench(
     );
   }, 500);
   const startedAt = performance.now();
-  if ((await run(campaignCreateArgs(campaignId, pools, packets))) !== 0) {
+  if ((await run(campaignCreateArgs(campaignId, pools, packets, '--amount-cents', String(packets * 100)))) !== 0) {
     clearInterval(sampler);
     throw new Error('campaign create failed');
   }

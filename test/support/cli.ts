@@ -85,18 +85,4 @@ export function grabFirstLine(args: string[], extraEnv: Record<string, string> =
   });
 }
 
-/**
- * The arguments of `grab campaign create`: `pools` pools of `packets` packets, then the amount flag
- * and whatever else.
- */
-export const campaignCreateArgs = (id: string, pools: number, packets: number, ...rest: string[]): string[] => [
-  'campaign',
-  'create',
-  '--id',
-  id,
-  '--pools',
-  String(pools),
-  '--packets',
-  String(packets),
-  ...rest,
-];
+export { campaignCreateArgs } from '../../bench/grab-process.js';
