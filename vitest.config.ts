@@ -1,17 +1,18 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Tests that start processes against private Redis and ZooKeeper servers (test/support/global-setup.ts),
- * each test worker with servers of its own. `workers` files run side by side.
+ * Tests that start processes against the run's private Redis and ZooKeeper (test/support/global-setup.ts).
+ * One file at a time: on two cores, files side by side starve each other's workers, lock holders
+ * and scrapes, and timing-bound checks flake.
  */
-const withServers = (workers: number) => ({
+const withServers = {
   globalSetup: ['test/support/global-setup.ts'],
-  maxWorkers: workers,
+  maxWorkers: 1,
   testTimeout: 60_000,
   hookTimeout: 60_000,
-});
+};
 
-/** Smoke runs of the benchmarks: they measure the machine, so nothing runs beside them. */
+/** Smoke runs of the benchmarks: a project of their own (`npm run test:integration` runs both). */
 const benchSmokes = 'test/integration/*bench-smoke.test.ts';
 
 // Projects run one after another, lowest group first: the fast unit tests, then the files that start servers.
@@ -31,21 +32,15 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           exclude: [benchSmokes],
-          ...withServers(2),
+          ...withServers,
           sequence: { groupOrder: 1 },
         },
       },
-      { test: { name: 'bench', include: [benchSmokes], ...withServers(1), sequence: { groupOrder: 2 } } },
+      { test: { name: 'bench', include: [benchSmokes], ...withServers, sequence: { groupOrder: 2 } } },
       {
-        test: {
-          name: 'browser',
-          include: ['test/browser/**/*.test.ts'],
-          ...withServers(1),
-          sequence: { groupOrder: 3 },
-        },
+        test: { name: 'browser', include: ['test/browser/**/*.test.ts'], ...withServers, sequence: { groupOrder: 3 } },
       },
-      // Fault injection with timing of its own (outages, kills, pauses): one file at a time.
-      { test: { name: 'chaos', include: ['test/chaos/**/*.test.ts'], ...withServers(1), sequence: { groupOrder: 4 } } },
+      { test: { name: 'chaos', include: ['test/chaos/**/*.test.ts'], ...withServers, sequence: { groupOrder: 4 } } },
     ],
   },
 });

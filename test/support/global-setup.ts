@@ -1,7 +1,7 @@
 /**
  * Vitest globalSetup: private Redis and ZooKeeper servers on free loopback ports, one pair per
- * test worker, so tests never touch (or depend on) servers already on this machine, and two
- * files running side by side never share a server.
+ * test worker of the project (maxWorkers), so tests never touch (or depend on) servers already on
+ * this machine, and files a project ran side by side would never share a server.
  * Tests read their addresses with testRedisUrl() / testZkConnect() from ./env.ts.
  */
 import type { TestProject } from 'vitest/node';
