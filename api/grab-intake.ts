@@ -1,5 +1,6 @@
 import type { Ledger } from '../shared/ledger/ledger.js';
-import { poolAddress, type AdmittedGrab, type CampaignRecord } from '../shared/ledger/ledger-types.js';
+import type { AdmittedGrab, CampaignRecord } from '../shared/ledger/ledger-types.js';
+import { AdmissionDoor } from '../shared/enqueue/admission-door.js';
 import type { OutcomeLog } from '../shared/ledger/outcome-log.js';
 import type { Logger } from '../shared/logging/logger.js';
 import { defaultRetryBudget, enqueueChunk, grabBulkJob, grabJobOptions } from '../shared/enqueue/grab-enqueue.js';
@@ -52,14 +53,14 @@ export class GrabIntake {
   private running = 0;
   /** Campaign instances whose queue is recorded (what `grab work`'s lock-family check reads). */
   private readonly recordedQueues = new Set<string>();
-  /** Pools the door found open, until when it does not ask again. */
-  private readonly openUntil = new Map<string, number>();
+  private readonly door: AdmissionDoor | undefined;
   private readonly maxBatch: number;
   private readonly inFlight: number;
 
   constructor(private readonly options: GrabIntakeOptions) {
     this.maxBatch = options.maxBatch ?? 1000;
     this.inFlight = options.inFlight ?? 4;
+    this.door = options.door ? new AdmissionDoor(options.ledger, OPEN_FOR_MS) : undefined;
   }
 
   /** Resolves once the grab is in the queue and counted as pending, or settled at the door. */
@@ -113,7 +114,7 @@ export class GrabIntake {
       await Promise.all(
         [...pools].map(async ([poolId, jobs]) => {
           const grabs = [...jobs.values()];
-          if (this.options.door && (await this.admitted(campaign, poolId, grabs))) return;
+          if (this.door && (await this.admitted(this.door, campaign, poolId, grabs))) return;
           toQueue.push(...grabs);
         }),
       );
@@ -134,26 +135,20 @@ export class GrabIntake {
     }
   }
 
-  /**
-   * The door: true if the pool settled these grabs (each list: the requests for one grab). A pool
-   * found open (or paused) is not asked again for OPEN_FOR_MS: its grabs go to the queue, and
-   * should it sell out or close meanwhile, the worker's own admission settles them there.
-   */
-  private async admitted(campaign: CampaignRecord, poolId: string, grabs: Waiting[][]): Promise<boolean> {
-    const key = `${campaign.campaignId}.${campaign.instance}.${poolId}`;
-    const now = performance.now();
-    if ((this.openUntil.get(key) ?? 0) > now) return false;
-    const admission = await this.options.ledger.admit(
-      poolAddress(campaign, poolId),
+  /** True if the pool settled these grabs at the door (each list: the requests for one grab). */
+  private async admitted(
+    door: AdmissionDoor,
+    campaign: CampaignRecord,
+    poolId: string,
+    grabs: Waiting[][],
+  ): Promise<boolean> {
+    const settled = await door.settle(
+      campaign,
+      poolId,
       grabs.map((same) => ({ user: same[0]!.job.data.user, jobId: same[0]!.job.opts.jobId! })),
-      { enqueue: true },
     );
-    if (admission.decision !== 'settled') {
-      this.openUntil.set(key, now + OPEN_FOR_MS);
-      return false;
-    }
-    this.openUntil.delete(key);
-    admission.results.forEach((result, i) => {
+    if (!settled) return false;
+    settled.results.forEach((result, i) => {
       this.options.onDoor?.(result.outcome);
       for (const waiting of grabs[i]!) waiting.done({ status: 'settled', result });
     });

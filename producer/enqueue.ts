@@ -14,6 +14,7 @@ import {
 } from '../shared/enqueue/grab-enqueue.js';
 import type { GrabBulkJob, ShardedQueue } from '../shared/queue/sharded-queue.js';
 import { poolChooser, type DistributionName } from '../shared/enqueue/distribution.js';
+import type { AdmissionDoor } from '../shared/enqueue/admission-door.js';
 import { SlotNumbering, type NumberedGrab } from './slot-numbering.js';
 
 export interface EnqueueOptions {
@@ -35,7 +36,10 @@ export interface EnqueueOptions {
   maxBacklog?: number | undefined;
   /** Grabs per second, at most. */
   rate?: number | undefined;
-  onProgress?: (sent: number) => void;
+  /** Settles the grabs of sold-out, closed or expired pools before the queue; all are enqueued when absent. */
+  door?: AdmissionDoor | undefined;
+  /** Told after each chunk: grabs sent so far, and how many of them were settled at the door. */
+  onProgress?: (sent: number, settledAtDoor: number) => void;
 }
 
 export interface EnqueueResult {
@@ -43,6 +47,13 @@ export interface EnqueueResult {
   sent: number;
   /** Grabs the campaign had not seen before: sent minus the grabs earlier runs over the same source enqueued. */
   added: number;
+  /** Grabs sent that their pool settled at the door, sold out, closed or expired: they never entered the queue. */
+  settledAtDoor: number;
+}
+
+interface ChunkSent {
+  added: number;
+  settledAtDoor: number;
 }
 
 const CHUNK_ATTEMPTS = 5;
@@ -62,6 +73,33 @@ async function withRetries<T>(send: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Settles at the door what the grabs' pools turn away, and enqueues the rest. */
+async function sendChunk(
+  { queue, outcomes, campaign, door }: EnqueueOptions,
+  chunk: readonly GrabBulkJob[],
+): Promise<ChunkSent> {
+  if (!door) return { added: await enqueueChunk(queue, outcomes, campaign, chunk), settledAtDoor: 0 };
+  const byPool = new Map<string, GrabBulkJob[]>();
+  for (const job of chunk) {
+    const jobs = byPool.get(job.data.pool) ?? [];
+    jobs.push(job);
+    byPool.set(job.data.pool, jobs);
+  }
+  const sent: ChunkSent = { added: 0, settledAtDoor: 0 };
+  const toQueue: GrabBulkJob[] = [];
+  await Promise.all(
+    [...byPool].map(async ([poolId, jobs]) => {
+      const grabs = jobs.map((job) => ({ user: job.data.user, jobId: job.opts.jobId! }));
+      const settled = await door.settle(campaign, poolId, grabs);
+      if (!settled) return toQueue.push(...jobs);
+      sent.added += settled.added;
+      sent.settledAtDoor += jobs.length;
+    }),
+  );
+  if (toQueue.length > 0) sent.added += await enqueueChunk(queue, outcomes, campaign, toQueue);
+  return sent;
+}
+
 /**
  * Streams one grab job per user into the queue: memory holds only the chunks in flight, never
  * the whole campaign. Each grab gets a slot, its place among its pool's grabs in the source, so
@@ -69,7 +107,8 @@ async function withRetries<T>(send: () => Promise<T>): Promise<T> {
  * after a crash, or re-running it over a longer list (users appended), adds no grab twice, and
  * each grab is counted once. Another list (another first user) is another source, whose grabs
  * are all new. A user listed twice is two grabs (the second is a `duplicate` if the first got a
- * packet).
+ * packet). With a door, the grabs of a pool that can hand out nothing more are settled before
+ * the queue, in one script per pool and chunk, and never become jobs.
  */
 export async function enqueueGrabs(options: EnqueueOptions): Promise<EnqueueResult> {
   const { queue, campaign, chunkSize } = options;
@@ -81,6 +120,7 @@ export async function enqueueGrabs(options: EnqueueOptions): Promise<EnqueueResu
   const startedAt = Date.now();
   let sent = 0;
   let added = 0;
+  let settledAtDoor = 0;
   let failure: unknown;
 
   const send = async (chunk: GrabBulkJob[]) => {
@@ -95,12 +135,13 @@ export async function enqueueGrabs(options: EnqueueOptions): Promise<EnqueueResu
     }
     const request = (async () => {
       // Not `added += await ...`: that reads `added` before the await, losing the other chunks' counts.
-      const newGrabs = await withRetries(() => enqueueChunk(queue, options.outcomes, campaign, chunk));
-      added += newGrabs;
+      const chunkSent = await withRetries(() => sendChunk(options, chunk));
+      added += chunkSent.added;
+      settledAtDoor += chunkSent.settledAtDoor;
     })().then(
       () => {
         sent += chunk.length;
-        options.onProgress?.(sent);
+        options.onProgress?.(sent, settledAtDoor);
       },
       (err: unknown) => {
         failure ??= err;
@@ -135,5 +176,5 @@ export async function enqueueGrabs(options: EnqueueOptions): Promise<EnqueueResu
   if (chunk.length > 0) await flush();
   await Promise.all(pending);
   if (failure) throw failure;
-  return { sent, added };
+  return { sent, added, settledAtDoor };
 }

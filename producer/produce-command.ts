@@ -12,9 +12,17 @@ import { QueueCounts } from '../shared/metrics/queue-counts.js';
 import { serveMetrics } from '../shared/metrics/serve-metrics.js';
 import { ShardedQueue } from '../shared/queue/sharded-queue.js';
 import { distributionNames } from '../shared/enqueue/distribution.js';
-import { enqueueGrabs } from './enqueue.js';
+import { AdmissionDoor } from '../shared/enqueue/admission-door.js';
+import { enqueueGrabs, type EnqueueResult } from './enqueue.js';
 import { defaultRetryBudget } from '../shared/enqueue/grab-enqueue.js';
 import { countUsers, generatedUsers, usersFromFile } from './user-source.js';
+
+/**
+ * How long a pool the door found open goes without asking again. The producer sends thousands of
+ * grabs a second over every pool, so this keeps an open pool's asks to one a second; a pool that
+ * sells out meanwhile has its grabs settled by the worker's own admission.
+ */
+const DOOR_OPEN_FOR_MS = 1000;
 
 export const produceCommand = defineCommand({
   name: 'produce',
@@ -67,16 +75,16 @@ export const produceCommand = defineCommand({
       const queue = await ShardedQueue.open(settings.queue, settings.queueShards, redis, { logger });
       const registry = createRegistry();
       const queueCounts = new QueueCounts(queue);
-      const { producedJobs } = producerMetrics(registry, async () => (await queueCounts.get())?.waiting);
+      const { producedJobs, doorSettled } = producerMetrics(registry, async () => (await queueCounts.get())?.waiting);
       const metricsServer = await serveMetrics(settings, queueCounts, {
         registry,
         logger,
         readiness: () => ({ redis: redis.status === 'ready' }),
       });
       const progress = progressReporter(`enqueue ${campaignId}`, total);
-      let counted = 0;
+      let counted = { sent: 0, settledAtDoor: 0 };
       try {
-        const { sent, added } = await enqueueGrabs({
+        const { sent, added, settledAtDoor } = await enqueueGrabs({
           queue,
           campaign: record,
           ledger,
@@ -89,22 +97,20 @@ export const produceCommand = defineCommand({
           inFlight: opts.inFlight,
           maxBacklog: opts.maxBacklog,
           rate: opts.rate,
-          onProgress: (sent) => {
+          door: settings.admission === 'on' ? new AdmissionDoor(ledger, DOOR_OPEN_FOR_MS) : undefined,
+          onProgress: (sent, settledAtDoor) => {
             progress.update(sent);
-            producedJobs.inc(sent - counted);
-            counted = sent;
+            doorSettled.inc(settledAtDoor - counted.settledAtDoor);
+            producedJobs.inc(sent - settledAtDoor - (counted.sent - counted.settledAtDoor));
+            counted = { sent, settledAtDoor };
           },
         });
         progress.finish(sent);
-        const repeated = sent - added;
-        process.stdout.write(
-          `enqueued ${added} new grabs for ${campaignId}` +
-            (repeated > 0
-              ? `; ${repeated} of the ${sent} sent were already enqueued (an earlier run ` +
-                `over the same users) and count once\n`
-              : '\n'),
+        process.stdout.write(`${producedSummary(campaignId, { sent, added, settledAtDoor })}\n`);
+        logger.info(
+          { campaign: campaignId, instance: record.instance, sent, added, settledAtDoor, distribution },
+          'grabs enqueued',
         );
-        logger.info({ campaign: campaignId, instance: record.instance, sent, added, distribution }, 'grabs enqueued');
       } catch (err) {
         if (err instanceof UnknownPoolError)
           throw new CommandFailure(`campaign "${campaignId}" was deleted while its grabs were being enqueued`);
@@ -117,3 +123,17 @@ export const produceCommand = defineCommand({
     });
   },
 });
+
+function producedSummary(campaignId: string, { sent, added, settledAtDoor }: EnqueueResult): string {
+  const repeated = sent - added;
+  return (
+    `enqueued ${added} new grabs for ${campaignId}` +
+    (repeated > 0
+      ? `; ${repeated} of the ${sent} sent were already enqueued (an earlier run over the same users) and count once`
+      : '') +
+    (settledAtDoor > 0
+      ? `; ${settledAtDoor} of the ${sent} sent were settled at once, without entering the queue: ` +
+        'their pool was sold out, closed or expired (see grab report)'
+      : '')
+  );
+}

@@ -222,11 +222,13 @@ export const fleetOverview = (): Dashboard =>
       }),
       timeseriesPanel({
         title: 'Producer: enqueued per second and backlog',
-        description: 'Only while a grab produce runs with --metrics-port.',
+        description:
+          'Only while a grab produce runs with --metrics-port. Settled at the door: grabs of sold-out, closed or expired pools, answered without the queue.',
         unit: units.Short,
         size: [24, 8],
         queries: [
           [`sum(${rate('grab_produced_jobs_total')})`, 'enqueued/s'],
+          [`sum(${rate('grab_producer_door_settled_total')})`, 'settled at the door/s'],
           [`max(grab_producer_backlog{${selected}})`, 'waiting jobs'],
         ],
       }),

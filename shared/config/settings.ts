@@ -110,8 +110,9 @@ export const settingDefinitions = {
     flag: 'admission',
     default: 'on',
     describe:
-      'on: grab work settles a batch of a sold-out, closed or expired pool in one small script, ' +
-      "without the pool's lock; off: every batch takes the lock path (for comparison)",
+      'on: grabs of a sold-out, closed or expired pool are settled in one small script per pool, ' +
+      "without the pool's lock: by grab work, and before the queue by grab produce and the API; " +
+      'off: every grab is enqueued and every batch takes the lock path (for comparison)',
     // Kept as the word, so a child process's environment (child-env.ts) carries it as given.
     schema: z.enum(['on', 'off'], { error: 'must be on or off' }),
   },

@@ -121,7 +121,13 @@ export type Admission =
   /** Paused: nothing was written; the grabs wait for the resume. */
   | { decision: 'wait' }
   /** Closed or expired (`why: 'expired'`) or sold out: each grab settled and recorded, in order. */
-  | { decision: 'settled'; why: 'expired' | 'sold_out'; results: AdmittedGrab[] };
+  | {
+      decision: 'settled';
+      why: 'expired' | 'sold_out';
+      /** Grabs marked pending here for the first time (with `enqueue: true`; else 0). */
+      added: number;
+      results: AdmittedGrab[];
+    };
 
 export type ScannedGrant = Grant & { user: string };
 

@@ -345,7 +345,7 @@ export class Ledger {
       progressKey(pool, pool.stripe),
     ];
     const args = [enqueue ? '1' : '0', ...grabs.flatMap((g) => [g.user, g.jobId])];
-    const [decision, why, ...settled] = (await this.scripts.admit(keys, args)) as string[];
+    const [decision, why, added, ...settled] = (await this.scripts.admit(keys, args)) as (string | number)[];
     switch (decision) {
       case 'proceed':
       case 'wait':
@@ -354,7 +354,8 @@ export class Ledger {
         return {
           decision,
           why: why as 'expired' | 'sold_out',
-          results: grabs.map((_, i) => admittedGrab(settled[2 * i]!, settled[2 * i + 1]!)),
+          added: Number(added),
+          results: grabs.map((_, i) => admittedGrab(String(settled[2 * i]), String(settled[2 * i + 1]))),
         };
       default:
         throw new UnknownPoolError(pool.campaignId, pool.poolId);

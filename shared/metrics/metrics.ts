@@ -228,6 +228,11 @@ export function producerMetrics(registry: Registry, backlog: () => Promise<numbe
       help: 'Grab jobs this producer has enqueued',
       registers,
     }),
+    doorSettled: new Counter({
+      name: 'grab_producer_door_settled_total',
+      help: 'Grabs this producer settled at the door, without enqueuing them: the pool was sold out, closed or expired',
+      registers,
+    }),
     backlog: new Gauge({
       name: 'grab_producer_backlog',
       help: 'Grab jobs waiting in the queue, as the producer last saw it',

@@ -62,6 +62,7 @@ describe('admit.lua', () => {
     expect(admission).toEqual({
       decision: 'settled',
       why: 'sold_out',
+      added: 0,
       results: [{ outcome: 'granted', cents: 500 }, { outcome: 'sold_out' }, { outcome: 'duplicate', cents: 500 }],
     });
     const progress = await outcomes.progress(record, record.stripes);
@@ -82,12 +83,13 @@ describe('admit.lua', () => {
     await expect(ledger.admit(pool, [grab('a'), grab('b')], { enqueue: true })).resolves.toMatchObject({
       decision: 'settled',
       why: 'sold_out',
+      added: 2,
     });
-    await ledger.admit(pool, [grab('a')], { enqueue: true });
+    await expect(ledger.admit(pool, [grab('a'), grab('c')], { enqueue: true })).resolves.toMatchObject({ added: 1 });
     const progress = await outcomes.progress(record, record.stripes);
-    expect(progress).toMatchObject({ enqueued: 2, pending: 0, finished: 2 });
-    expect(progress.outcomes.sold_out).toBe(2);
-    await expect(ledger.poolState(pool)).resolves.toMatchObject({ pending: 0, outcomes: { sold_out: 2 } });
+    expect(progress).toMatchObject({ enqueued: 3, pending: 0, finished: 3 });
+    expect(progress.outcomes.sold_out).toBe(3);
+    await expect(ledger.poolState(pool)).resolves.toMatchObject({ pending: 0, outcomes: { sold_out: 3 } });
   });
 
   it('refuses a pool that does not exist', async () => {

@@ -2,7 +2,7 @@
  * Expiry with no operator, and sold-out admission, against real Redis, ZooKeeper and worker
  * processes: with several workers sweeping, each pool of an expired campaign is refunded exactly
  * once; a sold-out pool's redelivered grabs settle at admission, and a user who holds a grant
- * gets it back.
+ * gets it back; the producer's door settles a sold-out or closed pool's grabs before the queue.
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -125,10 +125,11 @@ describe('sold-out admission', () => {
       const grants = parseExport((await run(['export', '--campaign', id])).stdout);
       const settledBefore = await scrape(worker, 'grab_admission_settled_total');
 
-      // Every job delivered again: removed from the queue, then enqueued anew under the same ids.
+      // Every job delivered again: removed from the queue, then enqueued anew under the same ids
+      // (past the producer's door, which would settle them before the queue).
       const instance = first.report.instance;
       await queue.removeJobs(campaignJobIdPrefix(id, instance), redis);
-      const again = await run(['produce', '--campaign', id, '--users', '100']);
+      const again = await run(['produce', '--campaign', id, '--users', '100', '--admission', 'off']);
       expect(again.stdout).toMatch(/enqueued 0 new grabs/);
       await eventually(
         async () => (await scrape(worker, 'grab_admission_settled_total')) - settledBefore >= 100,
@@ -156,5 +157,55 @@ describe('sold-out admission', () => {
     expect(code).toBe(0);
     expect(report.outcomes).toMatchObject({ granted: 10, sold_out: 90 });
     expect(report.jobs).toEqual({ enqueued: 100, finished: 100, pending: 0 });
+  });
+
+  it("the producer settles a sold-out or closed pool's grabs at the door; with --admission off they reach the queue", async () => {
+    const id = newId('door');
+    expect((await run(campaignCreateArgs(id, 1, 10, '--amount-cents', '1000'))).code).toBe(0);
+    const worker = startWorker();
+    const queue = await ShardedQueue.open(queueName, 16, redis);
+    const shard = queue.shardFor({ campaign: id, instance: 1, pool: 'p1', user: 'any' });
+    const completed = async () => (await shard.getJobCounts('completed')).completed!;
+    try {
+      expect((await run(['produce', '--campaign', id, '--users', '50'])).code).toBe(0);
+      expect((await run(['wait', '--campaign', id, '--timeout', '40'])).code).toBe(0);
+      const completedBefore = await completed();
+
+      // Sold out: the first 50 are the same grabs again, the next 100 new; none becomes a job.
+      const soldOut = await run(['produce', '--campaign', id, '--users', '150']);
+      expect(soldOut.code, soldOut.stderr).toBe(0);
+      expect(soldOut.stdout).toMatch(
+        /^enqueued 100 new grabs for .*; 50 of the 150 sent were already enqueued .*; 150 of the 150 sent were settled at once, without entering the queue: their pool was sold out, closed or expired/,
+      );
+      // Settled already, with no wait: the report counts every grab.
+      let { report } = await reportOf(id);
+      expect(report.jobs).toEqual({ enqueued: 150, finished: 150, pending: 0 });
+      expect(report.outcomes).toMatchObject({ granted: 10, sold_out: 140 });
+
+      expect((await run(['campaign', 'close', '--id', id])).code).toBe(0);
+      expect((await run(['produce', '--campaign', id, '--users', '200'])).stdout).toMatch(
+        /^enqueued 50 new grabs.*200 of the 200 sent were settled at once/,
+      );
+      ({ report } = await reportOf(id));
+      expect(report.outcomes).toMatchObject({ granted: 10, sold_out: 140, expired: 50 });
+      expect(await completed()).toBe(completedBefore);
+
+      // The same check fails once the door is off: every grab goes through the queue and a worker.
+      const pastDoor = await run(['produce', '--campaign', id, '--users', '220', '--admission', 'off']);
+      expect(pastDoor.stdout).toMatch(
+        /^enqueued 20 new grabs for [^;]*; 200 of the 220 sent were already enqueued[^;]*\n$/,
+      );
+      expect((await run(['wait', '--campaign', id, '--timeout', '40'])).code).toBe(0);
+      // The 150 grabs settled at the door and the 20 new ones become jobs (the first 50 still are).
+      await eventually(async () => (await completed()) === completedBefore + 170, 30_000, '170 more jobs to complete');
+    } finally {
+      await worker.stop();
+      await queue.close();
+    }
+    const { code, report } = await reportOf(id);
+    expect(report.violations).toEqual([]);
+    expect(code).toBe(0);
+    expect(report.outcomes).toMatchObject({ granted: 10, sold_out: 140, expired: 70 });
+    expect(report.jobs).toEqual({ enqueued: 220, finished: 220, pending: 0 });
   });
 });

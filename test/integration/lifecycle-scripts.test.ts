@@ -105,6 +105,7 @@ describe('set-campaign-state.lua and set-pool-state.lua', () => {
     ).resolves.toEqual({
       decision: 'settled',
       why: 'expired',
+      added: 0,
       results: [{ outcome: 'granted', cents: 100 }, { outcome: 'expired' }],
     });
     const progress = await outcomes.progress(record, record.stripes);

@@ -87,7 +87,7 @@ describe('grab campaign close', () => {
       const result = await closeCampaign(services, id);
       expect(result).toMatchObject({ state: 'closed', changed: true });
       expect(result.refunds).toHaveLength(4);
-      expect(await producer.exited).toBe(0);
+      expect(await producer.exited, producer.output()).toBe(0);
       expect((await run(['wait', '--campaign', id, '--timeout', '45'])).code).toBe(0);
     } finally {
       await worker.stop();

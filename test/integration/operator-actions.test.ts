@@ -161,8 +161,9 @@ describe('delete and re-create under the same id', () => {
 
   it('a forced delete mid-campaign: the running worker drops the old grabs and writes nothing back', async () => {
     const id = newId('forced');
-    await create(id, 1, 5000);
-    expect((await run(['produce', '--campaign', id, '--users', '3000'])).code).toBe(0);
+    // More grabs than a quiet machine's worker settles before the delete: some are still pending.
+    await create(id, 1, 15_000);
+    expect((await run(['produce', '--campaign', id, '--users', '12000'])).code).toBe(0);
     const worker = work();
     try {
       await new Promise((resolve) => setTimeout(resolve, 1500));

@@ -21,7 +21,9 @@ function setUp(admissions: Admission['decision'][]) {
     admit: async (): Promise<Admission> => {
       calls.admit++;
       const decision = admissions.shift()!;
-      return decision === 'settled' ? { decision, why: 'sold_out', results: [{ outcome: 'sold_out' }] } : { decision };
+      return decision === 'settled'
+        ? { decision, why: 'sold_out', added: 0, results: [{ outcome: 'sold_out' }] }
+        : { decision };
     },
   } as unknown as Ledger;
   const deduct = admittedDeduction(

@@ -12,13 +12,14 @@
 --   {'no_pool'}
 --   {'proceed'}                  open, packets left: nothing written, take the lock path
 --   {'wait'}                     paused: nothing written, the grabs wait for the resume
---   {'settled', why, then per grab: outcome code, cents or ''}
+--   {'settled', why, added, then per grab: outcome code, cents or ''}
 --                                why is 'expired' (closed, or past its expiry on the Redis
 --                                server's clock) or 'sold_out' (the flag commit-grants.lua and
 --                                grab-atomic.lua set when they take the last packet). A user who
 --                                holds a grant gets it back: 'g' for the job that got it, 'd' for
 --                                another; a grab already settled as 's' or 'e' keeps that; the
---                                rest are 'e' or 's'.
+--                                rest are 'e' or 's'. added: how many grabs were marked
+--                                pending here for the first time (0 unless ARGV[1] is '1').
 -- Closed and expired come before paused, and paused before sold out.
 
 --- @include "pool-lifecycle"
@@ -41,7 +42,8 @@ end
 
 local enqueue = ARGV[1] == '1'
 local fallback = why == 'expired' and 'e' or 's'
-local reply = {'settled', why}
+local reply = {'settled', why, 0}
+local added = 0
 local function count(code, by)
   redis.call('HINCRBY', KEYS[1], 'o:' .. code, by)
   redis.call('HINCRBY', KEYS[6], code, by)
@@ -52,6 +54,7 @@ for i = 2, #ARGV, 2 do
   if enqueue and not old then
     setOutcome(KEYS[3], KEYS[4], jobId, 'q')
     count('q', 1)
+    added = added + 1
     old = 'q'
   end
   local code, cents = fallback, ''
@@ -74,4 +77,5 @@ for i = 2, #ARGV, 2 do
   table.insert(reply, code)
   table.insert(reply, cents)
 end
+reply[3] = added
 return reply
