@@ -124,6 +124,28 @@ describe('grab CLI', () => {
     expect(choice.stderr).toMatch(/--lock <strategy>.*zookeeper.*zk, zk-herd, redis, none, atomic/);
   });
 
+  it('lock-bench --driver accepts curator, and checks its other flags before starting Java', () => {
+    const unknown = grab(['lock-bench', '--driver', 'zookeeper']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/--driver <name>.*zookeeper.*zk, zk-herd, curator/);
+    for (const [flag, value, accepts] of [
+      ['--contenders', '0', 'from 1 to 512'],
+      ['--locks', '10001', 'from 1 to 10000'],
+      ['--seconds', 'ten', 'from 1 to 3600'],
+    ] as const) {
+      const r = grab(['lock-bench', '--driver', 'curator', flag, value]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`option '${flag} <`);
+      expect(r.stderr).toContain(accepts);
+      expect(r.stderr).not.toContain('curator-lock-bench.sh');
+      expect(r.stdout).toBe('');
+    }
+    const setting = grab(['lock-bench', '--driver', 'curator'], { ZK_SESSION_TIMEOUT_MS: 'abc' });
+    expect(setting.code).toBe(2);
+    expect(setting.stderr).toContain('ZK_SESSION_TIMEOUT_MS');
+    expect(setting.stderr).not.toContain('curator-lock-bench.sh');
+  });
+
   it('a missing required flag, or an extra argument, exits 2 naming it', () => {
     const missing = grab(['wait']);
     expect(missing.code).toBe(2);
