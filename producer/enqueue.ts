@@ -133,14 +133,12 @@ export async function enqueueGrabs(options: EnqueueOptions): Promise<EnqueueResu
       const dueAt = startedAt + ((sent + chunk.length) / options.rate) * 1000;
       if (dueAt > Date.now()) await sleep(dueAt - Date.now());
     }
-    const request = (async () => {
-      // Not `added += await ...`: that reads `added` before the await, losing the other chunks' counts.
-      const chunkSent = await withRetries(() => sendChunk(options, chunk));
-      added += chunkSent.added;
-      settledAtDoor += chunkSent.settledAtDoor;
-    })().then(
-      () => {
+    // The counts move together, once a chunk is done: progress never counts a chunk half.
+    const request = withRetries(() => sendChunk(options, chunk)).then(
+      (chunkSent) => {
         sent += chunk.length;
+        added += chunkSent.added;
+        settledAtDoor += chunkSent.settledAtDoor;
         options.onProgress?.(sent, settledAtDoor);
       },
       (err: unknown) => {
