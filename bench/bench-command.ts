@@ -128,6 +128,12 @@ export const benchMillionCommand = defineCommand({
           200_000,
         ),
       )
+      .addOption(
+        toggle(
+          '--no-door',
+          "the producer enqueues every grab, its door off (the workers' admission stays as GRAB_ADMISSION says)",
+        ),
+      )
       .addOption(toggle('--json', 'print the result as one JSON object (the default; kept for scripts)'))
       .addOption(benchWorkers()),
   async run(opts, { settings }) {
@@ -137,6 +143,7 @@ export const benchMillionCommand = defineCommand({
       workers: opts.workers,
       oversubscribed: opts.oversubscribed === true,
       maxBacklog: opts.maxBacklog,
+      door: opts.door !== false,
     };
     const result = await withServices(settings, (services) => runMillionBench(settings, services, options, onProgress));
     process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -16,6 +16,8 @@ export interface MillionBenchOptions {
   oversubscribed: boolean;
   /** The producer's --max-backlog: the queue's bound. */
   maxBacklog: number;
+  /** False: the producer enqueues every grab (`--admission off` for it alone). */
+  door: boolean;
 }
 
 export interface MillionBenchResult {
@@ -80,6 +82,7 @@ export async function runMillionBench(
       'produce',
       ...['--campaign', campaignId, '--users', String(jobs), '--distribution', distribution],
       ...['--max-backlog', String(options.maxBacklog)],
+      ...(options.door ? [] : ['--admission', 'off']),
     ]);
     const peakRss = samplePeakRss(producer.pid);
     const produced = await new Promise<number | null>((resolve) => producer.once('exit', resolve));
