@@ -17,7 +17,7 @@ export interface BytesPerSettledGrab {
 
 /**
  * What a settled campaign's grabs cost in Redis once their jobs are gone, from MEMORY USAGE of
- * every pool's per-grab keys (exact: SAMPLES 0). An outcome (its slot and the slot blocks, the
+ * every pool's per-grab keys (exact: SAMPLES 0), each asked of the node that holds it. An outcome (its slot and the slot blocks, the
  * HTTP outcomes hash, failures) is kept for every grab; a grant and its claim only for granted ones. The pool hash
  * and the stripes' counters cost the same however many grabs there are, and are left out.
  */
@@ -26,16 +26,13 @@ export async function bytesPerSettledGrab(
   pools: readonly PoolAddress[],
   settled: { grabs: number; granted: number },
 ): Promise<BytesPerSettledGrab> {
-  const sum = async (keys: string[]) => {
-    const pipeline = redis.pipeline();
-    for (const key of keys) pipeline.call('MEMORY', 'USAGE', key, 'SAMPLES', '0');
-    let bytes = 0;
-    for (const [err, reply] of (await pipeline.exec()) ?? []) {
-      if (err) throw err;
-      bytes += Number(reply ?? 0);
-    }
-    return bytes;
-  };
+  // One command per key, all sent at once: on a cluster each goes to the master of its key's slot
+  // (a pipeline must keep to one node, and a campaign's pools spread over the masters).
+  const sum = async (keys: string[]) =>
+    (await Promise.all(keys.map((key) => redis.memory('USAGE', key, 'SAMPLES', 0)))).reduce<number>(
+      (bytes, reply) => bytes + Number(reply ?? 0),
+      0,
+    );
   const outcomeBytes = await sum(
     pools.flatMap((p) => [outcomesKey(p), outcomeSlotsKey(p), slotBlocksKey(p), failuresKey(p)]),
   );

@@ -14,6 +14,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib/say.sh
+source "$ROOT/scripts/lib/say.sh"
 # shellcheck source-path=SCRIPTDIR source=lib/process.sh
 source "$ROOT/scripts/lib/process.sh"
 BASE_PORT=${REDIS_CLUSTER_PORT:-7000}
@@ -24,13 +26,7 @@ NODES=6
 START_TIMEOUT_S=30
 STOP_TIMEOUT_S=15
 
-say() { echo "redis-cluster.sh: $*"; }
-die() {
-  echo "redis-cluster.sh: $*" >&2
-  exit 1
-}
-
-[[ $BASE_PORT =~ ^[0-9]+$ ]] && ((BASE_PORT > 0 && BASE_PORT + NODES <= 65535)) ||
+ports_fit "$BASE_PORT" "$NODES" ||
   die "REDIS_CLUSTER_PORT must be a port number with room for $NODES ports after it (got $BASE_PORT)"
 [[ $NODE_TIMEOUT_MS =~ ^[0-9]+$ ]] && ((NODE_TIMEOUT_MS >= 100)) ||
   die "REDIS_CLUSTER_NODE_TIMEOUT_MS must be a whole number of milliseconds, at least 100 (got $NODE_TIMEOUT_MS)"
@@ -106,8 +102,7 @@ cmd_stop() {
       say "node $port: not running"
       continue
     fi
-    terminate "$pid" "$STOP_TIMEOUT_S" || say "node $port (pid $pid) ignored SIGTERM for ${STOP_TIMEOUT_S}s; killed it"
-    say "node $port stopped (pid $pid)"
+    stop_pid "node $port" "$pid" "$STOP_TIMEOUT_S"
   done
 }
 
@@ -127,7 +122,7 @@ case ${1:-} in
   status) cmd_status ;;
   nodes) nodes_value ;;
   *)
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
+    usage_from_header >&2
     exit 2
     ;;
 esac

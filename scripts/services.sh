@@ -16,6 +16,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib/say.sh
+source "$ROOT/scripts/lib/say.sh"
 # shellcheck source-path=SCRIPTDIR source=lib/process.sh
 source "$ROOT/scripts/lib/process.sh"
 # shellcheck source-path=SCRIPTDIR source=lib/zookeeper.sh
@@ -33,11 +35,6 @@ ZK_DIR=$STATE_DIR/zookeeper
 ZK_LOG=$ZK_DIR/zookeeper.log
 ZK_PID=$ZK_DIR/zookeeper.pid
 
-say() { echo "services.sh: $*"; }
-die() {
-  echo "services.sh: $*" >&2
-  exit 1
-}
 have() { command -v "$1" >/dev/null 2>&1; }
 
 usage() {
@@ -226,9 +223,7 @@ stop_one() {
     say "$name: not started by this script, nothing to stop"
     return
   fi
-  terminate "$pid" "$STOP_TIMEOUT_S" || say "$name (pid $pid) ignored SIGTERM for ${STOP_TIMEOUT_S}s; killed it"
-  rm -f "$pidfile"
-  say "$name stopped (pid $pid)"
+  stop_pid "$name" "$pid" "$STOP_TIMEOUT_S" "$pidfile"
 }
 
 cmd_stop() {

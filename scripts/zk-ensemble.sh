@@ -16,6 +16,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib/say.sh
+source "$ROOT/scripts/lib/say.sh"
 # shellcheck source-path=SCRIPTDIR source=lib/process.sh
 source "$ROOT/scripts/lib/process.sh"
 # shellcheck source-path=SCRIPTDIR source=lib/zookeeper.sh
@@ -27,16 +29,6 @@ HOST=127.0.0.1
 NODES=(1 2 3)
 START_TIMEOUT_S=60
 STOP_TIMEOUT_S=15
-
-say() { echo "zk-ensemble.sh: $*"; }
-die() {
-  echo "zk-ensemble.sh: $*" >&2
-  exit 1
-}
-
-usage() {
-  sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
-}
 
 client_port() { echo $((BASE_PORT + $1)); }
 node_dir() { echo "$ENSEMBLE_DIR/node$1"; }
@@ -98,9 +90,7 @@ stop_node() {
     say "node $n is not running"
     return
   fi
-  terminate "$pid" "$STOP_TIMEOUT_S" || say "node $n (pid $pid) ignored SIGTERM for ${STOP_TIMEOUT_S}s; killed it"
-  rm -f "$(node_dir "$n")/zookeeper.pid"
-  say "node $n stopped (pid $pid)"
+  stop_pid "node $n" "$pid" "$STOP_TIMEOUT_S" "$(node_dir "$n")/zookeeper.pid"
 }
 
 # node_number ARGS...: the one argument, if it names a node.
@@ -145,7 +135,7 @@ cmd_leader() {
 main() {
   local cmd=${1:-} n
   [[ $# -eq 0 ]] || shift
-  if [[ ! $BASE_PORT =~ ^[0-9]+$ ]] || ((BASE_PORT < 1 || BASE_PORT + 23 > 65535)); then
+  if ! ports_fit "$BASE_PORT" 23; then
     die "ZK_ENSEMBLE_PORT must be a port number up to 65512, got '$BASE_PORT'"
   fi
   case $cmd in
@@ -163,9 +153,9 @@ main() {
       wait_serving "$n"
       say "node $n serving as $(zk_mode "$HOST" "$(client_port "$n")")"
       ;;
-    -h | --help | help) usage ;;
+    -h | --help | help) usage_from_header ;;
     *)
-      usage >&2
+      usage_from_header >&2
       exit 2
       ;;
   esac

@@ -1,5 +1,10 @@
 # shellcheck shell=bash
-# Finding and stopping the servers the scripts started (sourced).
+# The servers the scripts start: their ports, finding and stopping them (sourced, after say.sh).
+
+# ports_fit BASE SPAN: BASE is a port number and BASE + SPAN is one too.
+ports_fit() {
+  [[ $1 =~ ^[0-9]+$ ]] && (($1 > 0 && $1 + $2 <= 65535))
+}
 
 # live_pid FILE PATTERN: the pid in a pid file if that process is alive and still is what we
 # started (its command line contains PATTERN: pids get reused), else nothing.
@@ -24,4 +29,12 @@ terminate() {
     fi
     sleep 0.2
   done
+}
+
+# stop_pid NAME PID TIMEOUT_S [PIDFILE]: terminate, remove PIDFILE if given, and say so.
+stop_pid() {
+  local name=$1 pid=$2 timeout=$3 pidfile=${4:-}
+  terminate "$pid" "$timeout" || say "$name (pid $pid) ignored SIGTERM for ${timeout}s; killed it"
+  [[ -z $pidfile ]] || rm -f "$pidfile"
+  say "$name stopped (pid $pid)"
 }

@@ -47,13 +47,22 @@ export function parseGrabJobId(
   const [pool, user, slot, ...rest] = jobId.slice(prefix.length).split('.');
   if (!pool || !user || rest.length > 0) return undefined;
   if (slot === undefined) return { pool, user };
-  return /^\d+$/.test(slot) ? { pool, user, slot: Number(slot) } : undefined;
+  const named = slotOfJobId(jobId);
+  return named === undefined ? undefined : { pool, user, slot: named };
 }
 
-/** The slot a job id names, if it has one. */
+/**
+ * The slot a job id names, if it has one: the fifth of five non-empty parts, written as
+ * grabJobId writes a slot (digits, no leading zero, at most MAX_SLOT). Any other id names none,
+ * so its outcome is kept under the id itself. The Lua scripts read ids the same way (grabSlot,
+ * shared/ledger/lua/includes/outcome-store.lua); test/integration/job-id-slot.test.ts holds both
+ * to the same cases.
+ */
 export const slotOfJobId = (jobId: string): number | undefined => {
   const parts = jobId.split('.');
-  return parts.length === 5 && /^\d+$/.test(parts[4]!) ? Number(parts[4]) : undefined;
+  if (parts.length !== 5 || parts.includes('')) return undefined;
+  const slot = parts[4]!;
+  return /^(0|[1-9]\d*)$/.test(slot) && Number(slot) <= MAX_SLOT ? Number(slot) : undefined;
 };
 
 /** The job id prefix shared by every grab of one campaign instance. */

@@ -4,7 +4,7 @@ import { scanKeys } from '../redis/scan-keys.js';
 import type { Logger } from '../logging/logger.js';
 import type { GrabJob } from './grab-job.js';
 import { ShardCountMismatch } from './queue-errors.js';
-import { shardCountKey, shardQueuePrefix } from './queue-names.js';
+import { anyShardQueuePrefixGlob, shardCountKey, shardQueuePrefix } from './queue-names.js';
 import { shardOfPayload, shardQueueName } from './queue-shards.js';
 
 export interface GrabBulkJob {
@@ -135,11 +135,10 @@ export class ShardedQueue {
    * cluster); returns how many went.
    */
   async removeJobs(prefix: string, connection: RedisClient): Promise<number> {
-    const jobKey = new RegExp(
-      `^(\\{grab\\.\\d+\\}):${escapeRegExp(this.name)}\\.(\\d+):(${escapeRegExp(prefix)}[^:]*)$`,
-    );
+    // The shard's tag is checked against shardQueuePrefix below, so the pattern only splits the key.
+    const jobKey = new RegExp(`^(\\{[^}]*\\}):${escapeRegExp(this.name)}\\.(\\d+):(${escapeRegExp(prefix)}[^:]*)$`);
     let removed = 0;
-    for await (const keys of scanKeys(connection, `{grab.*}:${this.name}.*:${prefix}*`)) {
+    for await (const keys of scanKeys(connection, `${anyShardQueuePrefixGlob()}:${this.name}.*:${prefix}*`)) {
       const removals = keys.flatMap((key) => {
         const match = jobKey.exec(key);
         const index = Number(match?.[2]);

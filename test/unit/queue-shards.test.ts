@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { anyShardQueuePrefixGlob, QUEUE_PREFIX, shardQueuePrefix } from '../../shared/queue/queue-names.js';
 import { assignShards, shardOf, shardQueueName } from '../../shared/queue/queue-shards.js';
 
 describe('shardOf', () => {
@@ -43,5 +44,22 @@ describe('assignShards', () => {
 
   it('names shard queues so no shard is another queue', () => {
     expect(shardQueueName('grab', 3)).toBe('grab.3');
+  });
+});
+
+describe('anyShardQueuePrefixGlob', () => {
+  // Redis MATCH semantics for the only special character the glob uses.
+  const globMatches = (glob: string, text: string) =>
+    new RegExp(
+      `^${glob
+        .split('*')
+        .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+    ).test(text);
+
+  it("matches every shard's prefix, and not the whole queue's", () => {
+    for (const shard of [0, 1, 15, 1023])
+      expect(globMatches(anyShardQueuePrefixGlob(), shardQueuePrefix(shard))).toBe(true);
+    expect(globMatches(anyShardQueuePrefixGlob(), QUEUE_PREFIX)).toBe(false);
   });
 });

@@ -6,8 +6,18 @@
 local SLOT_CODES = {'q', 'g', 's', 'd', 'e', 'f'}
 local SLOT_VALUES = {q = 1, g = 2, s = 3, d = 4, e = 5, f = 6}
 
+-- MAX_SLOT of shared/queue/grab-job.ts: 4 bits a slot in a Redis string's 2^32 bits.
+local MAX_GRAB_SLOT = 1073741823
+
+-- The slot of a job id, as slotOfJobId (shared/queue/grab-job.ts) reads it: the fifth of five
+-- non-empty parts, digits without a leading zero, at most MAX_GRAB_SLOT; nil for any other id.
+-- test/integration/job-id-slot.test.ts holds both to the same cases.
 local function grabSlot(jobId)
-  return string.match(jobId, '^[^.]+%.[^.]+%.[^.]+%.[^.]+%.(%d+)$')
+  local slot = string.match(jobId, '^[^.]+%.[^.]+%.[^.]+%.[^.]+%.(%d+)$')
+  if slot and (slot == '0' or string.sub(slot, 1, 1) ~= '0') and #slot <= 10 and tonumber(slot) <= MAX_GRAB_SLOT then
+    return slot
+  end
+  return nil
 end
 
 local function getOutcome(hashKey, slotsKey, jobId)
