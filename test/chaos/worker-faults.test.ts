@@ -51,7 +51,11 @@ async function killWorkersDuring(lock: 'zk' | 'none') {
   try {
     const run = (async () => {
       const produced = await grab(
-        ['produce', '--campaign', id, '--users', String(GRABS), '--distribution', 'hot', '--rate', String(RATE)],
+        // Past the producer's door: every grab reaches the workers being killed, sold out or not.
+        [
+          ...['produce', '--campaign', id, '--users', String(GRABS), '--distribution', 'hot', '--rate', String(RATE)],
+          ...['--admission', 'off'],
+        ],
         runEnv,
       );
       expect(produced.code, produced.stderr).toBe(0);

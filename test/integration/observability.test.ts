@@ -6,7 +6,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -19,6 +18,7 @@ import { testRedisUrl, testZkConnect } from '../support/env.js';
 import { dashboardQueries, metricNames, readRules, repoFile } from '../support/observability.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { eventually, sleep } from '../support/async.js';
+import { freePortRange } from '../support/ports.js';
 
 const WORKERS = 4;
 /** Grafana's $__rate_interval at a 1 s scrape interval, with room for a slow scrape. */
@@ -48,24 +48,6 @@ const queueName = newId('obs');
 const grab = (args: string[]) => grabCli(args, { GRAB_QUEUE: queueName });
 const startGrab = (args: string[], env: Record<string, string> = {}) =>
   startGrabCli(args, { GRAB_QUEUE: queueName, ...env });
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-/** `count` consecutive free loopback ports. */
-async function freePorts(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const first = 20_000 + Math.floor(Math.random() * 30_000);
-    const free = await Promise.all(Array.from({ length: count }, (_, i) => portIsFree(first + i)));
-    if (free.every(Boolean)) return first;
-  }
-  throw new Error(`no ${count} consecutive free ports`);
-}
 
 /** prometheus/prometheus.yml as shipped, with this run's ports, a 1 s interval, and the rules by absolute path. */
 function writeConfig(): string {
@@ -167,9 +149,9 @@ async function burst(campaign: string, users: number): Promise<void> {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'grab-observability-'));
-  base = await freePorts(2 * WORKERS + 1);
+  base = await freePortRange(2 * WORKERS + 1);
   producerPort = base + 2 * WORKERS;
-  const promPort = await freePorts(1);
+  const promPort = await freePortRange(1);
   promBase = `http://127.0.0.1:${promPort}`;
   const log = openSync(join(dir, 'prometheus.log'), 'a');
   prometheus = spawn(

@@ -1,4 +1,5 @@
 /** Free loopback ports for the servers and processes a test starts. */
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 
 const HOST = '127.0.0.1';
@@ -11,24 +12,32 @@ function handedOut(): Set<number> {
   return g[key];
 }
 
-/** A port the kernel just handed out for 127.0.0.1, never one this process already handed out. */
+/**
+ * Where test ports are picked: below the kernel's ephemeral range, which outgoing connections
+ * draw their local ports from. A port picked there could be taken by some client's connection
+ * between the pick and the server's listen; below it, only a listener can take it.
+ */
+function testPortRange(): { low: number; high: number } {
+  let ephemeralLow = 32_768;
+  try {
+    ephemeralLow = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+  } catch {
+    // Not Linux: assume the usual range.
+  }
+  return ephemeralLow > 15_000 ? { low: 10_000, high: ephemeralLow - 1 } : { low: 1024, high: ephemeralLow - 1 };
+}
+
+/** A free loopback port, never one this process already handed out. */
 export async function freePort(): Promise<number> {
   const taken = handedOut();
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const probe = net.createServer();
-      probe.unref();
-      probe.once('error', reject);
-      probe.listen(0, HOST, () => {
-        const { port } = probe.address() as net.AddressInfo;
-        probe.close(() => resolve(port));
-      });
-    });
-    if (!taken.has(port)) {
-      taken.add(port);
-      return port;
-    }
+  const { low, high } = testPortRange();
+  for (let attempt = 0; attempt < 1000; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low + 1));
+    if (taken.has(port) || !(await portFree(port))) continue;
+    taken.add(port);
+    return port;
   }
+  throw new Error(`no free loopback port between ${low} and ${high}`);
 }
 
 function portFree(port: number): Promise<boolean> {
@@ -40,13 +49,19 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** A base port such that base + offset is free on loopback for every offset (and at most 65535). */
+/** A base port such that base + offset is free on loopback, and not handed out, for every offset. */
 export async function freeBasePort(offsets: readonly number[]): Promise<number> {
   const span = Math.max(...offsets);
+  const taken = handedOut();
+  const { low, high } = testPortRange();
   for (let attempt = 0; attempt < 100; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * (65_535 - span - 20_000));
-    const free = await Promise.all(offsets.map((offset) => portFree(base + offset)));
-    if (free.every(Boolean)) return base;
+    const base = low + Math.floor(Math.random() * (high - span - low));
+    const ports = offsets.map((offset) => base + offset);
+    if (ports.some((port) => taken.has(port))) continue;
+    const free = await Promise.all(ports.map(portFree));
+    if (!free.every(Boolean)) continue;
+    for (const port of ports) taken.add(port);
+    return base;
   }
   throw new Error(`no free loopback ports at offsets ${offsets.join(',')} of any base port`);
 }
