@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineCommand } from '../shared/cli/command.js';
-import { flag, repeatable, toggle } from '../shared/cli/flags.js';
+import { flag, repeatable, text, toggle } from '../shared/cli/flags.js';
 import { withServices } from '../shared/cli/services.js';
 import { coercedWholeNumber } from '../shared/config/whole-number.js';
 import { settingsLogger } from '../shared/logging/logger.js';
@@ -65,7 +65,10 @@ export const benchE2eCommand = defineCommand({
           strategyName.schema,
         ),
       )
-      .addOption(metricsPortBase()),
+      .addOption(metricsPortBase())
+      .addOption(
+        text('--cpu-prof-dir <dir>', "write each worker's V8 CPU profile (node --cpu-prof) into this directory"),
+      ),
   async run(opts, { settings }) {
     const json = opts.json === true;
     if (!json) process.stdout.write(`${HEADER}\n`);
@@ -80,6 +83,7 @@ export const benchE2eCommand = defineCommand({
         metricsPortBase: opts.metricsPortBase,
         scenarioNames: opts.scenario,
         variantNames: opts.strategy,
+        cpuProfDir: opts.cpuProfDir,
         onProgress: (line) => process.stderr.write(`${line}\n`),
         onRow: (row) => process.stdout.write(`${json ? JSON.stringify(row) : formatRow(row)}\n`),
       }),
@@ -208,7 +212,10 @@ export const benchShardsCommand = defineCommand({
       .addOption(toggle('--json', 'print each row as a JSON object'))
       .addOption(flag('--shards <list>', 'shard counts to measure', shardCountsSchema).default([16, 64, 256]))
       .addOption(flag('--seconds <s>', 'length of each idle window', coercedWholeNumber(1, 600)).default(10))
-      .addOption(metricsPortBase()),
+      .addOption(metricsPortBase())
+      .addOption(
+        text('--cpu-prof-dir <dir>', "write each worker's V8 CPU profile (node --cpu-prof) into this directory"),
+      ),
   async run(opts, { settings }) {
     const json = opts.json === true;
     if (!json)

@@ -85,6 +85,8 @@ export interface E2eBenchOptions {
   metricsPortBase: number;
   scenarioNames?: string[] | undefined;
   variantNames?: string[] | undefined;
+  /** Each worker writes a V8 CPU profile here when it exits (node --cpu-prof). */
+  cpuProfDir?: string | undefined;
   onRow?: (row: BenchRow) => void;
   onProgress?: (line: string) => void;
 }
@@ -92,7 +94,7 @@ export interface E2eBenchOptions {
 /** What running one variant needs: the services and the fleet's shape. */
 export type VariantRunOptions = Pick<
   E2eBenchOptions,
-  'settings' | 'services' | 'workers' | 'concurrency' | 'metricsPortBase' | 'onProgress'
+  'settings' | 'services' | 'workers' | 'concurrency' | 'metricsPortBase' | 'cpuProfDir' | 'onProgress'
 >;
 
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -175,7 +177,8 @@ export async function runVariant(
   );
 
   const ports = Array.from({ length: options.workers }, (_, i) => options.metricsPortBase + i);
-  const workers = ports.map((port) => startWorker(settings, queue.name, options.concurrency, variant, port));
+  const nodeArgs = options.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir];
+  const workers = ports.map((port) => startWorker(settings, queue.name, options.concurrency, variant, port, nodeArgs));
   try {
     await untilConsuming(services.redis, queue.name, variant, workers);
     const startedAt = performance.now();
@@ -254,11 +257,12 @@ export function startWorker(
   concurrency: number,
   variant: BenchVariant,
   metricsPort: number,
+  nodeArgs: readonly string[] = [],
 ): ChildProcess {
   const args = variant.workArgs
     ? [grabEntry, 'work', '--concurrency', String(concurrency), ...variant.workArgs]
     : [noopWorker, String(concurrency)];
-  return spawn(process.execPath, args, {
+  return spawn(process.execPath, [...nodeArgs, ...args], {
     env: childEnv({ ...settings, ...variant.settings, queue: queueName, metricsPort, logLevel: 'warn' }),
     stdio: ['ignore', 'ignore', 'inherit'],
   });
