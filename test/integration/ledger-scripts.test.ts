@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_POOLS, type CampaignSpec } from '../../shared/campaign/spec.js';
 import { MAX_TOKEN } from '../../shared/ledger/fencing-token.js';
-import { campaignKey, grantsKey, poolKey } from '../../shared/ledger/keys.js';
+import { campaignKey, claimsKey, grantsKey, poolKey } from '../../shared/ledger/keys.js';
 import { Ledger, UnknownPoolError } from '../../shared/ledger/ledger.js';
 import {
   poolAddress,
@@ -213,6 +213,25 @@ describe('commit-grants.lua', () => {
       await expect(grantsOf(c)).resolves.toEqual({ u1: record(300, '00000000000000000005', 'job-u1') });
     },
   );
+
+  it('writes a batch larger than one slice of grants whole, the claim list in grant order', async () => {
+    const n = 5_000;
+    const c = await newCampaign([{ id: 'p1', amountCents: n * 2, packets: n }]);
+    const users = Array.from({ length: n }, (_, i) => `u${i}`);
+    const outcomes = users.map((u) => ({ jobId: `job-${u}`, outcome: 'granted' as const }));
+    await expect(
+      ledger.commitGrants(
+        at(c, 'p1'),
+        5n,
+        0,
+        users.map((u) => grant(u, 2)),
+        outcomes,
+      ),
+    ).resolves.toEqual({ status: 'ok', version: 1 });
+    await expect(state(c)).resolves.toMatchObject({ remainingCents: 0, remainingPackets: 0, outcomes: { granted: n } });
+    expect(Object.keys(await grantsOf(c))).toHaveLength(n);
+    await expect(redis.lrange(claimsKey(at(c, 'p1')), 0, -1)).resolves.toEqual(users);
+  });
 
   it('refuses a batch naming one user twice, changing nothing', async () => {
     const c = await newCampaign();

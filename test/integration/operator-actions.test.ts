@@ -11,9 +11,11 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CampaignReport } from '../../producer/campaign-report.js';
 import { poolKey } from '../../shared/ledger/keys.js';
 import { Ledger } from '../../shared/ledger/ledger.js';
+import { OutcomeLog } from '../../shared/ledger/outcome-log.js';
 import { poolAddress } from '../../shared/ledger/ledger-types.js';
 import { grab, startGrab, campaignCreateArgs } from '../support/cli.js';
 import { testRedisUrl } from '../support/env.js';
+import { eventually } from '../support/async.js';
 
 // Each test runs several CLI processes one after another; on a loaded machine each takes seconds.
 vi.setConfig({ testTimeout: 180_000 });
@@ -161,15 +163,23 @@ describe('delete and re-create under the same id', () => {
 
   it('a forced delete mid-campaign: the running worker drops the old grabs and writes nothing back', async () => {
     const id = newId('forced');
-    // More grabs than a quiet machine's worker settles before the delete: some are still pending.
     await create(id, 1, 15_000);
     expect((await run(['produce', '--campaign', id, '--users', '12000'])).code).toBe(0);
+    const oldRecord = (await ledger.getCampaign(id))!;
+    const old = oldRecord.instance;
     const worker = work();
     try {
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-      const old = (await ledger.getCampaign(id))!.instance;
+      // Stopped mid-campaign, with grabs in flight and others still queued, however fast it is.
+      const outcomes = new OutcomeLog(redis);
+      await eventually(
+        async () => (await outcomes.progress(oldRecord, oldRecord.stripes)).finished > 0,
+        30_000,
+        'the worker to settle a first grab',
+      );
+      worker.child.kill('SIGSTOP');
       expect((await run(['campaign', 'delete', '--id', id])).code).toBe(1); // pending grabs: refused
       expect((await run(['campaign', 'delete', '--id', id, '--force'])).code).toBe(0);
+      worker.child.kill('SIGCONT');
       await create(id, 1, 10);
       const record = (await ledger.getCampaign(id))!;
       // Whatever the worker still had in flight belongs to the old instance.

@@ -44,10 +44,12 @@ local enqueue = ARGV[1] == '1'
 local fallback = why == 'expired' and 'e' or 's'
 local reply = {'settled', why, 0}
 local added = 0
+-- The counters move once per outcome code for the whole batch, not once per grab.
+local moved = {}
 local function count(code, by)
-  redis.call('HINCRBY', KEYS[1], 'o:' .. code, by)
-  redis.call('HINCRBY', KEYS[6], code, by)
+  moved[code] = (moved[code] or 0) + by
 end
+local failuresKept = redis.call('EXISTS', KEYS[5]) == 1
 for i = 2, #ARGV, 2 do
   local user, jobId = ARGV[i], ARGV[i + 1]
   local old = getOutcome(KEYS[3], KEYS[4], jobId)
@@ -73,9 +75,17 @@ for i = 2, #ARGV, 2 do
     end
     count(code, 1)
   end
-  redis.call('HDEL', KEYS[5], jobId)
+  if failuresKept then
+    redis.call('HDEL', KEYS[5], jobId)
+  end
   table.insert(reply, code)
   table.insert(reply, cents)
+end
+for code, by in pairs(moved) do
+  if by ~= 0 then
+    redis.call('HINCRBY', KEYS[1], 'o:' .. code, by)
+    redis.call('HINCRBY', KEYS[6], code, by)
+  end
 end
 reply[3] = added
 return reply

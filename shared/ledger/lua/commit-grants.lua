@@ -27,6 +27,7 @@
 -- before its write, with a token the pool has not seen yet. The version check refuses the new
 -- holder's commit then, so it recomputes from the balance the old holder left.
 
+local GRANT_SLICE = 1000
 local token, expectedVersion, grantCount = ARGV[1], ARGV[2], tonumber(ARGV[3])
 if not string.match(token, '^%d+$') or #token ~= 20 then
   return redis.error_reply('ERR fencing token must be 20 decimal digits, got "' .. token .. '"')
@@ -90,13 +91,21 @@ for i = 4, outcomesFrom - 1, 3 do
 end
 
 if #newUsers > 0 then
-  for _, user in ipairs(newUsers) do
-    redis.call('HSET', KEYS[2], user, newRecords[user])
+  -- A few calls per batch, not one per grant; in slices, as unpack() is bounded by Lua's stack.
+  for first = 1, #newUsers, GRANT_SLICE do
+    local users, fields = {}, {}
+    for i = first, math.min(first + GRANT_SLICE - 1, #newUsers) do
+      local user = newUsers[i]
+      table.insert(users, user)
+      table.insert(fields, user)
+      table.insert(fields, newRecords[user])
+    end
+    redis.call('HSET', KEYS[2], unpack(fields))
+    redis.call('RPUSH', KEYS[3], unpack(users))
   end
-  -- The claim list, and the luckiest grant: replaced only by more cents, so a tie keeps the earliest.
+  -- The luckiest grant: replaced only by more cents, so a tie keeps the earliest.
   local luckyCents = tonumber(redis.call('HGET', KEYS[1], 'lucky_cents') or '0')
   for _, user in ipairs(newUsers) do
-    redis.call('RPUSH', KEYS[3], user)
     local centsText = string.match(newRecords[user], '^%d+')
     local cents = tonumber(centsText)
     if cents > luckyCents then

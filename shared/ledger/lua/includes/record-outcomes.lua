@@ -12,6 +12,9 @@
 -- granted stays granted whatever a later or stale delivery of its job finds. Settling a grab
 -- clears its failure.
 local function recordOutcomes(poolKey, outcomesKey, slotsKey, failuresKey, progressKey, argv, from)
+  -- The counters move once per outcome code for the whole batch, not once per grab.
+  local moved = {}
+  local failuresKept = redis.call('EXISTS', failuresKey) == 1
   for i = from, #argv, 3 do
     local jobId, code, reason = argv[i], argv[i + 1], argv[i + 2]
     local old = getOutcome(outcomesKey, slotsKey, jobId)
@@ -22,17 +25,22 @@ local function recordOutcomes(poolKey, outcomesKey, slotsKey, failuresKey, progr
       if old ~= code then
         setOutcome(outcomesKey, slotsKey, jobId, code)
         if old then
-          redis.call('HINCRBY', poolKey, 'o:' .. old, -1)
-          redis.call('HINCRBY', progressKey, old, -1)
+          moved[old] = (moved[old] or 0) - 1
         end
-        redis.call('HINCRBY', poolKey, 'o:' .. code, 1)
-        redis.call('HINCRBY', progressKey, code, 1)
+        moved[code] = (moved[code] or 0) + 1
       end
       if code == 'f' then
         redis.call('HSET', failuresKey, jobId, reason)
-      else
+        failuresKept = true
+      elseif failuresKept then
         redis.call('HDEL', failuresKey, jobId)
       end
+    end
+  end
+  for code, by in pairs(moved) do
+    if by ~= 0 then
+      redis.call('HINCRBY', poolKey, 'o:' .. code, by)
+      redis.call('HINCRBY', progressKey, code, by)
     end
   end
 end
