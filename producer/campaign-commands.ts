@@ -1,7 +1,7 @@
 import { defineCommand } from '../shared/cli/command.js';
 import { CommandFailure } from '../shared/cli/command-failure.js';
 import { flag, oneOf, text, toggle } from '../shared/cli/flags.js';
-import { requireCampaign, withCampaign, withServices } from '../shared/cli/services.js';
+import { CUT_SHORT_HINT, requireCampaign, withCampaign, withServices } from '../shared/cli/services.js';
 import { campaignFlagRules, idSchema, parseSpecFile, specFromFlags, splitNames } from '../shared/campaign/spec.js';
 import { campaignJobIdPrefix } from '../shared/queue/grab-job.js';
 import { ShardedQueue } from '../shared/queue/sharded-queue.js';
@@ -87,7 +87,8 @@ export const campaignCreateCommand = defineCommand({
 
 export const campaignListCommand = defineCommand({
   name: 'campaign list',
-  summary: 'List campaigns: id, state (open, paused, closed, expired) and expiry, tab-separated',
+  summary:
+    'List campaigns: id, state (open, paused, closed, expired; incomplete for a creation cut short) and expiry, tab-separated',
   example: 'grab campaign list',
   flags: (c) => c,
   run: (_opts, { settings }) =>
@@ -95,7 +96,10 @@ export const campaignListCommand = defineCommand({
       const nowMs = await redisNowMs(redis);
       for (const id of (await ledger.listCampaigns()).sort()) {
         const record = await ledger.getCampaign(id);
-        if (!record) continue;
+        if (!record) {
+          if (await ledger.pendingCreation(id)) process.stdout.write(`${id}\tincomplete\t${CUT_SHORT_HINT}\n`);
+          continue;
+        }
         const expires = record.expiresAtMs === undefined ? 'never' : new Date(record.expiresAtMs).toISOString();
         process.stdout.write(`${id}\t${stateAt(record, nowMs)}\texpires ${expires}\n`);
       }

@@ -44,14 +44,19 @@ export async function withServices<T>(settings: Settings, run: (services: Comman
   }
 }
 
+/** What an operator can do about a campaign whose creation was cut short. */
+export const CUT_SHORT_HINT =
+  'its creation was cut short: run the same grab campaign create again to finish it, or grab campaign delete to drop it';
+
 /** The campaign, or a failure telling the operator where to look. */
 export async function requireCampaign(ledger: Ledger, campaignId: string): Promise<CampaignRecord> {
   const record = await ledger.getCampaign(campaignId);
-  if (!record)
-    throw new CommandFailure(
-      `no campaign "${campaignId}"; see grab campaign list, or create it with grab campaign create`,
-    );
-  return record;
+  if (record) return record;
+  if (await ledger.pendingCreation(campaignId))
+    throw new CommandFailure(`campaign "${campaignId}" is incomplete: ${CUT_SHORT_HINT}`);
+  throw new CommandFailure(
+    `no campaign "${campaignId}"; see grab campaign list, or create it with grab campaign create`,
+  );
 }
 
 /**

@@ -124,6 +124,8 @@ describe('the fleet on a Redis Cluster', () => {
     await expect(ledger.getCampaign(id)).resolves.toBeUndefined();
     const produced = await grab(['produce', '--campaign', id, '--users', '10'], env);
     expect(produced.code).not.toBe(0);
+    expect(produced.stderr).toContain(`campaign "${id}" is incomplete: its creation was cut short`);
+    expect((await grab(['campaign', 'list'], env)).stdout).toContain(`${id}\tincomplete\t`);
     // Another spec under the id is refused, naming the way out.
     const other = await grab(
       ['campaign', 'create', '--id', id, '--pools', '3', '--packets', '2', '--amount', '1'],
