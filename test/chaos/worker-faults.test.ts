@@ -131,7 +131,10 @@ describe.concurrent('chaos 1 and 2: worker faults during a hot-pool campaign', (
   }, async () => {
     const { check, kills } = await killWorkersDuring('none');
     expect(kills).toBeGreaterThanOrEqual(1);
-    expect(check.violations).not.toEqual([]);
+    expect(
+      check.violations,
+      JSON.stringify({ outcomes: check.report.outcomes, pool: check.report.pools[0] }),
+    ).not.toEqual([]);
   });
 
   it('chaos 2: SIGSTOP a worker past its ZooKeeper session timeout, SIGCONT: every invariant holds', {

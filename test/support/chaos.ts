@@ -411,9 +411,12 @@ export async function createHotPoolCampaign(tag: string, packets: number, env: R
  */
 export async function startHotPoolRun({ tag, packets, lock, sessionMs, redisUrl, env }: HotPoolRunOptions) {
   const id = await createHotPoolCampaign(tag, packets, env);
+  // Unlocked, one grab per batch: the two workers' reads and writes interleave as often as they
+  // can, so a lost update (an overspend) shows however fast the machine is.
+  const batch = lock === 'none' ? '1' : '8';
   const fleet = await startChaosFleet(
     2,
-    ['--lock', lock, '--concurrency', '50', '--max-batch', '8', '--zk-session-timeout-ms', String(sessionMs)],
+    ['--lock', lock, '--concurrency', '50', '--max-batch', batch, '--zk-session-timeout-ms', String(sessionMs)],
     env,
   );
   const metrics = new MetricsTracker(fleet.ports);
