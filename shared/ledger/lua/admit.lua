@@ -44,18 +44,14 @@ local enqueue = ARGV[1] == '1'
 local fallback = why == 'expired' and 'e' or 's'
 local reply = {'settled', why, 0}
 local added = 0
--- The counters move once per outcome code for the whole batch, not once per grab.
-local moved = {}
-local function count(code, by)
-  moved[code] = (moved[code] or 0) + by
-end
+local moves = {}
 local failuresKept = redis.call('EXISTS', KEYS[5]) == 1
 for i = 2, #ARGV, 2 do
   local user, jobId = ARGV[i], ARGV[i + 1]
   local old = getOutcome(KEYS[3], KEYS[4], jobId)
   if enqueue and not old then
     setOutcome(KEYS[3], KEYS[4], jobId, 'q')
-    count('q', 1)
+    tallyMove(moves, nil, 'q')
     added = added + 1
     old = 'q'
   end
@@ -70,10 +66,7 @@ for i = 2, #ARGV, 2 do
   end
   if old ~= code then
     setOutcome(KEYS[3], KEYS[4], jobId, code)
-    if old then
-      count(old, -1)
-    end
-    count(code, 1)
+    tallyMove(moves, old, code)
   end
   if failuresKept then
     redis.call('HDEL', KEYS[5], jobId)
@@ -81,11 +74,6 @@ for i = 2, #ARGV, 2 do
   table.insert(reply, code)
   table.insert(reply, cents)
 end
-for code, by in pairs(moved) do
-  if by ~= 0 then
-    redis.call('HINCRBY', KEYS[1], 'o:' .. code, by)
-    redis.call('HINCRBY', KEYS[6], code, by)
-  end
-end
+addCounts(KEYS[1], KEYS[6], moves)
 reply[3] = added
 return reply

@@ -23,8 +23,5 @@ for i = 1, #ARGV do
     added = added + 1
   end
 end
-if added > 0 then
-  redis.call('HINCRBY', KEYS[1], 'o:q', added)
-  redis.call('HINCRBY', KEYS[4], 'q', added)
-end
+addCounts(KEYS[1], KEYS[4], {q = added})
 return added

@@ -20,10 +20,5 @@ for i = 1, #ARGV do
     moved = moved + 1
   end
 end
-if moved > 0 then
-  redis.call('HINCRBY', KEYS[1], 'o:f', -moved)
-  redis.call('HINCRBY', KEYS[1], 'o:q', moved)
-  redis.call('HINCRBY', KEYS[4], 'f', -moved)
-  redis.call('HINCRBY', KEYS[4], 'q', moved)
-end
+addCounts(KEYS[1], KEYS[4], {f = -moved, q = moved})
 return moved

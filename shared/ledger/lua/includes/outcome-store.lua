@@ -36,3 +36,22 @@ local function setOutcome(hashKey, slotsKey, jobId, code)
     redis.call('BITFIELD', slotsKey, 'SET', 'u4', '#' .. slot, SLOT_VALUES[code])
   end
 end
+
+-- Outcome counts are kept beside the pool (fields "o:<code>") and in its stripe's progress hash
+-- (fields "<code>"). A script tallies a batch's moves, a grab's count out of its old code and
+-- into its new one, then adds them once per code.
+local function tallyMove(moves, old, new)
+  if old then
+    moves[old] = (moves[old] or 0) - 1
+  end
+  moves[new] = (moves[new] or 0) + 1
+end
+
+local function addCounts(poolKey, progressKey, moves)
+  for code, by in pairs(moves) do
+    if by ~= 0 then
+      redis.call('HINCRBY', poolKey, 'o:' .. code, by)
+      redis.call('HINCRBY', progressKey, code, by)
+    end
+  end
+end

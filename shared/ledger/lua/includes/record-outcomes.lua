@@ -12,8 +12,7 @@
 -- granted stays granted whatever a later or stale delivery of its job finds. Settling a grab
 -- clears its failure.
 local function recordOutcomes(poolKey, outcomesKey, slotsKey, failuresKey, progressKey, argv, from)
-  -- The counters move once per outcome code for the whole batch, not once per grab.
-  local moved = {}
+  local moves = {}
   local failuresKept = redis.call('EXISTS', failuresKey) == 1
   for i = from, #argv, 3 do
     local jobId, code, reason = argv[i], argv[i + 1], argv[i + 2]
@@ -24,10 +23,7 @@ local function recordOutcomes(poolKey, outcomesKey, slotsKey, failuresKey, progr
     if not (code == 'f' and settled) and old ~= 'g' then
       if old ~= code then
         setOutcome(outcomesKey, slotsKey, jobId, code)
-        if old then
-          moved[old] = (moved[old] or 0) - 1
-        end
-        moved[code] = (moved[code] or 0) + 1
+        tallyMove(moves, old, code)
       end
       if code == 'f' then
         redis.call('HSET', failuresKey, jobId, reason)
@@ -37,10 +33,5 @@ local function recordOutcomes(poolKey, outcomesKey, slotsKey, failuresKey, progr
       end
     end
   end
-  for code, by in pairs(moved) do
-    if by ~= 0 then
-      redis.call('HINCRBY', poolKey, 'o:' .. code, by)
-      redis.call('HINCRBY', progressKey, code, by)
-    end
-  end
+  addCounts(poolKey, progressKey, moves)
 end
