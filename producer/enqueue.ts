@@ -10,6 +10,7 @@ import {
   enqueueChunk,
   grabBulkJob,
   grabJobOptions,
+  jobsByPool,
   type RetryBudget,
 } from '../shared/enqueue/grab-enqueue.js';
 import type { GrabBulkJob, ShardedQueue } from '../shared/queue/sharded-queue.js';
@@ -79,16 +80,10 @@ async function sendChunk(
   chunk: readonly GrabBulkJob[],
 ): Promise<ChunkSent> {
   if (!door) return { added: await enqueueChunk(queue, outcomes, campaign, chunk), settledAtDoor: 0 };
-  const byPool = new Map<string, GrabBulkJob[]>();
-  for (const job of chunk) {
-    const jobs = byPool.get(job.data.pool) ?? [];
-    jobs.push(job);
-    byPool.set(job.data.pool, jobs);
-  }
   const sent: ChunkSent = { added: 0, settledAtDoor: 0 };
   const toQueue: GrabBulkJob[] = [];
   await Promise.all(
-    [...byPool].map(async ([poolId, jobs]) => {
+    [...jobsByPool(chunk)].map(async ([poolId, jobs]) => {
       const grabs = jobs.map((job) => ({ user: job.data.user, jobId: job.opts.jobId! }));
       const settled = await door.settle(campaign, poolId, grabs);
       if (!settled) return toQueue.push(...jobs);

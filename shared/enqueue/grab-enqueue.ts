@@ -28,6 +28,17 @@ export const grabBulkJob = (data: GrabJob, jobOptions: JobsOptions): GrabBulkJob
   opts: { ...jobOptions, jobId: grabJobId(data) },
 });
 
+/** Grabs grouped by their pool, in order. */
+export function jobsByPool(jobs: readonly GrabBulkJob[]): Map<string, GrabBulkJob[]> {
+  const byPool = new Map<string, GrabBulkJob[]>();
+  for (const job of jobs) {
+    const same = byPool.get(job.data.pool) ?? [];
+    same.push(job);
+    byPool.set(job.data.pool, same);
+  }
+  return byPool;
+}
+
 /**
  * Records grabs as pending in their pools' outcome logs, after the queue has taken them: a grab
  * is counted once, however often it is sent. Returns how many were new.
@@ -37,14 +48,13 @@ async function markEnqueued(
   campaign: CampaignRecord,
   jobs: readonly GrabBulkJob[],
 ): Promise<number> {
-  const byPool = new Map<string, string[]>();
-  for (const job of jobs) {
-    const ids = byPool.get(job.data.pool) ?? [];
-    ids.push(job.opts.jobId!);
-    byPool.set(job.data.pool, ids);
-  }
   const added = await Promise.all(
-    [...byPool].map(([pool, ids]) => outcomes.markEnqueued(poolAddress(campaign, pool), ids)),
+    [...jobsByPool(jobs)].map(([pool, same]) =>
+      outcomes.markEnqueued(
+        poolAddress(campaign, pool),
+        same.map((job) => job.opts.jobId!),
+      ),
+    ),
   );
   return added.reduce((a, b) => a + b, 0);
 }

@@ -36,6 +36,14 @@ async function reportOf(id: string) {
   return { code: reported.code, report: JSON.parse(reported.stdout) as CampaignReport };
 }
 
+/** The campaign's report, checked to pass every invariant (exit 0, no violation). */
+async function passingReport(id: string): Promise<CampaignReport> {
+  const { code, report } = await reportOf(id);
+  expect(report.violations).toEqual([]);
+  expect(code).toBe(0);
+  return report;
+}
+
 /** A worker serving metrics on a port of its own choosing, which it logs. */
 function startWorker() {
   const worker = startGrab(['work', '--concurrency', '20', '--metrics-port', '0'], { ...env, LOG_LEVEL: 'info' });
@@ -91,9 +99,7 @@ describe('expiry', () => {
     } finally {
       await Promise.all(workers.map((w) => w.stop()));
     }
-    const { code, report } = await reportOf(id);
-    expect(report.violations).toEqual([]);
-    expect(code).toBe(0);
+    const report = await passingReport(id);
     expect(report.state).toBe('expired');
     // The first 300 settled before or after the expiry, as the machine's load decided; the last 100 after it.
     expect(report.outcomes.granted + report.outcomes.expired).toBe(400);
@@ -152,9 +158,7 @@ describe('sold-out admission', () => {
       await worker.stop();
       await queue.close();
     }
-    const { code, report } = await reportOf(id);
-    expect(report.violations).toEqual([]);
-    expect(code).toBe(0);
+    const report = await passingReport(id);
     expect(report.outcomes).toMatchObject({ granted: 10, sold_out: 90 });
     expect(report.jobs).toEqual({ enqueued: 100, finished: 100, pending: 0 });
   });
@@ -202,9 +206,7 @@ describe('sold-out admission', () => {
       await worker.stop();
       await queue.close();
     }
-    const { code, report } = await reportOf(id);
-    expect(report.violations).toEqual([]);
-    expect(code).toBe(0);
+    const report = await passingReport(id);
     expect(report.outcomes).toMatchObject({ granted: 10, sold_out: 140, expired: 70 });
     expect(report.jobs).toEqual({ enqueued: 220, finished: 220, pending: 0 });
   });

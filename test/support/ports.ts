@@ -27,19 +27,6 @@ function testPortRange(): { low: number; high: number } {
   return ephemeralLow > 15_000 ? { low: 10_000, high: ephemeralLow - 1 } : { low: 1024, high: ephemeralLow - 1 };
 }
 
-/** A free loopback port, never one this process already handed out. */
-export async function freePort(): Promise<number> {
-  const taken = handedOut();
-  const { low, high } = testPortRange();
-  for (let attempt = 0; attempt < 1000; attempt++) {
-    const port = low + Math.floor(Math.random() * (high - low + 1));
-    if (taken.has(port) || !(await portFree(port))) continue;
-    taken.add(port);
-    return port;
-  }
-  throw new Error(`no free loopback port between ${low} and ${high}`);
-}
-
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = net.createServer();
@@ -65,6 +52,9 @@ export async function freeBasePort(offsets: readonly number[]): Promise<number> 
   }
   throw new Error(`no free loopback ports at offsets ${offsets.join(',')} of any base port`);
 }
+
+/** A free loopback port, never one this process already handed out. */
+export const freePort = (): Promise<number> => freeBasePort([0]);
 
 /** A first port such that port … port + n − 1 are all free on loopback. */
 export const freePortRange = (n: number): Promise<number> => freeBasePort(Array.from({ length: n }, (_, i) => i));
